@@ -1,0 +1,58 @@
+# Makefile for the migrations extension (PGXS)
+
+EXTENSION = migrations
+MODULE_big = migrations
+OBJS = src/migrations.o src/mg_catalog.o src/mg_execute.o src/mg_core.o
+DATA = sql/migrations--0.1.sql
+PGFILEDESC = "migrations - schema migrations inside the database"
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+
+REGRESS = setup register graph_errors targets upgrade downgrade stamp \
+	listings execution invenio privileges
+REGRESS_OPTS = --load-extension=plpgsql
+
+ISOLATION = concurrent_upgrade
+ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
+
+EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/results \
+	test/isolation/output_iso
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+ifeq ($(wildcard $(PGXS)),)
+# The server development files are missing: install them (as root), then
+# run the requested target again.
+.DEFAULT_GOAL := all
+all install installcheck test demo unittest:
+	bash $(CURDIR)/test/install-deps.sh
+	$(MAKE) $@
+else
+include $(PGXS)
+
+# Unit tests of the graph core: no server needed.
+UNIT_CC ?= cc
+UNIT_CFLAGS = -g -O1 -Wall -Wextra -fsanitize=address,undefined -fno-omit-frame-pointer -I$(srcdir)/src
+
+test/unit/mg_replay: test/unit/mg_replay.c src/mg_core.c src/mg_core.h
+	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/mg_replay.c src/mg_core.c
+
+test/unit/test_core: test/unit/test_core.c src/mg_core.c src/mg_core.h
+	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_core.c src/mg_core.c
+
+unittest: test/unit/mg_replay test/unit/test_core
+	test/unit/test_core
+	bash $(srcdir)/test/unit/run_replay.sh
+
+# Everything: unit tests, then build, install and run the regression and
+# isolation tests in a throwaway cluster.
+test:
+	bash $(srcdir)/test/run-tests.sh
+
+demo:
+	bash $(srcdir)/test/demo.sh
+
+.PHONY: test demo unittest
+endif

@@ -1,0 +1,60 @@
+/*-------------------------------------------------------------------------
+ *
+ * mg_backend.h
+ *	  Declarations shared by the backend parts of the migrations extension:
+ *	  catalog access (mg_catalog.c) and step execution (mg_execute.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MG_BACKEND_H
+#define MG_BACKEND_H
+
+#include "postgres.h"
+
+#include "funcapi.h"
+#include "utils/tuplestore.h"
+
+#include "mg_core.h"
+
+/* Names of catalog objects */
+#define MG_EXTENSION_NAME	"migrations"
+#define MG_REVISION_TABLE	"migrate_revision"
+#define MG_VERSION_TABLE	"migrate_version"
+#define MG_LOG_TABLE		"migrate_log"
+
+/* Key of the transaction-level advisory lock that serializes changes */
+#define MG_ADVISORY_LOCK_KEY	INT64CONST(0x6d6967726174)	/* "migrat" */
+
+/* The stored graph and version table, loaded for one call */
+typedef struct MgState
+{
+	MemoryContext context;		/* holds the graph's arena */
+	MgGraph    *graph;
+	char	  **row_ids;		/* migrate_version rows, sorted */
+	int			nrows;
+	MgList		rows;			/* resolved rows (valid if rows_resolved) */
+	bool		rows_resolved;
+	bool	   *transactional;	/* per revision */
+	bool	   *has_downgrade;	/* per revision */
+} MgState;
+
+/* mg_catalog.c */
+extern const char *mg_qualified(const char *relname);
+extern void mg_lock_changes(void);
+extern void mg_load_state(MgState *state, bool resolve_rows);
+extern void mg_report(const MgError *err);
+extern void mg_load_bodies(MgState *state, const MgPlan *plan,
+						   char ***bodies_out);
+extern void mg_version_op(MgState *state, const MgOp *op);
+extern void mg_version_delete_all(void);
+extern void mg_log_step(MgState *state, const MgStep *step, double seconds);
+extern void mg_log_purge(MgState *state);
+extern Datum mg_text_array(MgGraph *g, const int *revs, int n);
+extern Datum mg_cstring_array(const char *const *items, int n);
+
+/* mg_execute.c */
+extern void mg_check_plan(MgState *state, const MgPlan *plan);
+extern void mg_run_step(MgState *state, const MgStep *step, const char *body,
+						Tuplestorestate *ts, TupleDesc tupdesc);
+
+#endif							/* MG_BACKEND_H */

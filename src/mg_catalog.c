@@ -1,0 +1,527 @@
+/*-------------------------------------------------------------------------
+ *
+ * mg_catalog.c
+ *	  Catalog access of the migrations extension: every SQL text the
+ *	  extension runs against its own tables lives here.  Queries are built
+ *	  with schema-qualified names and qualified operators, values are passed
+ *	  as parameters only.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "mg_backend.h"
+
+/* Memory context that receives the graph arena's blocks */
+static MemoryContext mg_arena_context = NULL;
+
+/* Prepared statements, valid for the current call only */
+static SPIPlanPtr plan_insert = NULL;
+static SPIPlanPtr plan_delete = NULL;
+static SPIPlanPtr plan_update = NULL;
+static SPIPlanPtr plan_log = NULL;
+
+static void *
+mg_backend_alloc(size_t size)
+{
+	return MemoryContextAllocHuge(mg_arena_context, size);
+}
+
+/*
+ * extension_schema
+ *		Namespace of an extension, read from pg_extension (PostgreSQL 15
+ *		does not export get_extension_schema()).
+ */
+static Oid
+extension_schema(Oid extoid)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			nspoid = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nspoid = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nspoid;
+}
+
+/*
+ * mg_qualified
+ *		Quoted, schema-qualified name of one of the extension's objects.
+ */
+const char *
+mg_qualified(const char *relname)
+{
+	Oid			extoid = get_extension_oid(MG_EXTENSION_NAME, false);
+	Oid			nspoid = extension_schema(extoid);
+	char	   *nspname = get_namespace_name(nspoid);
+
+	if (nspname == NULL)
+		elog(ERROR, "schema of extension \"%s\" not found", MG_EXTENSION_NAME);
+	return quote_qualified_identifier(nspname, relname);
+}
+
+/*
+ * mg_lock_changes
+ *		Serialize every change of migration state on one transaction-level
+ *		advisory lock.  Queries issued after it see what earlier holders
+ *		committed (READ COMMITTED takes a new snapshot per query).
+ */
+void
+mg_lock_changes(void)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(MG_ADVISORY_LOCK_KEY)};
+
+	if (SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock($1)",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not take the migrations advisory lock");
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * mg_report
+ *		Raise a core error with its SQLSTATE, message, detail and hint.
+ */
+void
+mg_report(const MgError *err)
+{
+	int			code;
+
+	switch (err->code)
+	{
+		case MG_E_INVALID_NAME:
+			code = ERRCODE_INVALID_NAME;
+			break;
+		case MG_E_DUPLICATE:
+			code = ERRCODE_DUPLICATE_OBJECT;
+			break;
+		case MG_E_UNDEFINED:
+			code = ERRCODE_UNDEFINED_OBJECT;
+			break;
+		case MG_E_MULTIPLE_HEADS:
+			code = ERRCODE_CARDINALITY_VIOLATION;
+			break;
+		case MG_E_CYCLE:
+			code = ERRCODE_INVALID_OBJECT_DEFINITION;
+			break;
+		case MG_E_STATE:
+			code = ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+			break;
+		case MG_E_AMBIGUOUS:
+		case MG_E_INVALID_TARGET:
+		default:
+			code = ERRCODE_INVALID_PARAMETER_VALUE;
+			break;
+	}
+	ereport(ERROR,
+			(errcode(code),
+			 errmsg_internal("%s", err->message),
+			 err->detail ? errdetail_internal("%s", err->detail) : 0,
+			 err->hint ? errhint("%s", err->hint) : 0));
+}
+
+/* Elements of a text[] datum as C strings (NULL elements become "") */
+static int
+text_array_items(Datum arr, bool isnull, char ***items)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (isnull)
+	{
+		*items = NULL;
+		return 0;
+	}
+	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false,
+					  TYPALIGN_INT, &elems, &nulls, &n);
+	*items = palloc(sizeof(char *) * (n + 1));
+	for (int i = 0; i < n; i++)
+		(*items)[i] = nulls[i] ? "" : TextDatumGetCString(elems[i]);
+	return n;
+}
+
+/*
+ * mg_load_state
+ *		Read every revision (in registration order) and the version table,
+ *		and build the graph.  An invalid graph, and with resolve_rows a
+ *		version row naming no revision, raises an error.
+ */
+void
+mg_load_state(MgState *state, bool resolve_rows)
+{
+	StringInfoData sql;
+	MgGraph    *g;
+	MgError		err;
+	uint64		n;
+	int			ret;
+
+	memset(state, 0, sizeof(MgState));
+	state->context = AllocSetContextCreate(CurrentMemoryContext,
+										   "migrations graph",
+										   ALLOCSET_DEFAULT_SIZES);
+	mg_arena_context = state->context;
+	mg_set_alloc_hooks(mg_backend_alloc, pfree);
+	plan_insert = plan_delete = plan_update = plan_log = NULL;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT revision, down_revisions, depends_on, branch_labels,"
+					 " message, transactional, downgrade IS NOT NULL"
+					 " FROM %s ORDER BY seq",
+					 mg_qualified(MG_REVISION_TABLE));
+	ret = SPI_execute(sql.data, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s: %s", MG_REVISION_TABLE,
+			 SPI_result_code_string(ret));
+
+	g = state->graph = mg_graph_new();
+	n = SPI_processed;
+	state->transactional = MemoryContextAllocHuge(state->context, sizeof(bool) * (n + 1));
+	state->has_downgrade = MemoryContextAllocHuge(state->context, sizeof(bool) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext old = MemoryContextSwitchTo(state->context);
+		MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext,
+												  "migrations row",
+												  ALLOCSET_SMALL_SIZES);
+		MgRevInput	in;
+		char	  **down,
+				  **deps,
+				  **labels;
+		bool		isnull;
+		Datum		d;
+
+		MemoryContextSwitchTo(tmp);
+		memset(&in, 0, sizeof(in));
+		in.id = SPI_getvalue(tup, desc, 1);
+		d = SPI_getbinval(tup, desc, 2, &isnull);
+		in.ndown = text_array_items(d, isnull, &down);
+		in.down = (const char *const *) down;
+		d = SPI_getbinval(tup, desc, 3, &isnull);
+		in.ndeps = text_array_items(d, isnull, &deps);
+		in.deps = (const char *const *) deps;
+		d = SPI_getbinval(tup, desc, 4, &isnull);
+		in.nlabels = text_array_items(d, isnull, &labels);
+		in.labels = (const char *const *) labels;
+		in.message = SPI_getvalue(tup, desc, 5);
+		in.tag = (int) i;
+		d = SPI_getbinval(tup, desc, 6, &isnull);
+		state->transactional[i] = isnull ? true : DatumGetBool(d);
+		d = SPI_getbinval(tup, desc, 7, &isnull);
+		state->has_downgrade[i] = DatumGetBool(d);
+		mg_graph_add(g, &in);
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(tmp);
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	if (!mg_graph_finish(g, &err))
+		mg_report(&err);
+
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT revision FROM %s ORDER BY revision",
+					 mg_qualified(MG_VERSION_TABLE));
+	ret = SPI_execute(sql.data, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s: %s", MG_VERSION_TABLE,
+			 SPI_result_code_string(ret));
+	state->nrows = (int) SPI_processed;
+	state->row_ids = MemoryContextAlloc(state->context, sizeof(char *) * (state->nrows + 1));
+	for (int i = 0; i < state->nrows; i++)
+		state->row_ids[i] = MemoryContextStrdup(state->context,
+												SPI_getvalue(SPI_tuptable->vals[i],
+															 SPI_tuptable->tupdesc, 1));
+	SPI_freetuptable(SPI_tuptable);
+	pfree(sql.data);
+
+	if (resolve_rows)
+	{
+		if (!mg_resolve_rows(g, (const char *const *) state->row_ids,
+							 state->nrows, &state->rows, &err))
+			mg_report(&err);
+		state->rows_resolved = true;
+	}
+}
+
+/*
+ * mg_load_bodies
+ *		Fetch the SQL bodies the plan runs, in one query; the result is
+ *		indexed by revision.
+ */
+void
+mg_load_bodies(MgState *state, const MgPlan *plan, char ***bodies_out)
+{
+	MgGraph    *g = state->graph;
+	int			n = mg_graph_size(g);
+	char	  **bodies = MemoryContextAllocHuge(state->context, sizeof(char *) * (n + 1));
+	Datum	   *ids;
+	int			nids = 0;
+	StringInfoData sql;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	bool		upgrade;
+	int			ret;
+
+	memset(bodies, 0, sizeof(char *) * (n + 1));
+	*bodies_out = bodies;
+	if (plan->nsteps == 0)
+		return;
+	upgrade = plan->steps[0].direction == MG_UPGRADE;
+	ids = palloc(sizeof(Datum) * plan->nsteps);
+	for (int i = 0; i < plan->nsteps; i++)
+		ids[nids++] = CStringGetTextDatum(mg_rev_id(g, plan->steps[i].rev));
+	values[0] = PointerGetDatum(construct_array(ids, nids, TEXTOID, -1, false,
+												TYPALIGN_INT));
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT revision, %s FROM %s"
+					 " WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
+					 upgrade ? "upgrade" : "downgrade",
+					 mg_qualified(MG_REVISION_TABLE));
+	ret = SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s: %s", MG_REVISION_TABLE,
+			 SPI_result_code_string(ret));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *id = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char	   *body = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		int			rev = mg_lookup(g, id);
+
+		if (rev >= 0 && body != NULL)
+			bodies[rev] = MemoryContextStrdup(state->context, body);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	pfree(sql.data);
+}
+
+static SPIPlanPtr
+prepare(const char *fmt, const char *relname, int nargs, Oid *argtypes)
+{
+	StringInfoData sql;
+	SPIPlanPtr	plan;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, fmt, mg_qualified(relname));
+	plan = SPI_prepare(sql.data, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+	pfree(sql.data);
+	return plan;
+}
+
+/*
+ * mg_version_op
+ *		Apply one version-table operation; an UPDATE or DELETE must match
+ *		exactly one row.
+ */
+void
+mg_version_op(MgState *state, const MgOp *op)
+{
+	MgGraph    *g = state->graph;
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	int			ret;
+
+	values[0] = CStringGetTextDatum(mg_rev_id(g, op->a));
+	switch (op->kind)
+	{
+		case MG_OP_INSERT:
+			if (plan_insert == NULL)
+				plan_insert = prepare("INSERT INTO %s (revision) VALUES ($1)",
+									  MG_VERSION_TABLE, 1, argtypes);
+			ret = SPI_execute_plan(plan_insert, values, NULL, false, 0);
+			if (ret != SPI_OK_INSERT)
+				elog(ERROR, "could not insert into %s: %s", MG_VERSION_TABLE,
+					 SPI_result_code_string(ret));
+			break;
+		case MG_OP_DELETE:
+			if (plan_delete == NULL)
+				plan_delete = prepare("DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) $1",
+									  MG_VERSION_TABLE, 1, argtypes);
+			ret = SPI_execute_plan(plan_delete, values, NULL, false, 0);
+			if (ret != SPI_OK_DELETE || SPI_processed != 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("version table does not contain revision \"%s\"",
+								mg_rev_id(g, op->a)),
+						 errdetail("Deleting it matched " UINT64_FORMAT " rows instead of one.",
+								   SPI_processed)));
+			break;
+		case MG_OP_UPDATE:
+			if (plan_update == NULL)
+				plan_update = prepare("UPDATE %s SET revision = $2 WHERE revision OPERATOR(pg_catalog.=) $1",
+									  MG_VERSION_TABLE, 2, argtypes);
+			values[1] = CStringGetTextDatum(mg_rev_id(g, op->b));
+			ret = SPI_execute_plan(plan_update, values, NULL, false, 0);
+			if (ret != SPI_OK_UPDATE || SPI_processed != 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("version table does not contain revision \"%s\"",
+								mg_rev_id(g, op->a)),
+						 errdetail("Updating it to \"%s\" matched " UINT64_FORMAT " rows instead of one.",
+								   mg_rev_id(g, op->b), SPI_processed)));
+			break;
+	}
+}
+
+/*
+ * mg_version_delete_all
+ *		Empty the version table (stamp with purge).
+ */
+void
+mg_version_delete_all(void)
+{
+	StringInfoData sql;
+	int			ret;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "DELETE FROM %s", mg_qualified(MG_VERSION_TABLE));
+	ret = SPI_execute(sql.data, false, 0);
+	if (ret != SPI_OK_DELETE)
+		elog(ERROR, "could not empty %s: %s", MG_VERSION_TABLE,
+			 SPI_result_code_string(ret));
+	pfree(sql.data);
+}
+
+/* A text[] datum from revision ids */
+Datum
+mg_text_array(MgGraph *g, const int *revs, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * (n + 1));
+
+	for (int i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(mg_rev_id(g, revs[i]));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
+/* A text[] datum from C strings */
+Datum
+mg_cstring_array(const char *const *items, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * (n + 1));
+
+	for (int i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(items[i]);
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
+/* Insert one migrate_log row */
+static void
+log_insert(Datum *values, char *nulls)
+{
+	Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, INTERVALOID};
+	int			ret;
+
+	if (plan_log == NULL)
+		plan_log = prepare("INSERT INTO %s (direction, revision, from_revisions,"
+						   " to_revisions, duration) VALUES ($1, $2, $3, $4, $5)",
+						   MG_LOG_TABLE, 5, argtypes);
+	ret = SPI_execute_plan(plan_log, values, nulls, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not insert into %s: %s", MG_LOG_TABLE,
+			 SPI_result_code_string(ret));
+}
+
+/*
+ * mg_log_step
+ *		Record one step: from_revisions are the version rows the step
+ *		removed, to_revisions the rows it added.
+ */
+void
+mg_log_step(MgState *state, const MgStep *step, double seconds)
+{
+	MgGraph    *g = state->graph;
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	int		   *from = palloc(sizeof(int) * (step->nops + 1));
+	int		   *to = palloc(sizeof(int) * (step->nops + 1));
+	int			nfrom = 0,
+				nto = 0;
+	Interval   *iv = palloc0(sizeof(Interval));
+
+	for (int i = 0; i < step->nops; i++)
+	{
+		const MgOp *op = &step->ops[i];
+
+		if (op->kind == MG_OP_INSERT)
+			to[nto++] = op->a;
+		else if (op->kind == MG_OP_DELETE)
+			from[nfrom++] = op->a;
+		else
+		{
+			from[nfrom++] = op->a;
+			to[nto++] = op->b;
+		}
+	}
+	iv->time = (int64) (seconds * 1000000.0);
+
+	values[0] = CStringGetTextDatum(step->direction == MG_UPGRADE ? "upgrade" :
+									step->direction == MG_DOWNGRADE ? "downgrade" : "stamp");
+	if (step->rev >= 0)
+		values[1] = CStringGetTextDatum(mg_rev_id(g, step->rev));
+	else
+	{
+		values[1] = (Datum) 0;
+		nulls[1] = 'n';
+	}
+	values[2] = mg_text_array(g, from, nfrom);
+	values[3] = mg_text_array(g, to, nto);
+	values[4] = IntervalPGetDatum(iv);
+	if (step->direction == MG_STAMP)
+		nulls[4] = 'n';
+
+	log_insert(values, nulls);
+}
+
+/*
+ * mg_log_purge
+ *		Record that a stamp with purge emptied the version table, whose rows
+ *		need not name registered revisions.
+ */
+void
+mg_log_purge(MgState *state)
+{
+	Datum		values[5];
+	char		nulls[5] = {' ', 'n', ' ', ' ', 'n'};
+
+	values[0] = CStringGetTextDatum("stamp");
+	values[1] = (Datum) 0;
+	values[2] = mg_cstring_array((const char *const *) state->row_ids, state->nrows);
+	values[3] = mg_cstring_array(NULL, 0);
+	values[4] = (Datum) 0;
+	log_insert(values, nulls);
+}

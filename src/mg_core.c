@@ -1,0 +1,3022 @@
+/*-------------------------------------------------------------------------
+ *
+ * mg_core.c
+ *	  Revision graph, target grammar and step planning (Alembic 1.8 semantics).
+ *
+ * Vocabulary follows Alembic's RevisionMap (see shared/ALEMBIC.md):
+ *
+ *	down	 the versioned down_revisions (parents)
+ *	deps	 depends_on resolved to revision indexes (labels -> declarer)
+ *	norm	 "normalized down revisions": down + the deps that no ancestor
+ *			 (through down only) already lists; every traversal uses these
+ *	next	 children through down only ("nextrev")
+ *	allnext	 children through down or deps ("_all_nextrev")
+ *
+ * "Map order" is registration order: the index of a revision.  All walks are
+ * iterative.  Sets over revisions are bitsets or stamp-marked arrays, so a
+ * walk over the graph is linear in its size.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "mg_core.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ----------------------------------------------------------------
+ * Allocation
+ * ----------------------------------------------------------------
+ */
+
+static void *
+default_alloc(size_t size)
+{
+	void	   *p = malloc(size);
+
+	if (p == NULL)
+	{
+		fprintf(stderr, "out of memory\n");
+		abort();
+	}
+	return p;
+}
+
+static MgAllocFn mg_alloc_fn = default_alloc;
+static MgFreeFn mg_free_fn = free;
+
+void
+mg_set_alloc_hooks(MgAllocFn alloc_fn, MgFreeFn free_fn)
+{
+	mg_alloc_fn = alloc_fn ? alloc_fn : default_alloc;
+	mg_free_fn = free_fn ? free_fn : free;
+}
+
+typedef struct ArenaBlock
+{
+	struct ArenaBlock *next;
+	size_t		size;
+	size_t		used;
+	/* data follows, aligned */
+} ArenaBlock;
+
+#define ARENA_BLOCK_SIZE	(64 * 1024)
+#define ARENA_ALIGN(x)		(((x) + 15) & ~((size_t) 15))
+#define BLOCK_HDR			ARENA_ALIGN(sizeof(ArenaBlock))
+
+typedef struct Arena
+{
+	ArenaBlock *head;
+} Arena;
+
+static void *
+arena_alloc(Arena *a, size_t size)
+{
+	ArenaBlock *b = a->head;
+	void	   *p;
+
+	size = ARENA_ALIGN(size ? size : 1);
+	if (b == NULL || b->size - b->used < size)
+	{
+		size_t		bsize = size > ARENA_BLOCK_SIZE / 4 ?
+			size + BLOCK_HDR : ARENA_BLOCK_SIZE;
+
+		b = mg_alloc_fn(bsize);
+		b->size = bsize;
+		b->used = BLOCK_HDR;
+		if (size > ARENA_BLOCK_SIZE / 4 && a->head != NULL)
+		{
+			/* keep the current block in front: it still has room */
+			b->next = a->head->next;
+			a->head->next = b;
+		}
+		else
+		{
+			b->next = a->head;
+			a->head = b;
+		}
+	}
+	p = (char *) b + b->used;
+	b->used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+static void
+arena_free(Arena *a)
+{
+	ArenaBlock *b = a->head;
+
+	while (b)
+	{
+		ArenaBlock *next = b->next;
+
+		mg_free_fn(b);
+		b = next;
+	}
+	a->head = NULL;
+}
+
+/* ----------------------------------------------------------------
+ * Data structures
+ * ----------------------------------------------------------------
+ */
+
+typedef struct IntVec
+{
+	int		   *v;
+	int			n;
+	int			cap;
+} IntVec;
+
+typedef struct StrMap
+{
+	const char **keys;
+	int		   *vals;
+	int			cap;			/* power of two */
+	int			n;
+} StrMap;
+
+typedef struct Rev
+{
+	const char *id;
+	const char *message;
+	int			tag;
+	/* as declared */
+	const char **down_ids;
+	int			ndown_ids;
+	const char **dep_names;
+	int			ndep_names;
+	const char **labels;
+	int			nlabels;
+	/* resolved */
+	IntVec		down;
+	IntVec		deps;
+	IntVec		norm;
+	IntVec		next;
+	IntVec		allnext;
+	IntVec		ilabels;		/* inherited labels (label indexes) */
+	int			topo;			/* position in a topological order */
+} Rev;
+
+typedef struct Problem
+{
+	MgErrCode	code;
+	char	   *message;
+	char	   *sentence;
+} Problem;
+
+struct MgGraph
+{
+	Arena		arena;
+	Rev		   *revs;
+	int			n;
+	int			cap;
+	bool		finished;
+	bool		labels_done;
+
+	StrMap		ids;			/* id -> index */
+	StrMap		keys;			/* id or label -> index (Alembic's map) */
+	const char **label_names;	/* label index -> name */
+	int		   *label_rev;		/* label index -> declaring revision */
+	int			nlabel_names;
+	StrMap		label_index;	/* label -> label index */
+
+	IntVec		heads;
+	IntVec		real_heads;
+	IntVec		bases;
+
+	/* scratch for walks */
+	unsigned   *mark;
+	unsigned	stamp;
+	int		   *stack;
+
+	/* problems found by mg_graph_finish */
+	Problem    *problems;
+	int			nproblems;
+	int			cap_problems;
+};
+
+static void
+vec_push(MgGraph *g, IntVec *v, int x)
+{
+	if (v->n == v->cap)
+	{
+		int			ncap = v->cap ? v->cap * 2 : 4;
+		int		   *nv = arena_alloc(&g->arena, sizeof(int) * ncap);
+
+		if (v->n)
+			memcpy(nv, v->v, sizeof(int) * v->n);
+		v->v = nv;
+		v->cap = ncap;
+	}
+	v->v[v->n++] = x;
+}
+
+static bool
+vec_contains(const IntVec *v, int x)
+{
+	for (int i = 0; i < v->n; i++)
+		if (v->v[i] == x)
+			return true;
+	return false;
+}
+
+static MgList
+vec_list(IntVec v)
+{
+	MgList		l;
+
+	l.items = v.v;
+	l.n = v.n;
+	return l;
+}
+
+static uint32_t
+hash_str(const char *s)
+{
+	uint32_t	h = 2166136261u;
+
+	for (; *s; s++)
+	{
+		h ^= (unsigned char) *s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void
+map_init(MgGraph *g, StrMap *m, int expected)
+{
+	int			cap = 16;
+
+	while (cap < expected * 2)
+		cap *= 2;
+	m->cap = cap;
+	m->n = 0;
+	m->keys = arena_alloc(&g->arena, sizeof(char *) * cap);
+	m->vals = arena_alloc(&g->arena, sizeof(int) * cap);
+}
+
+static int
+map_get(const StrMap *m, const char *key)
+{
+	uint32_t	mask = (uint32_t) m->cap - 1;
+	uint32_t	i;
+
+	if (m->cap == 0)
+		return -1;
+	for (i = hash_str(key) & mask; m->keys[i]; i = (i + 1) & mask)
+		if (strcmp(m->keys[i], key) == 0)
+			return m->vals[i];
+	return -1;
+}
+
+/* Insert key; returns the existing value if present (and does not insert) */
+static int
+map_put(MgGraph *g, StrMap *m, const char *key, int val)
+{
+	uint32_t	mask;
+	uint32_t	i;
+
+	if ((m->n + 1) * 2 > m->cap)
+	{
+		StrMap		old = *m;
+
+		map_init(g, m, old.cap);
+		for (int j = 0; j < old.cap; j++)
+			if (old.keys[j])
+				map_put(g, m, old.keys[j], old.vals[j]);
+	}
+	mask = (uint32_t) m->cap - 1;
+	for (i = hash_str(key) & mask; m->keys[i]; i = (i + 1) & mask)
+		if (strcmp(m->keys[i], key) == 0)
+			return m->vals[i];
+	m->keys[i] = key;
+	m->vals[i] = val;
+	m->n++;
+	return -1;
+}
+
+/* Bitsets over revisions */
+typedef uint64_t *Bits;
+
+static Bits
+bits_new(MgGraph *g)
+{
+	return arena_alloc(&g->arena, sizeof(uint64_t) * ((g->n + 63) / 64 + 1));
+}
+
+static void
+bits_clear(MgGraph *g, Bits b)
+{
+	memset(b, 0, sizeof(uint64_t) * ((g->n + 63) / 64 + 1));
+}
+
+#define BIT_SET(b, i)	((b)[(i) >> 6] |= ((uint64_t) 1) << ((i) & 63))
+#define BIT_CLR(b, i)	((b)[(i) >> 6] &= ~(((uint64_t) 1) << ((i) & 63)))
+#define BIT_TEST(b, i)	(((b)[(i) >> 6] >> ((i) & 63)) & 1)
+
+/* A fresh mark generation for a walk */
+static unsigned
+new_stamp(MgGraph *g)
+{
+	if (++g->stamp == 0)
+	{
+		memset(g->mark, 0, sizeof(unsigned) * g->n);
+		g->stamp = 1;
+	}
+	return g->stamp;
+}
+
+/* ----------------------------------------------------------------
+ * String building and errors
+ * ----------------------------------------------------------------
+ */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define MG_PRINTF(f, a)
+#endif
+
+typedef struct Buf
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+	MgGraph    *g;
+} Buf;
+
+static void
+buf_init(Buf *b, MgGraph *g)
+{
+	b->g = g;
+	b->cap = 128;
+	b->len = 0;
+	b->data = arena_alloc(&g->arena, b->cap);
+}
+
+static void
+buf_reserve(Buf *b, size_t extra)
+{
+	if (b->len + extra + 1 > b->cap)
+	{
+		size_t		ncap = b->cap * 2;
+		char	   *nd;
+
+		while (b->len + extra + 1 > ncap)
+			ncap *= 2;
+		nd = arena_alloc(&b->g->arena, ncap);
+		memcpy(nd, b->data, b->len + 1);
+		b->data = nd;
+		b->cap = ncap;
+	}
+}
+
+static void buf_printf(Buf *b, const char *fmt,...) MG_PRINTF(2, 3);
+static char *gprintf(MgGraph *g, const char *fmt,...) MG_PRINTF(2, 3);
+
+static void
+buf_printf(Buf *b, const char *fmt,...)
+{
+	va_list		ap;
+	int			need;
+
+	va_start(ap, fmt);
+	need = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	buf_reserve(b, (size_t) need);
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t) need + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t) need;
+}
+
+static char *
+gprintf(MgGraph *g, const char *fmt,...)
+{
+	va_list		ap;
+	int			need;
+	char	   *s;
+
+	va_start(ap, fmt);
+	need = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	s = arena_alloc(&g->arena, (size_t) need + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t) need + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* Print a user string for a message: truncated if very long */
+#define SHOWN_MAX 80
+static const char *
+shown(MgGraph *g, const char *s)
+{
+	size_t		len = strlen(s);
+
+	if (len <= SHOWN_MAX)
+		return s;
+	return gprintf(g, "%.*s...", SHOWN_MAX, s);
+}
+
+static bool
+set_error(MgGraph *g, MgError *err, MgErrCode code, char *message,
+		  char *detail, char *hint)
+{
+	(void) g;
+	err->code = code;
+	err->message = message;
+	err->detail = detail;
+	err->hint = hint;
+	return false;
+}
+
+/* Comma-separated list of revision ids, with "and" before the last */
+static char *
+id_list(MgGraph *g, const int *items, int n)
+{
+	Buf			b;
+	int			shown_n = n > 20 ? 20 : n;
+
+	buf_init(&b, g);
+	for (int i = 0; i < shown_n; i++)
+	{
+		if (i > 0)
+			buf_printf(&b, i == n - 1 ? " and " : ", ");
+		buf_printf(&b, "\"%s\"", g->revs[items[i]].id);
+	}
+	if (shown_n < n)
+		buf_printf(&b, " and %d more", n - shown_n);
+	return b.data;
+}
+
+/* ----------------------------------------------------------------
+ * Construction
+ * ----------------------------------------------------------------
+ */
+
+MgGraph *
+mg_graph_new(void)
+{
+	Arena		a = {NULL};
+	MgGraph    *g = arena_alloc(&a, sizeof(MgGraph));
+
+	g->arena = a;
+	return g;
+}
+
+void
+mg_graph_free(MgGraph *g)
+{
+	Arena		a;
+
+	if (g == NULL)
+		return;
+	a = g->arena;
+	arena_free(&a);
+}
+
+void *
+mg_graph_alloc(MgGraph *g, size_t size)
+{
+	return arena_alloc(&g->arena, size);
+}
+
+char *
+mg_graph_strdup(MgGraph *g, const char *s)
+{
+	size_t		len = strlen(s);
+	char	   *p = arena_alloc(&g->arena, len + 1);
+
+	memcpy(p, s, len + 1);
+	return p;
+}
+
+static const char **
+copy_strs(MgGraph *g, const char *const *src, int n)
+{
+	const char **dst;
+
+	if (n <= 0)
+		return NULL;
+	dst = arena_alloc(&g->arena, sizeof(char *) * n);
+	for (int i = 0; i < n; i++)
+		dst[i] = mg_graph_strdup(g, src[i] ? src[i] : "");
+	return dst;
+}
+
+void
+mg_graph_add(MgGraph *g, const MgRevInput *in)
+{
+	Rev		   *r;
+
+	if (g->n == g->cap)
+	{
+		int			ncap = g->cap ? g->cap * 2 : 64;
+		Rev		   *nr = arena_alloc(&g->arena, sizeof(Rev) * ncap);
+
+		if (g->n)
+			memcpy(nr, g->revs, sizeof(Rev) * g->n);
+		g->revs = nr;
+		g->cap = ncap;
+	}
+	r = &g->revs[g->n++];
+	memset(r, 0, sizeof(Rev));
+	r->id = mg_graph_strdup(g, in->id ? in->id : "");
+	r->message = in->message ? mg_graph_strdup(g, in->message) : NULL;
+	r->tag = in->tag;
+	r->down_ids = copy_strs(g, in->down, in->ndown);
+	r->ndown_ids = in->ndown;
+	r->dep_names = copy_strs(g, in->deps, in->ndeps);
+	r->ndep_names = in->ndeps;
+	r->labels = copy_strs(g, in->labels, in->nlabels);
+	r->nlabels = in->nlabels;
+}
+
+static bool
+valid_name(const char *s, size_t maxlen)
+{
+	size_t		len = 0;
+
+	for (; *s; s++, len++)
+	{
+		char		c = *s;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_'))
+			return false;
+	}
+	return len >= 1 && len <= maxlen;
+}
+
+bool
+mg_valid_id(const char *s)
+{
+	return s != NULL && valid_name(s, MG_MAX_ID_LEN);
+}
+
+bool
+mg_valid_label(const char *s)
+{
+	return s != NULL && valid_name(s, MG_MAX_LABEL_LEN);
+}
+
+static void
+add_problem(MgGraph *g, MgErrCode code, char *message, char *sentence)
+{
+	if (g->nproblems == g->cap_problems)
+	{
+		int			ncap = g->cap_problems ? g->cap_problems * 2 : 8;
+		Problem    *np = arena_alloc(&g->arena, sizeof(Problem) * ncap);
+
+		if (g->nproblems)
+			memcpy(np, g->problems, sizeof(Problem) * g->nproblems);
+		g->problems = np;
+		g->cap_problems = ncap;
+	}
+	g->problems[g->nproblems].code = code;
+	g->problems[g->nproblems].message = message;
+	g->problems[g->nproblems].sentence = sentence;
+	g->nproblems++;
+}
+
+/*
+ * find_cycle
+ *		Kahn's algorithm over the parent edges (down only, or down + deps).
+ *		Revisions left over lie on or above a cycle; following left-over
+ *		parents from one of them must come back, which names one cycle.
+ *		On success fills the topological position of every revision.
+ */
+static bool
+find_cycle(MgGraph *g, bool with_deps, IntVec *cycle)
+{
+	int		   *indeg = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
+	int		   *queue = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
+	int			qh = 0,
+				qt = 0;
+	int			start = -1;
+	unsigned	st;
+
+	for (int i = 0; i < g->n; i++)
+	{
+		Rev		   *r = &g->revs[i];
+
+		indeg[i] = r->down.n + (with_deps ? r->deps.n : 0);
+		if (indeg[i] == 0)
+			queue[qt++] = i;
+	}
+	while (qh < qt)
+	{
+		int			x = queue[qh];
+		IntVec	   *ch = with_deps ? &g->revs[x].allnext : &g->revs[x].next;
+
+		g->revs[x].topo = qh++;
+		for (int k = 0; k < ch->n; k++)
+		{
+			int			c = ch->v[k];
+			Rev		   *cr = &g->revs[c];
+			int			edges = 0;
+
+			/* number of edges x -> c (x may be both a parent and a dep) */
+			for (int j = 0; j < cr->down.n; j++)
+				edges += cr->down.v[j] == x;
+			if (with_deps)
+				for (int j = 0; j < cr->deps.n; j++)
+					edges += cr->deps.v[j] == x;
+			indeg[c] -= edges;
+			if (indeg[c] == 0)
+				queue[qt++] = c;
+		}
+	}
+	if (qt == g->n)
+		return false;
+
+	for (int i = 0; i < g->n && start < 0; i++)
+		if (indeg[i] > 0)
+			start = i;
+
+	/* walk left-over parents until a revision repeats */
+	st = new_stamp(g);
+	{
+		int			x = start;
+		IntVec		path = {0};
+
+		while (g->mark[x] != st)
+		{
+			Rev		   *r = &g->revs[x];
+			int			nextp = -1;
+
+			g->mark[x] = st;
+			vec_push(g, &path, x);
+			for (int j = 0; j < r->down.n && nextp < 0; j++)
+				if (indeg[r->down.v[j]] > 0)
+					nextp = r->down.v[j];
+			if (with_deps)
+				for (int j = 0; j < r->deps.n && nextp < 0; j++)
+					if (indeg[r->deps.v[j]] > 0)
+						nextp = r->deps.v[j];
+			x = nextp;
+		}
+		/* path from the first occurrence of x is the cycle */
+		for (int j = 0; j < path.n; j++)
+			if (path.v[j] == x)
+			{
+				for (int k = path.n - 1; k >= j; k--)
+					vec_push(g, cycle, path.v[k]);
+				break;
+			}
+	}
+	return true;
+}
+
+static char *
+cycle_text(MgGraph *g, IntVec *cycle)
+{
+	Buf			b;
+
+	buf_init(&b, g);
+	for (int i = 0; i < cycle->n; i++)
+		buf_printf(&b, "%s -> ", g->revs[cycle->v[i]].id);
+	buf_printf(&b, "%s", g->revs[cycle->v[0]].id);
+	return b.data;
+}
+
+/*
+ * is_down_ancestor
+ *		Is anc a strict ancestor of x through down_revisions only?  The walk
+ *		skips revisions placed before anc in the topological order.
+ */
+static bool
+is_down_ancestor(MgGraph *g, int anc, int x)
+{
+	unsigned	st = new_stamp(g);
+	int			sp = 0;
+	int			limit = g->revs[anc].topo;
+
+	g->stack[sp++] = x;
+	g->mark[x] = st;
+	while (sp > 0)
+	{
+		Rev		   *r = &g->revs[g->stack[--sp]];
+
+		for (int j = 0; j < r->down.n; j++)
+		{
+			int			p = r->down.v[j];
+
+			if (p == anc)
+				return true;
+			if (g->mark[p] != st && g->revs[p].topo > limit)
+			{
+				g->mark[p] = st;
+				g->stack[sp++] = p;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * normalize_deps
+ *		norm = down + the resolved dependencies that no strict ancestor
+ *		(through down only) also lists as a resolved dependency.
+ *		Only revisions that share a dependency target need a walk.
+ */
+static void
+normalize_deps(MgGraph *g)
+{
+	IntVec	   *users = arena_alloc(&g->arena, sizeof(IntVec) * g->n);
+
+	for (int i = 0; i < g->n; i++)
+		for (int j = 0; j < g->revs[i].deps.n; j++)
+			vec_push(g, &users[g->revs[i].deps.v[j]], i);
+
+	for (int i = 0; i < g->n; i++)
+	{
+		Rev		   *r = &g->revs[i];
+
+		for (int j = 0; j < r->down.n; j++)
+			vec_push(g, &r->norm, r->down.v[j]);
+		for (int j = 0; j < r->deps.n; j++)
+		{
+			int			d = r->deps.v[j];
+			bool		inherited = false;
+
+			for (int k = 0; k < users[d].n && !inherited; k++)
+			{
+				int			u = users[d].v[k];
+
+				if (u != i && g->revs[u].topo < r->topo &&
+					is_down_ancestor(g, u, i))
+					inherited = true;
+			}
+			if (!inherited && !vec_contains(&r->norm, d))
+				vec_push(g, &r->norm, d);
+		}
+	}
+}
+
+bool
+mg_graph_finish(MgGraph *g, MgError *err)
+{
+	bool		structural = false;
+
+	g->mark = arena_alloc(&g->arena, sizeof(unsigned) * (g->n + 1));
+	g->stack = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
+	g->stamp = 0;
+	map_init(g, &g->ids, g->n);
+	map_init(g, &g->keys, g->n);
+	map_init(g, &g->label_index, 16);
+
+	/* ids: format and uniqueness */
+	for (int i = 0; i < g->n; i++)
+	{
+		Rev		   *r = &g->revs[i];
+		int			prev;
+
+		if (!mg_valid_id(r->id))
+		{
+			add_problem(g, MG_E_INVALID_NAME,
+						gprintf(g, "invalid revision id \"%s\"", shown(g, r->id)),
+						gprintf(g, "Revision id \"%s\" is not 1 to %d letters, digits or underscores.",
+								shown(g, r->id), MG_MAX_ID_LEN));
+			structural = true;
+			continue;
+		}
+		prev = map_put(g, &g->ids, r->id, i);
+		if (prev >= 0)
+		{
+			add_problem(g, MG_E_DUPLICATE,
+						gprintf(g, "revision \"%s\" is defined more than once", r->id),
+						gprintf(g, "Revision \"%s\" is defined more than once.", r->id));
+			structural = true;
+		}
+		else
+			map_put(g, &g->keys, r->id, i);
+	}
+
+	/* branch labels share the namespace of ids */
+	for (int i = 0; i < g->n; i++)
+	{
+		Rev		   *r = &g->revs[i];
+
+		for (int j = 0; j < r->nlabels; j++)
+		{
+			const char *l = r->labels[j];
+			int			prev;
+
+			if (!mg_valid_label(l))
+			{
+				add_problem(g, MG_E_INVALID_NAME,
+							gprintf(g, "invalid branch label \"%s\" in revision \"%s\"",
+									shown(g, l), r->id),
+							gprintf(g, "Branch label \"%s\" of revision \"%s\" is not 1 to %d letters, digits or underscores.",
+									shown(g, l), r->id, MG_MAX_LABEL_LEN));
+				structural = true;
+				continue;
+			}
+			prev = map_put(g, &g->keys, l, i);
+			if (prev >= 0)
+			{
+				add_problem(g, MG_E_DUPLICATE,
+							gprintf(g, "branch label \"%s\" of revision \"%s\" is already used by revision \"%s\"",
+									l, r->id, g->revs[prev].id),
+							map_get(&g->ids, l) >= 0 ?
+							gprintf(g, "Branch label \"%s\" of revision \"%s\" is the id of revision \"%s\".",
+									l, r->id, g->revs[prev].id) :
+							gprintf(g, "Branch label \"%s\" of revision \"%s\" is also declared by revision \"%s\".",
+									l, r->id, g->revs[prev].id));
+				structural = true;
+				continue;
+			}
+			if (map_put(g, &g->label_index, l, g->nlabel_names) < 0)
+			{
+				if (g->nlabel_names % 64 == 0)
+				{
+					const char **nn = arena_alloc(&g->arena, sizeof(char *) * (g->nlabel_names + 64));
+					int		   *nr = arena_alloc(&g->arena, sizeof(int) * (g->nlabel_names + 64));
+
+					if (g->nlabel_names)
+					{
+						memcpy(nn, g->label_names, sizeof(char *) * g->nlabel_names);
+						memcpy(nr, g->label_rev, sizeof(int) * g->nlabel_names);
+					}
+					g->label_names = nn;
+					g->label_rev = nr;
+				}
+				g->label_names[g->nlabel_names] = l;
+				g->label_rev[g->nlabel_names] = i;
+				g->nlabel_names++;
+			}
+		}
+	}
+
+	/* resolve down_revisions and depends_on */
+	for (int i = 0; i < g->n; i++)
+	{
+		Rev		   *r = &g->revs[i];
+
+		for (int j = 0; j < r->ndown_ids; j++)
+		{
+			const char *d = r->down_ids[j];
+			int			p = map_get(&g->ids, d);
+
+			if (strcmp(d, r->id) == 0)
+			{
+				add_problem(g, MG_E_CYCLE,
+							gprintf(g, "revision \"%s\" is its own down_revision", r->id),
+							gprintf(g, "Revision \"%s\" lists itself in down_revisions.", r->id));
+				structural = true;
+			}
+			else if (p < 0)
+			{
+				add_problem(g, MG_E_UNDEFINED,
+							gprintf(g, "down_revision \"%s\" of revision \"%s\" does not exist",
+									shown(g, d), r->id),
+							gprintf(g, "Revision \"%s\" has down_revision \"%s\", which is not registered.",
+									r->id, shown(g, d)));
+				structural = true;
+			}
+			else if (vec_contains(&r->down, p))
+			{
+				add_problem(g, MG_E_DUPLICATE,
+							gprintf(g, "down_revision \"%s\" is listed twice in revision \"%s\"", d, r->id),
+							gprintf(g, "Revision \"%s\" lists down_revision \"%s\" more than once.", r->id, d));
+				structural = true;
+			}
+			else
+			{
+				vec_push(g, &r->down, p);
+				vec_push(g, &g->revs[p].next, i);
+			}
+		}
+		for (int j = 0; j < r->ndep_names; j++)
+		{
+			const char *d = r->dep_names[j];
+			int			p = map_get(&g->keys, d);
+
+			if (strcmp(d, r->id) == 0 || p == i)
+			{
+				add_problem(g, MG_E_CYCLE,
+							gprintf(g, "revision \"%s\" depends on itself", r->id),
+							gprintf(g, "Revision \"%s\" lists itself in depends_on.", r->id));
+				structural = true;
+			}
+			else if (p < 0)
+			{
+				add_problem(g, MG_E_UNDEFINED,
+							gprintf(g, "dependency \"%s\" of revision \"%s\" does not exist",
+									shown(g, d), r->id),
+							gprintf(g, "Revision \"%s\" depends on \"%s\", which is neither a registered revision nor a branch label.",
+									r->id, shown(g, d)));
+				structural = true;
+			}
+			else if (!vec_contains(&r->deps, p))
+				vec_push(g, &r->deps, p);
+		}
+	}
+
+	/* allnext: children through down or deps, in map order */
+	for (int i = 0; i < g->n; i++)
+	{
+		Rev		   *r = &g->revs[i];
+
+		for (int j = 0; j < r->down.n; j++)
+			vec_push(g, &g->revs[r->down.v[j]].allnext, i);
+		for (int j = 0; j < r->deps.n; j++)
+			if (!vec_contains(&r->down, r->deps.v[j]))
+				vec_push(g, &g->revs[r->deps.v[j]].allnext, i);
+	}
+
+	/* cycles: through down_revisions first, then with dependencies */
+	{
+		IntVec		cycle = {0};
+
+		if (find_cycle(g, false, &cycle))
+		{
+			char	   *t = cycle_text(g, &cycle);
+
+			add_problem(g, MG_E_CYCLE,
+						gprintf(g, "revisions form a cycle: %s", t),
+						gprintf(g, "Revisions form a cycle through down_revisions: %s.", t));
+			structural = true;
+		}
+		else if (find_cycle(g, true, &cycle))
+		{
+			char	   *t = cycle_text(g, &cycle);
+
+			add_problem(g, MG_E_CYCLE,
+						gprintf(g, "revisions form a dependency cycle: %s", t),
+						gprintf(g, "Revisions form a cycle through down_revisions and depends_on: %s.", t));
+			structural = true;
+		}
+	}
+
+	if (g->nproblems > 0)
+	{
+		Buf			b;
+
+		buf_init(&b, g);
+		for (int i = 0; i < g->nproblems; i++)
+		{
+			if (i >= 50)
+			{
+				buf_printf(&b, "\n%d more problems.", g->nproblems - i);
+				break;
+			}
+			buf_printf(&b, "%s%s", i ? "\n" : "", g->problems[i].sentence);
+		}
+		(void) structural;
+		return set_error(g, err, g->problems[0].code, g->problems[0].message,
+						 b.data, NULL);
+	}
+
+	normalize_deps(g);
+
+	for (int i = 0; i < g->n; i++)
+	{
+		Rev		   *r = &g->revs[i];
+
+		if (r->next.n == 0)
+			vec_push(g, &g->heads, i);
+		if (r->allnext.n == 0)
+			vec_push(g, &g->real_heads, i);
+		if (r->down.n == 0)
+			vec_push(g, &g->bases, i);
+	}
+	g->finished = true;
+	return true;
+}
+
+/* ----------------------------------------------------------------
+ * Accessors
+ * ----------------------------------------------------------------
+ */
+
+int
+mg_graph_size(const MgGraph *g)
+{
+	return g->n;
+}
+
+int
+mg_lookup(const MgGraph *g, const char *id)
+{
+	return map_get(&g->ids, id);
+}
+
+const char *
+mg_rev_id(const MgGraph *g, int rev)
+{
+	return g->revs[rev].id;
+}
+
+const char *
+mg_rev_message(const MgGraph *g, int rev)
+{
+	return g->revs[rev].message;
+}
+
+int
+mg_rev_tag(const MgGraph *g, int rev)
+{
+	return g->revs[rev].tag;
+}
+
+MgList
+mg_rev_down(const MgGraph *g, int rev)
+{
+	return vec_list(g->revs[rev].down);
+}
+
+MgList
+mg_rev_deps(const MgGraph *g, int rev)
+{
+	return vec_list(g->revs[rev].deps);
+}
+
+int
+mg_rev_dep_names(const MgGraph *g, int rev, const char *const **names)
+{
+	*names = (const char *const *) g->revs[rev].dep_names;
+	return g->revs[rev].ndep_names;
+}
+
+MgList
+mg_rev_normalized_down(const MgGraph *g, int rev)
+{
+	return vec_list(g->revs[rev].norm);
+}
+
+MgList
+mg_rev_children(const MgGraph *g, int rev)
+{
+	return vec_list(g->revs[rev].next);
+}
+
+bool
+mg_rev_is_head(const MgGraph *g, int rev)
+{
+	return g->revs[rev].next.n == 0;
+}
+
+bool
+mg_rev_is_real_head(const MgGraph *g, int rev)
+{
+	return g->revs[rev].allnext.n == 0;
+}
+
+bool
+mg_rev_is_branch_point(const MgGraph *g, int rev)
+{
+	return g->revs[rev].next.n > 1;
+}
+
+bool
+mg_rev_is_merge_point(const MgGraph *g, int rev)
+{
+	return g->revs[rev].down.n > 1;
+}
+
+MgList
+mg_heads(const MgGraph *g)
+{
+	return vec_list(g->heads);
+}
+
+MgList
+mg_real_heads(const MgGraph *g)
+{
+	return vec_list(g->real_heads);
+}
+
+MgList
+mg_bases(const MgGraph *g)
+{
+	return vec_list(g->bases);
+}
+
+/* ----------------------------------------------------------------
+ * Walks
+ * ----------------------------------------------------------------
+ */
+
+typedef enum EdgeKind
+{
+	E_DOWN,						/* versioned down_revisions */
+	E_NORM,						/* normalized down revisions */
+	E_NEXT,						/* children through down */
+	E_ALLNEXT					/* children through down or deps */
+} EdgeKind;
+
+static IntVec *
+edges(MgGraph *g, int x, EdgeKind k)
+{
+	Rev		   *r = &g->revs[x];
+
+	switch (k)
+	{
+		case E_DOWN:
+			return &r->down;
+		case E_NORM:
+			return &r->norm;
+		case E_NEXT:
+			return &r->next;
+		default:
+			return &r->allnext;
+	}
+}
+
+/* Add to set everything reachable from starts (inclusive) */
+static void
+closure(MgGraph *g, const int *starts, int n, EdgeKind k, Bits set)
+{
+	int			sp = 0;
+
+	for (int i = 0; i < n; i++)
+		if (starts[i] >= 0 && !BIT_TEST(set, starts[i]))
+		{
+			BIT_SET(set, starts[i]);
+			g->stack[sp++] = starts[i];
+		}
+	while (sp > 0)
+	{
+		IntVec	   *e = edges(g, g->stack[--sp], k);
+
+		for (int j = 0; j < e->n; j++)
+			if (!BIT_TEST(set, e->v[j]))
+			{
+				BIT_SET(set, e->v[j]);
+				g->stack[sp++] = e->v[j];
+			}
+	}
+}
+
+static Bits
+closure_of(MgGraph *g, const int *starts, int n, EdgeKind k)
+{
+	Bits		set = bits_new(g);
+
+	closure(g, starts, n, k, set);
+	return set;
+}
+
+/*
+ * is_ancestor
+ *		Is anc reachable from x through normalized down revisions
+ *		(x itself included)?  Skips revisions placed before anc in the
+ *		topological order, which cannot lead to it.
+ */
+static bool
+is_ancestor(MgGraph *g, int anc, int x)
+{
+	unsigned	st;
+	int			sp = 0;
+	int			limit = g->revs[anc].topo;
+
+	if (anc == x)
+		return true;
+	if (g->revs[x].topo < limit)
+		return false;
+	st = new_stamp(g);
+	g->stack[sp++] = x;
+	g->mark[x] = st;
+	while (sp > 0)
+	{
+		Rev		   *r = &g->revs[g->stack[--sp]];
+
+		for (int j = 0; j < r->norm.n; j++)
+		{
+			int			p = r->norm.v[j];
+
+			if (p == anc)
+				return true;
+			if (g->mark[p] != st && g->revs[p].topo > limit)
+			{
+				g->mark[p] = st;
+				g->stack[sp++] = p;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * Lineage of one revision: its ancestors and descendants, with or without
+ * dependency edges.  "Shares lineage with b" is membership in this set.
+ */
+static Bits
+lineage_of(MgGraph *g, int rev, bool with_deps)
+{
+	Bits		set = bits_new(g);
+
+	closure(g, &rev, 1, with_deps ? E_NORM : E_DOWN, set);
+	BIT_CLR(set, rev);
+	closure(g, &rev, 1, with_deps ? E_ALLNEXT : E_NEXT, set);
+	return set;
+}
+
+/* ----------------------------------------------------------------
+ * Branch label inheritance (Alembic's _add_branches)
+ * ----------------------------------------------------------------
+ */
+
+static void
+add_labels(MgGraph *g, Rev *r, const IntVec *labels)
+{
+	for (int i = 0; i < labels->n; i++)
+		if (!vec_contains(&r->ilabels, labels->v[i]))
+			vec_push(g, &r->ilabels, labels->v[i]);
+}
+
+static void
+inherit_labels(MgGraph *g)
+{
+	IntVec		stack = {0};
+
+	if (g->labels_done)
+		return;
+	for (int i = 0; i < g->n; i++)
+		for (int j = 0; j < g->revs[i].nlabels; j++)
+		{
+			int			li = map_get(&g->label_index, g->revs[i].labels[j]);
+
+			if (li >= 0 && !vec_contains(&g->revs[i].ilabels, li))
+				vec_push(g, &g->revs[i].ilabels, li);
+		}
+
+	for (int i = 0; i < g->n; i++)
+	{
+		Rev		   *r = &g->revs[i];
+		IntVec		mine = {0};
+		unsigned	st;
+		int			last = i;
+		int			parent;
+
+		if (r->nlabels == 0)
+			continue;
+		/* the labels this revision carries now, declared and inherited */
+		for (int j = 0; j < r->ilabels.n; j++)
+			vec_push(g, &mine, r->ilabels.v[j]);
+
+		/* descendants through down only, in Alembic's stack order */
+		st = new_stamp(g);
+		stack.n = 0;
+		vec_push(g, &stack, i);
+		while (stack.n > 0)
+		{
+			int			x = stack.v[--stack.n];
+
+			if (g->mark[x] == st)
+				continue;
+			g->mark[x] = st;
+			add_labels(g, &g->revs[x], &mine);
+			last = x;
+			for (int j = 0; j < g->revs[x].next.n; j++)
+				vec_push(g, &stack, g->revs[x].next.v[j]);
+		}
+
+		/* then down from the last one visited, to a branch or merge point */
+		parent = last;
+		while (parent >= 0)
+		{
+			Rev		   *p = &g->revs[parent];
+
+			if (p->allnext.n > 1 || p->down.n > 1)
+				break;
+			add_labels(g, p, &mine);
+			parent = p->down.n == 1 ? p->down.v[0] : -1;
+		}
+	}
+	g->labels_done = true;
+}
+
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+int
+mg_rev_labels(MgGraph *g, int rev, const char ***labels)
+{
+	Rev		   *r = &g->revs[rev];
+	const char **out;
+
+	inherit_labels(g);
+	if (r->ilabels.n == 0)
+	{
+		*labels = NULL;
+		return 0;
+	}
+	out = arena_alloc(&g->arena, sizeof(char *) * r->ilabels.n);
+	for (int i = 0; i < r->ilabels.n; i++)
+		out[i] = g->label_names[r->ilabels.v[i]];
+	qsort(out, r->ilabels.n, sizeof(char *), cmp_strp);
+	*labels = out;
+	return r->ilabels.n;
+}
+
+static bool
+has_label(MgGraph *g, int rev, const char *label)
+{
+	int			li = map_get(&g->label_index, label);
+
+	inherit_labels(g);
+	return li >= 0 && vec_contains(&g->revs[rev].ilabels, li);
+}
+
+/* ----------------------------------------------------------------
+ * Symbol resolution (Alembic's get_revision / get_revisions)
+ * ----------------------------------------------------------------
+ */
+
+/* Result of resolving a revision; MG_NONE means "base" (nothing) */
+#define R_BASE	(-2)			/* the pseudo revision "base" of a walk */
+
+static bool resolve_ident(MgGraph *g, const char *text, const char *branch,
+						  int *out, MgError *err);
+
+/*
+ * resolve_branch
+ *		The revision a branch name stands for: the declarer of a label, a
+ *		revision id, or a unique prefix.
+ */
+static bool
+resolve_branch(MgGraph *g, const char *branch, int *out, MgError *err)
+{
+	int			r = map_get(&g->keys, branch);
+
+	if (r >= 0)
+	{
+		*out = r;
+		return true;
+	}
+	if (!resolve_ident(g, branch, NULL, out, err))
+		return set_error(g, err, MG_E_UNDEFINED,
+						 gprintf(g, "branch \"%s\" does not exist", shown(g, branch)),
+						 gprintf(g, "No branch label, revision id or unique id prefix matches \"%s\".",
+								 shown(g, branch)),
+						 NULL);
+	return true;
+}
+
+/*
+ * filter_lineage
+ *		Keep the revisions of list that share lineage with the branch.
+ */
+static bool
+filter_lineage(MgGraph *g, IntVec *list, const char *branch, bool with_deps,
+			   MgError *err)
+{
+	int			b;
+	Bits		lin;
+	int			k = 0;
+
+	if (!resolve_branch(g, branch, &b, err))
+		return false;
+	lin = lineage_of(g, b, with_deps);
+	BIT_SET(lin, b);
+	for (int i = 0; i < list->n; i++)
+		if (list->v[i] >= 0 && BIT_TEST(lin, list->v[i]))
+			list->v[k++] = list->v[i];
+	list->n = k;
+	return true;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * resolve_ident
+ *		An exact id or label, or a unique prefix of one (only keys longer than
+ *		three characters are prefix candidates).  With a branch, prefix
+ *		candidates are first narrowed to the branch's lineage, and the result
+ *		must share its lineage.
+ */
+static bool
+resolve_ident(MgGraph *g, const char *text, const char *branch, int *out,
+			  MgError *err)
+{
+	int			rev = map_get(&g->keys, text);
+	int			branch_rev = -1;
+	Bits		lin = NULL;
+
+	if (branch)
+	{
+		if (!resolve_branch(g, branch, &branch_rev, err))
+			return false;
+		lin = lineage_of(g, branch_rev, false);
+		BIT_SET(lin, branch_rev);
+	}
+
+	if (rev < 0)
+	{
+		size_t		len = strlen(text);
+		const char **cands = NULL;
+		int			ncands = 0;
+		int			capc = 0;
+
+		for (int i = 0; i < g->keys.cap; i++)
+		{
+			const char *key = g->keys.keys[i];
+
+			if (key == NULL || strlen(key) <= 3 || strncmp(key, text, len) != 0)
+				continue;
+			if (lin && !BIT_TEST(lin, g->keys.vals[i]))
+				continue;
+			if (ncands == capc)
+			{
+				const char **nc;
+
+				capc = capc ? capc * 2 : 8;
+				nc = arena_alloc(&g->arena, sizeof(char *) * capc);
+				if (ncands)
+					memcpy(nc, cands, sizeof(char *) * ncands);
+				cands = nc;
+			}
+			cands[ncands++] = key;
+		}
+		if (ncands == 0)
+			return set_error(g, err, MG_E_UNDEFINED,
+							 gprintf(g, "revision \"%s\" does not exist", shown(g, text)),
+							 branch ?
+							 gprintf(g, "No revision id, branch label or unique id prefix in the lineage of branch \"%s\" matches \"%s\".",
+									 shown(g, branch), shown(g, text)) :
+							 gprintf(g, "No revision id, branch label or unique id prefix matches \"%s\".",
+									 shown(g, text)),
+							 len < 4 ?
+							 gprintf(g, "Prefixes match only revision ids and labels longer than three characters.") :
+							 NULL);
+		if (ncands > 1)
+		{
+			Buf			b;
+			int			shown_n = ncands > 10 ? 10 : ncands;
+
+			qsort(cands, ncands, sizeof(char *), cmp_str);
+			buf_init(&b, g);
+			buf_printf(&b, "Prefix \"%s\" matches ", shown(g, text));
+			for (int i = 0; i < shown_n; i++)
+				buf_printf(&b, "%s\"%s\"", i == 0 ? "" : (i == ncands - 1 ? " and " : ", "),
+						   cands[i]);
+			if (shown_n < ncands)
+				buf_printf(&b, " and %d more", ncands - shown_n);
+			buf_printf(&b, ".");
+			return set_error(g, err, MG_E_AMBIGUOUS,
+							 gprintf(g, "revision prefix \"%s\" is ambiguous", shown(g, text)),
+							 b.data,
+							 gprintf(g, "Give more characters of the revision id."));
+		}
+		rev = map_get(&g->keys, cands[0]);
+	}
+
+	if (lin && !BIT_TEST(lin, rev))
+		return set_error(g, err, MG_E_INVALID_TARGET,
+						 gprintf(g, "revision \"%s\" is not a member of branch \"%s\"",
+								 g->revs[rev].id, shown(g, branch)),
+						 gprintf(g, "Revision \"%s\" is neither an ancestor nor a descendant of revision \"%s\".",
+								 g->revs[rev].id, g->revs[branch_rev].id),
+						 NULL);
+	*out = rev;
+	return true;
+}
+
+/*
+ * A symbol resolved by Alembic's _resolve_revision_number: either a list of
+ * revisions (heads, head, base) or one text to resolve with resolve_ident.
+ */
+typedef struct Resolved
+{
+	const char *branch;			/* NULL if none */
+	const char *text;			/* NULL when revs holds the result */
+	IntVec		revs;
+} Resolved;
+
+static char *
+dup_range(MgGraph *g, const char *s, size_t len)
+{
+	char	   *p = arena_alloc(&g->arena, len + 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+static char *
+multiple_heads_hint(MgGraph *g)
+{
+	return gprintf(g, "Use \"heads\" to target all heads, or \"<branch>@head\" to target the head of one branch.");
+}
+
+/* get_current_head(branch) */
+static bool
+current_head(MgGraph *g, const char *branch, const char *argument, IntVec *out,
+			 MgError *err)
+{
+	IntVec		heads = {0};
+
+	for (int i = 0; i < g->heads.n; i++)
+		vec_push(g, &heads, g->heads.v[i]);
+	if (branch && !filter_lineage(g, &heads, branch, false, err))
+		return false;
+	if (heads.n > 1)
+		return set_error(g, err, MG_E_MULTIPLE_HEADS,
+						 gprintf(g, "target \"%s\" matches several head revisions", shown(g, argument)),
+						 gprintf(g, "The heads are %s.", id_list(g, heads.v, heads.n)),
+						 multiple_heads_hint(g));
+	out->n = 0;
+	if (heads.n == 1)
+		vec_push(g, out, heads.v[0]);
+	return true;
+}
+
+static bool
+resolve_number(MgGraph *g, const char *sym, const char *argument, Resolved *res,
+			   MgError *err)
+{
+	const char *at = strchr(sym, '@');
+
+	memset(res, 0, sizeof(Resolved));
+	if (at)
+	{
+		if (at > sym)
+			res->branch = dup_range(g, sym, (size_t) (at - sym));
+		sym = at + 1;
+	}
+	if (strcmp(sym, "heads") == 0)
+	{
+		if (res->branch)
+		{
+			for (int i = 0; i < g->heads.n; i++)
+				vec_push(g, &res->revs, g->heads.v[i]);
+			return filter_lineage(g, &res->revs, res->branch, false, err);
+		}
+		for (int i = 0; i < g->real_heads.n; i++)
+			vec_push(g, &res->revs, g->real_heads.v[i]);
+		return true;
+	}
+	if (strcmp(sym, "head") == 0)
+		return current_head(g, res->branch, argument, &res->revs, err);
+	if (strcmp(sym, "base") == 0 || *sym == '\0')
+		return true;
+	res->text = sym;
+	return true;
+}
+
+/* Parse an optionally signed decimal; false if not an integer */
+static bool
+parse_int(const char *s, long *out)
+{
+	long		v = 0;
+	int			sign = 1;
+
+	if (*s == '-' || *s == '+')
+	{
+		sign = *s == '-' ? -1 : 1;
+		s++;
+	}
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+	{
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (*s - '0');
+		if (v > 1000000000L)
+			return false;
+	}
+	*out = sign * v;
+	return true;
+}
+
+static bool walk(MgGraph *g, int start, long steps, const char *branch,
+				 bool no_overwalk, const char *argument, int *out, bool *overwalk,
+				 MgError *err);
+
+/*
+ * get_revisions
+ *		All revisions a symbol names; "-N" walks down from each head.
+ */
+static bool
+get_revisions(MgGraph *g, const char *sym, IntVec *out, MgError *err)
+{
+	Resolved	res;
+	long		n;
+	int			rev;
+
+	if (!resolve_number(g, sym, sym, &res, err))
+		return false;
+	if (res.text == NULL)
+	{
+		for (int i = 0; i < res.revs.n; i++)
+			vec_push(g, out, res.revs.v[i]);
+		return true;
+	}
+	if (parse_int(res.text, &n) && n < 0)
+	{
+		for (int i = 0; i < g->real_heads.n; i++)
+		{
+			int			h = g->real_heads.v[i];
+			bool		over;
+
+			if (res.branch && !has_label(g, h, res.branch))
+				continue;
+			if (!walk(g, h, n, NULL, true, sym, &rev, &over, err))
+				return false;
+			vec_push(g, out, over ? MG_NONE : rev);
+		}
+		return true;
+	}
+	if (!resolve_ident(g, res.text, res.branch, &rev, err))
+		return false;
+	vec_push(g, out, rev);
+	return true;
+}
+
+/* get_revision: at most one revision; MG_NONE for base */
+static bool
+get_revision(MgGraph *g, const char *sym, int *out, MgError *err)
+{
+	Resolved	res;
+
+	if (!resolve_number(g, sym, sym, &res, err))
+		return false;
+	if (res.text == NULL)
+	{
+		if (res.revs.n > 1)
+			return set_error(g, err, MG_E_MULTIPLE_HEADS,
+							 gprintf(g, "target \"%s\" matches several head revisions", shown(g, sym)),
+							 gprintf(g, "The heads are %s.", id_list(g, res.revs.v, res.revs.n)),
+							 multiple_heads_hint(g));
+		*out = res.revs.n ? res.revs.v[0] : MG_NONE;
+		return true;
+	}
+	return resolve_ident(g, res.text, res.branch, out, err);
+}
+
+/*
+ * walk
+ *		Alembic's _walk: |steps| steps up (children through down, filtered by
+ *		branch) or down (down_revisions; below a base is R_BASE).  Walking
+ *		off the graph sets *overwalk, or stops there without no_overwalk.
+ */
+static bool
+walk(MgGraph *g, int start, long steps, const char *branch, bool no_overwalk,
+	 const char *argument, int *out, bool *overwalk, MgError *err)
+{
+	int			cur = start;
+	long		nsteps = steps < 0 ? -steps : steps;
+
+	*overwalk = false;
+	for (long s = 0; s < nsteps; s++)
+	{
+		IntVec		cand = {0};
+		IntVec	   *src;
+
+		if (steps > 0)
+		{
+			if (cur == R_BASE)
+				src = &g->bases;
+			else
+				src = cur == MG_NONE ? &g->bases : &g->revs[cur].next;
+			for (int i = 0; i < src->n; i++)
+				vec_push(g, &cand, src->v[i]);
+			if (branch && !filter_lineage(g, &cand, branch, false, err))
+				return false;
+		}
+		else
+		{
+			if (cur != R_BASE)
+			{
+				src = cur == MG_NONE ? &g->heads : &g->revs[cur].down;
+				for (int i = 0; i < src->n; i++)
+					vec_push(g, &cand, src->v[i]);
+				if (cand.n == 0)
+					vec_push(g, &cand, R_BASE);
+			}
+		}
+		if (cand.n == 0)
+		{
+			if (no_overwalk)
+			{
+				*overwalk = true;
+				*out = MG_NONE;
+				return true;
+			}
+			break;
+		}
+		if (cand.n > 1)
+			return set_error(g, err, MG_E_INVALID_TARGET,
+							 gprintf(g, "relative target \"%s\" is ambiguous", shown(g, argument)),
+							 cur >= 0 ?
+							 gprintf(g, "Walking %s from revision \"%s\" reaches %s.",
+									 steps > 0 ? "up" : "down", g->revs[cur].id,
+									 id_list(g, cand.v, cand.n)) :
+							 gprintf(g, "Walking %s from %s reaches %s.",
+									 steps > 0 ? "up" : "down",
+									 steps > 0 ? "base" : "the heads",
+									 id_list(g, cand.v, cand.n)),
+							 gprintf(g, "Name a revision on one branch, for example \"<branch>@+1\" or \"<revision>-1\"."));
+		cur = cand.v[0];
+	}
+	*out = cur;
+	return true;
+}
+
+/* The relative-target pattern (?:(.+?)@)?(\w+)?((?:\+|-)\d+), anchored */
+typedef struct Relative
+{
+	const char *branch;			/* NULL if absent */
+	const char *symbol;			/* NULL if absent */
+	const char *number;			/* the signed number as written */
+	long		n;
+} Relative;
+
+static bool
+is_word(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '_';
+}
+
+static bool
+match_tail(MgGraph *g, const char *s, Relative *rel, bool *overflow)
+{
+	const char *p = s;
+	const char *num;
+	long		v = 0;
+
+	while (is_word(*p))
+		p++;
+	if (*p != '+' && *p != '-')
+		return false;
+	num = p++;
+	if (*p < '0' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9')
+	{
+		v = v * 10 + (*p - '0');
+		if (v > 1000000000L)
+			*overflow = true;
+		p++;
+	}
+	rel->symbol = p > s && num > s ? dup_range(g, s, (size_t) (num - s)) : NULL;
+	rel->number = dup_range(g, num, (size_t) (p - num));
+	rel->n = *num == '-' ? -v : v;
+	return true;
+}
+
+static bool
+match_relative(MgGraph *g, const char *s, Relative *rel, MgError *err,
+			   bool *matched)
+{
+	bool		overflow = false;
+
+	memset(rel, 0, sizeof(Relative));
+	*matched = false;
+	for (const char *at = strchr(s + (*s ? 1 : 0), '@'); at; at = strchr(at + 1, '@'))
+	{
+		if (match_tail(g, at + 1, rel, &overflow))
+		{
+			rel->branch = dup_range(g, s, (size_t) (at - s));
+			*matched = true;
+			break;
+		}
+	}
+	if (!*matched && match_tail(g, s, rel, &overflow))
+		*matched = true;
+	if (*matched && overflow)
+		return set_error(g, err, MG_E_INVALID_TARGET,
+						 gprintf(g, "relative step count in \"%s\" is out of range", shown(g, s)),
+						 NULL, NULL);
+	return true;
+}
+
+/* ----------------------------------------------------------------
+ * Overlap checks and the topological sort
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * check_overlap
+ *		No revision of list may be an ancestor of another one (Alembic's
+ *		check=True walks).  rows selects the wording.
+ */
+static bool
+check_overlap(MgGraph *g, const IntVec *list, bool rows, MgError *err)
+{
+	if (list->n < 2)
+		return true;
+	for (int i = 0; i < list->n; i++)
+		for (int j = 0; j < list->n; j++)
+		{
+			int			a = list->v[i],
+						b = list->v[j];
+
+			if (a == b || a < 0 || b < 0)
+				continue;
+			if (is_ancestor(g, a, b))
+			{
+				if (rows)
+					return set_error(g, err, MG_E_STATE,
+									 gprintf(g, "version table lists revision \"%s\" and its ancestor \"%s\"",
+											 g->revs[b].id, g->revs[a].id),
+									 gprintf(g, "Revision \"%s\" is an ancestor of revision \"%s\"; migrate_version must hold only the current heads.",
+											 g->revs[a].id, g->revs[b].id),
+									 gprintf(g, "Use migrate_stamp() to set the version table to the intended heads."));
+				return set_error(g, err, MG_E_INVALID_TARGET,
+								 gprintf(g, "requested revision \"%s\" overlaps with requested revision \"%s\"",
+										 g->revs[b].id, g->revs[a].id),
+								 gprintf(g, "Revision \"%s\" is an ancestor of revision \"%s\".",
+										 g->revs[a].id, g->revs[b].id),
+								 NULL);
+			}
+		}
+	return true;
+}
+
+/*
+ * topo_sort
+ *		Alembic's _topological_sort, in the same order but without its
+ *		quadratic cost.  todo is the set to order, heads the starting points.
+ *		Output is tips first (reverse it for upgrades).
+ *
+ *		Alembic keeps for each current head the full ancestor set and asks
+ *		"is the candidate an ancestor of another current head?".  Here each
+ *		slot gets a bitset of its ancestors within todo, computed only when a
+ *		query needs it (never with a single slot).  A plain step down a line
+ *		(one down_revision, no dependencies) keeps the slot's set valid: the
+ *		only member it loses is the emitted candidate, which leaves todo and
+ *		is never asked about again.  Restricting the sets to todo is exact
+ *		for upgrade and downgrade sets (ancestor paths between todo members
+ *		stay inside todo); history passes full_ancestry to walk the whole
+ *		graph.
+ */
+typedef struct Slot
+{
+	int			rev;
+	Bits		anc;
+	bool		valid;
+} Slot;
+
+static void
+slot_fill(MgGraph *g, Slot *s, Bits todo, bool full)
+{
+	int			sp = 0;
+	unsigned	st;
+
+	if (s->anc == NULL)
+		s->anc = bits_new(g);
+	else
+		bits_clear(g, s->anc);
+	if (!full)
+	{
+		BIT_SET(s->anc, s->rev);
+		g->stack[sp++] = s->rev;
+		while (sp > 0)
+		{
+			IntVec	   *e = &g->revs[g->stack[--sp]].norm;
+
+			for (int j = 0; j < e->n; j++)
+			{
+				int			p = e->v[j];
+
+				if (BIT_TEST(todo, p) && !BIT_TEST(s->anc, p))
+				{
+					BIT_SET(s->anc, p);
+					g->stack[sp++] = p;
+				}
+			}
+		}
+	}
+	else
+	{
+		st = new_stamp(g);
+		g->mark[s->rev] = st;
+		BIT_SET(s->anc, s->rev);
+		g->stack[sp++] = s->rev;
+		while (sp > 0)
+		{
+			IntVec	   *e = &g->revs[g->stack[--sp]].norm;
+
+			for (int j = 0; j < e->n; j++)
+			{
+				int			p = e->v[j];
+
+				if (g->mark[p] != st)
+				{
+					g->mark[p] = st;
+					if (BIT_TEST(todo, p))
+						BIT_SET(s->anc, p);
+					g->stack[sp++] = p;
+				}
+			}
+		}
+	}
+	s->valid = true;
+}
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	int			x = *(const int *) a,
+				y = *(const int *) b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+topo_sort(MgGraph *g, Bits todo, int ntodo, const int *heads, int nheads,
+		  bool full_ancestry, IntVec *out)
+{
+	Slot	   *slots;
+	int			nslots = 0;
+	int			capslots = nheads + 4;
+	Bits		free_bits[64];
+	int			nfree = 0;
+	int			i = 0;
+	int		   *hs;
+	int			nh = 0;
+
+	/* cur = sorted({h in heads if h in todo}, key=map order) */
+	hs = arena_alloc(&g->arena, sizeof(int) * (nheads + 1));
+	for (int k = 0; k < nheads; k++)
+		if (heads[k] >= 0 && BIT_TEST(todo, heads[k]))
+			hs[nh++] = heads[k];
+	qsort(hs, nh, sizeof(int), cmp_int);
+	slots = arena_alloc(&g->arena, sizeof(Slot) * capslots);
+	for (int k = 0; k < nh; k++)
+		if (k == 0 || hs[k] != hs[k - 1])
+		{
+			slots[nslots].rev = hs[k];
+			slots[nslots].anc = NULL;
+			slots[nslots].valid = false;
+			nslots++;
+		}
+
+	while (nslots > 0)
+	{
+		int			cand = slots[i].rev;
+		int			j = -1;
+
+		if (nslots > 1)
+		{
+			for (int k = 0; k < nslots; k++)
+			{
+				if (k == i)
+					continue;
+				if (!slots[k].valid)
+					slot_fill(g, &slots[k], todo, full_ancestry);
+				if (BIT_TEST(slots[k].anc, cand))
+				{
+					j = k;
+					break;
+				}
+			}
+		}
+		if (j >= 0)
+		{
+			i = j;
+			continue;
+		}
+
+		if (BIT_TEST(todo, cand))
+		{
+			vec_push(g, out, cand);
+			BIT_CLR(todo, cand);
+			ntodo--;
+		}
+
+		{
+			Rev		   *r = &g->revs[cand];
+			IntVec		add = {0};
+
+			for (int k = 0; k < r->norm.n; k++)
+			{
+				int			p = r->norm.v[k];
+				bool		in_cur = false;
+
+				if (!BIT_TEST(todo, p))
+					continue;
+				for (int m = 0; m < nslots && !in_cur; m++)
+					in_cur = slots[m].rev == p;
+				if (!in_cur && !vec_contains(&add, p))
+					vec_push(g, &add, p);
+			}
+			if (add.n == 0)
+			{
+				if (slots[i].anc && nfree < 64)
+					free_bits[nfree++] = slots[i].anc;
+				memmove(&slots[i], &slots[i + 1], sizeof(Slot) * (nslots - i - 1));
+				nslots--;
+				i = i > 0 ? i - 1 : 0;
+			}
+			else if (r->deps.n == 0 && r->down.n == 1)
+			{
+				/* plain move down a line: the slot's set stays right */
+				slots[i].rev = add.v[0];
+			}
+			else
+			{
+				slots[i].rev = add.v[0];
+				slots[i].valid = false;
+				for (int k = 1; k < add.n; k++)
+				{
+					if (nslots == capslots)
+					{
+						Slot	   *ns;
+
+						capslots *= 2;
+						ns = arena_alloc(&g->arena, sizeof(Slot) * capslots);
+						memcpy(ns, slots, sizeof(Slot) * nslots);
+						slots = ns;
+					}
+					slots[nslots].rev = add.v[k];
+					slots[nslots].anc = nfree > 0 ? free_bits[--nfree] : NULL;
+					slots[nslots].valid = false;
+					nslots++;
+				}
+			}
+		}
+	}
+	(void) ntodo;
+}
+
+/* ----------------------------------------------------------------
+ * Version-table maintenance (Alembic's HeadMaintainer)
+ * ----------------------------------------------------------------
+ */
+
+typedef struct Heads
+{
+	IntVec		rows;			/* current rows, in order */
+	IntVec		ops;			/* scratch: kind, a, b triples */
+} Heads;
+
+static bool
+heads_has(const Heads *h, int x)
+{
+	return vec_contains(&h->rows, x);
+}
+
+static void
+heads_remove(Heads *h, int x)
+{
+	for (int i = 0; i < h->rows.n; i++)
+		if (h->rows.v[i] == x)
+		{
+			memmove(&h->rows.v[i], &h->rows.v[i + 1], sizeof(int) * (h->rows.n - i - 1));
+			h->rows.n--;
+			return;
+		}
+}
+
+static void
+op_insert(MgGraph *g, Heads *h, int x)
+{
+	vec_push(g, &h->rows, x);
+	vec_push(g, &h->ops, MG_OP_INSERT);
+	vec_push(g, &h->ops, x);
+	vec_push(g, &h->ops, -1);
+}
+
+static void
+op_delete(MgGraph *g, Heads *h, int x)
+{
+	heads_remove(h, x);
+	vec_push(g, &h->ops, MG_OP_DELETE);
+	vec_push(g, &h->ops, x);
+	vec_push(g, &h->ops, -1);
+}
+
+static void
+op_update(MgGraph *g, Heads *h, int from, int to)
+{
+	for (int i = 0; i < h->rows.n; i++)
+		if (h->rows.v[i] == from)
+			h->rows.v[i] = to;
+	vec_push(g, &h->ops, MG_OP_UPDATE);
+	vec_push(g, &h->ops, from);
+	vec_push(g, &h->ops, to);
+}
+
+/* Is x an ancestor (or equal) of some row other than skip? */
+static bool
+implied_by_rows(MgGraph *g, const Heads *h, int x, int skip)
+{
+	for (int i = 0; i < h->rows.n; i++)
+	{
+		int			row = h->rows.v[i];
+
+		if (row != skip && is_ancestor(g, x, row))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * update_for_upgrade
+ *		Rows after upgrading r.  With a minimal row set, the rows that r
+ *		supersedes are exactly its normalized down revisions present as rows.
+ */
+static void
+update_for_upgrade(MgGraph *g, Heads *h, int r)
+{
+	IntVec	   *d = &g->revs[r].norm;
+	IntVec		present = {0};
+
+	for (int i = 0; i < d->n; i++)
+		if (heads_has(h, d->v[i]))
+			vec_push(g, &present, d->v[i]);
+	if (present.n == 0)
+		op_insert(g, h, r);		/* a base, or parents implied elsewhere */
+	else
+	{
+		for (int i = 0; i < present.n - 1; i++)
+			op_delete(g, h, present.v[i]);
+		op_update(g, h, present.v[present.n - 1], r);
+	}
+}
+
+/*
+ * update_for_downgrade
+ *		Rows after downgrading r: r's normalized down revisions come back,
+ *		except those implied by another row or by another of them (the
+ *		consistent rule of ALEMBIC.md 5.2).
+ */
+static void
+update_for_downgrade(MgGraph *g, Heads *h, int r)
+{
+	IntVec	   *d = &g->revs[r].norm;
+	IntVec		back = {0};
+
+	for (int i = 0; i < d->n; i++)
+	{
+		int			x = d->v[i];
+		bool		implied = implied_by_rows(g, h, x, r);
+
+		for (int j = 0; j < d->n && !implied; j++)
+			if (j != i && d->v[j] != x && is_ancestor(g, x, d->v[j]))
+				implied = true;
+		if (!implied)
+			vec_push(g, &back, x);
+	}
+	if (back.n == 0)
+		op_delete(g, h, r);
+	else
+	{
+		for (int i = 0; i < back.n - 1; i++)
+			op_insert(g, h, back.v[i]);
+		op_update(g, h, r, back.v[back.n - 1]);
+	}
+}
+
+static void
+plan_add_step(MgGraph *g, MgPlan *plan, int *cap, MgDirection dir, int rev,
+			  Heads *h)
+{
+	MgStep	   *s;
+
+	if (plan->nsteps == *cap)
+	{
+		int			ncap = *cap ? *cap * 2 : 16;
+		MgStep	   *ns = arena_alloc(&g->arena, sizeof(MgStep) * ncap);
+
+		if (plan->nsteps)
+			memcpy(ns, plan->steps, sizeof(MgStep) * plan->nsteps);
+		plan->steps = ns;
+		*cap = ncap;
+	}
+	s = &plan->steps[plan->nsteps++];
+	s->direction = dir;
+	s->rev = rev;
+	s->nops = h->ops.n / 3;
+	s->ops = arena_alloc(&g->arena, sizeof(MgOp) * (s->nops + 1));
+	for (int i = 0; i < s->nops; i++)
+	{
+		s->ops[i].kind = (MgOpKind) h->ops.v[3 * i];
+		s->ops[i].a = h->ops.v[3 * i + 1];
+		s->ops[i].b = h->ops.v[3 * i + 2];
+	}
+	h->ops.n = 0;
+}
+
+static void
+plan_init(MgGraph *g, MgPlan *plan, Heads *h, MgList rows)
+{
+	memset(plan, 0, sizeof(MgPlan));
+	memset(h, 0, sizeof(Heads));
+	for (int i = 0; i < rows.n; i++)
+		vec_push(g, &h->rows, rows.items[i]);
+}
+
+static void
+plan_finish(MgPlan *plan, Heads *h)
+{
+	plan->final_rows.items = h->rows.v;
+	plan->final_rows.n = h->rows.n;
+}
+
+/* ----------------------------------------------------------------
+ * Rows, upgrade, downgrade
+ * ----------------------------------------------------------------
+ */
+
+bool
+mg_resolve_rows(MgGraph *g, const char *const *ids, int n, MgList *rows,
+				MgError *err)
+{
+	int		   *items = arena_alloc(&g->arena, sizeof(int) * (n + 1));
+
+	for (int i = 0; i < n; i++)
+	{
+		int			r = map_get(&g->ids, ids[i]);
+
+		if (r < 0)
+			return set_error(g, err, MG_E_STATE,
+							 gprintf(g, "version table contains unknown revision \"%s\"", shown(g, ids[i])),
+							 gprintf(g, "Revision \"%s\" is listed in migrate_version but is not registered.",
+									 shown(g, ids[i])),
+							 gprintf(g, "Register the revision, or reset the version table with migrate_stamp(..., purge => true)."));
+		items[i] = r;
+	}
+	rows->items = items;
+	rows->n = n;
+	return true;
+}
+
+static IntVec
+list_vec(MgList l)
+{
+	IntVec		v;
+
+	v.v = l.items;
+	v.n = l.n;
+	v.cap = l.n;
+	return v;
+}
+
+/* Alembic's _parse_upgrade_target */
+static bool
+parse_upgrade_target(MgGraph *g, const IntVec *rows, const char *target,
+					 bool no_overwalk, IntVec *targets, MgError *err)
+{
+	Relative	rel;
+	bool		matched;
+	int			rev;
+	bool		over;
+
+	if (!match_relative(g, target, &rel, err, &matched))
+		return false;
+	if (!matched)
+		return get_revisions(g, target, targets, err);
+
+	if (rel.n > 0)
+	{
+		if (rel.symbol == NULL)
+		{
+			IntVec		start = {0};
+
+			for (int i = 0; i < rows->n; i++)
+				vec_push(g, &start, rows->v[i]);
+			if (rel.branch)
+			{
+				if (!filter_lineage(g, &start, rel.branch, false, err))
+					return false;
+				if (start.n == 0 && rows->n > 0)
+				{
+					/* tips of the applied part of the branch */
+					Bits		app = closure_of(g, rows->v, rows->n, E_NORM);
+					IntVec		active = {0};
+					Bits		below = bits_new(g);
+
+					for (int i = 0; i < g->n; i++)
+						if (BIT_TEST(app, i))
+							vec_push(g, &active, i);
+					if (!filter_lineage(g, &active, rel.branch, false, err))
+						return false;
+					for (int i = 0; i < active.n; i++)
+						for (int k = 0; k < g->revs[active.v[i]].norm.n; k++)
+							BIT_SET(below, g->revs[active.v[i]].norm.v[k]);
+					for (int i = 0; i < active.n; i++)
+						if (!BIT_TEST(below, active.v[i]))
+							vec_push(g, &start, active.v[i]);
+				}
+			}
+			else if (start.n > 1)
+				start.n = start.n;	/* checked below */
+			if (start.n > 1)
+				return set_error(g, err, MG_E_INVALID_TARGET,
+								 gprintf(g, "relative upgrade \"%s\" is ambiguous with several current heads",
+										 shown(g, target)),
+								 gprintf(g, "The current heads are %s.", id_list(g, start.v, start.n)),
+								 gprintf(g, "Use \"<branch>@+N\" or \"<revision>+N\" to choose one branch."));
+			if (!walk(g, start.n ? start.v[0] : MG_NONE, rel.n, rel.branch,
+					  no_overwalk, target, &rev, &over, err))
+				return false;
+			if (over)
+				return set_error(g, err, MG_E_INVALID_TARGET,
+								 gprintf(g, "relative target \"%s\" goes beyond the head revisions", shown(g, target)),
+								 gprintf(g, "There are fewer than %ld revisions above the starting point.", rel.n),
+								 NULL);
+			vec_push(g, targets, rev);
+			return true;
+		}
+		if (!get_revision(g, rel.symbol, &rev, err))
+			return false;
+		if (!walk(g, rev, rel.n, rel.branch, no_overwalk, target, &rev, &over, err))
+			return false;
+		if (over)
+			return set_error(g, err, MG_E_INVALID_TARGET,
+							 gprintf(g, "relative target \"%s\" goes beyond the head revisions", shown(g, target)),
+							 gprintf(g, "There are fewer than %ld revisions above \"%s\".", rel.n, rel.symbol),
+							 NULL);
+		if (rev >= 0)
+			vec_push(g, targets, rev);
+		return true;
+	}
+
+	if (rel.symbol == NULL)
+		return set_error(g, err, MG_E_INVALID_TARGET,
+						 gprintf(g, "relative upgrade target \"%s\" must be positive", shown(g, target)),
+						 gprintf(g, "\"%s\" would not move up from the current revisions.", shown(g, target)),
+						 gprintf(g, "Use migrate_downgrade() to move down."));
+	{
+		const char *sym = rel.branch ? gprintf(g, "%s@%s", rel.branch, rel.symbol) : rel.symbol;
+
+		if (!get_revision(g, sym, &rev, err))
+			return false;
+		if (!walk(g, rev, rel.n, NULL, no_overwalk, target, &rev, &over, err))
+			return false;
+		if (over)
+			return set_error(g, err, MG_E_INVALID_TARGET,
+							 gprintf(g, "relative target \"%s\" goes below base", shown(g, target)),
+							 gprintf(g, "There are fewer than %ld revisions below \"%s\".", -rel.n, rel.symbol),
+							 NULL);
+		if (rev >= 0)
+			vec_push(g, targets, rev);
+		return true;
+	}
+}
+
+bool
+mg_plan_upgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
+				MgError *err)
+{
+	IntVec		rows = list_vec(rowlist);
+	IntVec		targets = {0};
+	Bits		required;
+	Bits		applied;
+	Bits		needs;
+	int			nneeds = 0;
+	IntVec		order = {0};
+	Heads		h;
+	int			cap = 0;
+
+	if (strchr(target, ':'))
+		return set_error(g, err, MG_E_INVALID_TARGET,
+						 gprintf(g, "upgrade target \"%s\" cannot be a range", shown(g, target)),
+						 NULL,
+						 gprintf(g, "Ranges are accepted by migrate_history() only."));
+	if (!check_overlap(g, &rows, true, err))
+		return false;
+	if (!parse_upgrade_target(g, &rows, target, true, &targets, err))
+		return false;
+	if (!check_overlap(g, &targets, false, err))
+		return false;
+
+	required = closure_of(g, targets.v, targets.n, E_NORM);
+	applied = closure_of(g, rows.v, rows.n, E_NORM);
+	needs = bits_new(g);
+	for (int i = 0; i < g->n; i++)
+		if (BIT_TEST(required, i) && !BIT_TEST(applied, i))
+		{
+			BIT_SET(needs, i);
+			nneeds++;
+		}
+
+	topo_sort(g, needs, nneeds, targets.v, targets.n, false, &order);
+
+	plan_init(g, plan, &h, rowlist);
+	for (int k = order.n - 1; k >= 0; k--)
+	{
+		update_for_upgrade(g, &h, order.v[k]);
+		plan_add_step(g, plan, &cap, MG_UPGRADE, order.v[k], &h);
+	}
+	plan_finish(plan, &h);
+	return true;
+}
+
+/* Alembic's _parse_downgrade_target; *target is MG_NONE for base */
+static bool
+parse_downgrade_target(MgGraph *g, const IntVec *rows, const char *target,
+					   const char **branch, int *out, MgError *err)
+{
+	Relative	rel;
+	bool		matched;
+	bool		over;
+	int			rev;
+
+	*branch = NULL;
+	if (!match_relative(g, target, &rel, err, &matched))
+		return false;
+	if (matched)
+	{
+		if (rel.n >= 0)
+		{
+			if (rel.symbol == NULL)
+				return set_error(g, err, MG_E_INVALID_TARGET,
+								 gprintf(g, "relative downgrade target \"%s\" must be negative", shown(g, target)),
+								 gprintf(g, "\"%s\" would not move down from the current revisions.", shown(g, target)),
+								 gprintf(g, "Use migrate_upgrade() to move up."));
+			if (!get_revision(g, rel.symbol, &rev, err))
+				return false;
+			if (!walk(g, rev, rel.n, rel.branch, true, target, &rev, &over, err))
+				return false;
+			if (over)
+				return set_error(g, err, MG_E_INVALID_TARGET,
+								 gprintf(g, "relative target \"%s\" goes beyond the head revisions", shown(g, target)),
+								 gprintf(g, "There are fewer than %ld revisions above \"%s\".", rel.n, rel.symbol),
+								 NULL);
+			*branch = rel.branch;
+			*out = rev == R_BASE ? MG_NONE : rev;
+			return true;
+		}
+		else
+		{
+			bool		from_current = rel.symbol == NULL;
+			const char *symbol = rel.symbol;
+			const char *br = rel.branch;
+			int			start;
+
+			if (from_current)
+			{
+				if (br)
+				{
+					IntVec		sl = {0};
+
+					for (int i = 0; i < rows->n; i++)
+						vec_push(g, &sl, rows->v[i]);
+					if (!filter_lineage(g, &sl, br, false, err))
+						return false;
+					if (sl.n == 0)
+					{
+						MgList		cur = mg_current(g, (MgList)
+						{
+							rows->v, rows->n
+						});
+
+						for (int i = 0; i < cur.n; i++)
+							vec_push(g, &sl, cur.items[i]);
+						if (!filter_lineage(g, &sl, br, false, err))
+							return false;
+					}
+					if (sl.n != 1)
+						return set_error(g, err, MG_E_INVALID_TARGET,
+										 gprintf(g, "relative downgrade \"%s\" does not select one current revision", shown(g, target)),
+										 sl.n == 0 ?
+										 gprintf(g, "No current revision belongs to branch \"%s\".", shown(g, br)) :
+										 gprintf(g, "Current revisions %s belong to branch \"%s\".",
+												 id_list(g, sl.v, sl.n), shown(g, br)),
+										 gprintf(g, "Name the revision to start from, as in \"<revision>-1\"."));
+					symbol = g->revs[sl.v[0]].id;
+				}
+				else
+				{
+					if (rows->n == 0)
+						return set_error(g, err, MG_E_INVALID_TARGET,
+										 gprintf(g, "relative target \"%s\" goes below base", shown(g, target)),
+										 gprintf(g, "The version table is empty."),
+										 NULL);
+					if (rows->n > 1)
+						return set_error(g, err, MG_E_INVALID_TARGET,
+										 gprintf(g, "relative downgrade \"%s\" is ambiguous with several current heads",
+												 shown(g, target)),
+										 gprintf(g, "The current heads are %s.", id_list(g, rows->v, rows->n)),
+										 gprintf(g, "Use \"<branch>@-N\" or \"<revision>-N\" to choose one branch."));
+					symbol = g->revs[rows->v[0]].id;
+					br = symbol;
+				}
+			}
+			if (!get_revision(g, br ? gprintf(g, "%s@%s", br, symbol) : symbol, &start, err))
+				return false;
+			if (!walk(g, start, rel.n, NULL, true, target, &rev, &over, err))
+				return false;
+			if (over)
+				return set_error(g, err, MG_E_INVALID_TARGET,
+								 gprintf(g, "relative target \"%s\" goes below base", shown(g, target)),
+								 gprintf(g, "There are fewer than %ld revisions below \"%s\".", -rel.n, symbol),
+								 NULL);
+			*branch = br;
+			*out = rev == R_BASE ? MG_NONE : rev;
+			return true;
+		}
+	}
+	else
+	{
+		const char *at = strrchr(target, '@');
+		const char *symbol = target;
+
+		if (at)
+		{
+			if (at > target)
+				*branch = dup_range(g, target, (size_t) (at - target));
+			symbol = at + 1;
+		}
+		if (!get_revision(g, symbol, &rev, err))
+			return false;
+		*out = rev;
+		return true;
+	}
+}
+
+bool
+mg_plan_downgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
+				  MgError *err)
+{
+	IntVec		rows = list_vec(rowlist);
+	const char *branch;
+	int			trev;
+	IntVec		roots = {0};
+	Bits		down;
+	Bits		active;
+	int			ndown = 0;
+	IntVec		order = {0};
+	Heads		h;
+	int			cap = 0;
+
+	if (strchr(target, ':'))
+		return set_error(g, err, MG_E_INVALID_TARGET,
+						 gprintf(g, "downgrade target \"%s\" cannot be a range", shown(g, target)),
+						 NULL,
+						 gprintf(g, "Ranges are accepted by migrate_history() only."));
+	if (!check_overlap(g, &rows, true, err))
+		return false;
+	if (!parse_downgrade_target(g, &rows, target, &branch, &trev, err))
+		return false;
+
+	if (trev < 0)
+	{
+		for (int i = 0; i < g->n; i++)
+			if (g->revs[i].down.n == 0)
+				vec_push(g, &roots, i);
+	}
+	else
+		for (int i = 0; i < g->revs[trev].next.n; i++)
+			vec_push(g, &roots, g->revs[trev].next.v[i]);
+
+	if (branch && roots.n > 1)
+	{
+		int			b;
+		Bits		anc;
+		int			k = 0;
+
+		if (!resolve_branch(g, branch, &b, err))
+			return false;
+		anc = closure_of(g, &b, 1, E_DOWN);
+		for (int i = 0; i < roots.n; i++)
+			if (BIT_TEST(anc, roots.v[i]))
+				roots.v[k++] = roots.v[i];
+		roots.n = k;
+		if (roots.n == 0)
+			return set_error(g, err, MG_E_INVALID_TARGET,
+							 gprintf(g, "cannot downgrade to \"%s\"", shown(g, target)),
+							 gprintf(g, "No revision above the target belongs to branch \"%s\".", shown(g, branch)),
+							 NULL);
+	}
+
+	down = closure_of(g, roots.v, roots.n, E_ALLNEXT);
+	active = closure_of(g, rows.v, rows.n, E_NORM);
+	for (int i = 0; i < g->n; i++)
+	{
+		if (BIT_TEST(down, i) && !BIT_TEST(active, i))
+			BIT_CLR(down, i);
+		if (BIT_TEST(down, i))
+			ndown++;
+	}
+	if (trev >= 0 && ndown == 0 && !vec_contains(&rows, trev))
+		return set_error(g, err, MG_E_INVALID_TARGET,
+						 gprintf(g, "cannot downgrade to \"%s\"", shown(g, target)),
+						 rows.n == 0 ?
+						 gprintf(g, "Revision \"%s\" is not applied: the version table is empty.", g->revs[trev].id) :
+						 gprintf(g, "Revision \"%s\" is not below the current heads %s.",
+								 g->revs[trev].id, id_list(g, rows.v, rows.n)),
+						 gprintf(g, "A downgrade target must be an applied revision or \"base\"."));
+
+	topo_sort(g, down, ndown, rows.v, rows.n, false, &order);
+
+	plan_init(g, plan, &h, rowlist);
+	for (int k = 0; k < order.n; k++)
+	{
+		if (!heads_has(&h, order.v[k]))
+			return set_error(g, err, MG_E_STATE,
+							 gprintf(g, "cannot downgrade revision \"%s\"", g->revs[order.v[k]].id),
+							 gprintf(g, "Revision \"%s\" is applied but is not a current head.", g->revs[order.v[k]].id),
+							 NULL);
+		update_for_downgrade(g, &h, order.v[k]);
+		plan_add_step(g, plan, &cap, MG_DOWNGRADE, order.v[k], &h);
+	}
+	plan_finish(plan, &h);
+	return true;
+}
+
+/* ----------------------------------------------------------------
+ * Stamp (Alembic's _stamp_revs and StampStep)
+ * ----------------------------------------------------------------
+ */
+
+static bool
+stamp_lineage_filter(MgGraph *g, const IntVec *rows, const char *target,
+					 IntVec *filtered, MgError *err)
+{
+	Resolved	res;
+	IntVec		shares = {0};
+	Bits		lin;
+	int			r;
+
+	if (!resolve_number(g, target, target, &res, err))
+		return false;
+	if (res.branch)
+	{
+		if (!resolve_ident(g, res.branch, NULL, &r, err))
+			return false;
+		vec_push(g, &shares, r);
+	}
+	if (res.text)
+	{
+		if (!resolve_ident(g, res.text, NULL, &r, err))
+			return false;
+		vec_push(g, &shares, r);
+	}
+	else
+		for (int i = 0; i < res.revs.n; i++)
+			vec_push(g, &shares, res.revs.v[i]);
+
+	if (shares.n == 0)
+	{
+		for (int i = 0; i < rows->n; i++)
+			if (!vec_contains(filtered, rows->v[i]))
+				vec_push(g, filtered, rows->v[i]);
+		return true;
+	}
+	lin = bits_new(g);
+	for (int i = 0; i < shares.n; i++)
+	{
+		Bits		one = lineage_of(g, shares.v[i], true);
+
+		for (int w = 0; w < (g->n + 63) / 64; w++)
+			lin[w] |= one[w];
+		BIT_SET(lin, shares.v[i]);
+	}
+	for (int i = 0; i < rows->n; i++)
+		if (BIT_TEST(lin, rows->v[i]) && !vec_contains(filtered, rows->v[i]))
+			vec_push(g, filtered, rows->v[i]);
+	return true;
+}
+
+bool
+mg_plan_stamp(MgGraph *g, MgList rowlist, const char *const *targets,
+			  int ntargets, bool purge, MgPlan *plan, MgError *err)
+{
+	IntVec		rows = list_vec(rowlist);
+	IntVec		filtered = {0};
+	IntVec		dests = {0};
+	Heads		h;
+	int			cap = 0;
+	MgList		start = rowlist;
+
+	if (purge)
+	{
+		rows.n = 0;
+		start.n = 0;
+	}
+	for (int t = 0; t < ntargets; t++)
+	{
+		Relative	rel;
+		bool		matched;
+
+		if (strchr(targets[t], ':'))
+			return set_error(g, err, MG_E_INVALID_TARGET,
+							 gprintf(g, "stamp target \"%s\" cannot be a range", shown(g, targets[t])),
+							 NULL, NULL);
+		if (!match_relative(g, targets[t], &rel, err, &matched))
+			return false;
+		if (matched)
+			return set_error(g, err, MG_E_INVALID_TARGET,
+							 gprintf(g, "stamp target \"%s\" cannot be relative", shown(g, targets[t])),
+							 gprintf(g, "migrate_stamp() accepts revisions, prefixes, labels, \"heads\", \"head\", \"base\" and \"<branch>@head\" or \"<branch>@base\"."),
+							 NULL);
+	}
+	for (int t = 0; t < ntargets; t++)
+		if (!stamp_lineage_filter(g, &rows, targets[t], &filtered, err))
+			return false;
+	for (int t = 0; t < ntargets; t++)
+	{
+		IntVec		one = {0};
+
+		if (!get_revisions(g, targets[t], &one, err))
+			return false;
+		for (int i = 0; i < one.n; i++)
+			vec_push(g, &dests, one.v[i]);
+	}
+	if (dests.n == 0)
+		vec_push(g, &dests, MG_NONE);
+
+	/* with purge the caller empties the version table first */
+	plan_init(g, plan, &h, start);
+	for (int k = 0; k < dests.n; k++)
+	{
+		int			dest = dests.v[k];
+		bool		desc = false,
+					anc = false;
+
+		if (dest < 0)
+		{
+			for (int i = 0; i < filtered.n; i++)
+			{
+				if (!heads_has(&h, filtered.v[i]))
+					continue;
+				op_delete(g, &h, filtered.v[i]);
+				plan_add_step(g, plan, &cap, MG_STAMP, MG_NONE, &h);
+			}
+			continue;
+		}
+		if (vec_contains(&filtered, dest))
+			continue;
+		for (int i = 0; i < filtered.n; i++)
+		{
+			if (is_ancestor(g, dest, filtered.v[i]))
+				desc = true;
+			else if (is_ancestor(g, filtered.v[i], dest))
+				anc = true;
+		}
+		if (desc || anc)
+		{
+			bool		missing = false;
+
+			for (int i = 0; i < filtered.n; i++)
+				if (!heads_has(&h, filtered.v[i]))
+					missing = true;
+			if (!desc && missing && !heads_has(&h, dest))
+				op_insert(g, &h, dest);
+			else
+			{
+				int			last = -1;
+
+				for (int i = 0; i < filtered.n; i++)
+				{
+					if (!heads_has(&h, filtered.v[i]))
+						continue;
+					if (last >= 0)
+						op_delete(g, &h, last);
+					last = filtered.v[i];
+				}
+				if (last >= 0 && !heads_has(&h, dest))
+					op_update(g, &h, last, dest);
+				else if (last >= 0)
+					op_delete(g, &h, last);
+				else if (!heads_has(&h, dest))
+					op_insert(g, &h, dest);
+			}
+		}
+		else if (!heads_has(&h, dest))
+			op_insert(g, &h, dest);
+		plan_add_step(g, plan, &cap, MG_STAMP, dest, &h);
+	}
+	plan_finish(plan, &h);
+	return true;
+}
+
+/* ----------------------------------------------------------------
+ * Listings
+ * ----------------------------------------------------------------
+ */
+
+MgList
+mg_current(MgGraph *g, MgList rows)
+{
+	Bits		app = closure_of(g, rows.items, rows.n, E_NORM);
+	IntVec		out = {0};
+
+	for (int i = 0; i < g->n; i++)
+	{
+		bool		tip = true;
+
+		if (!BIT_TEST(app, i))
+			continue;
+		for (int j = 0; j < g->revs[i].next.n && tip; j++)
+			if (BIT_TEST(app, g->revs[i].next.v[j]))
+				tip = false;
+		if (tip)
+			vec_push(g, &out, i);
+	}
+	return vec_list(out);
+}
+
+bool *
+mg_applied(MgGraph *g, MgList rows)
+{
+	Bits		app = closure_of(g, rows.items, rows.n, E_NORM);
+	bool	   *out = arena_alloc(&g->arena, sizeof(bool) * (g->n + 1));
+
+	for (int i = 0; i < g->n; i++)
+		out[i] = BIT_TEST(app, i);
+	return out;
+}
+
+bool
+mg_show(MgGraph *g, const char *symbol, MgList *out, MgError *err)
+{
+	IntVec		v = {0};
+	IntVec		res = {0};
+
+	if (!get_revisions(g, symbol, &v, err))
+		return false;
+	for (int i = 0; i < v.n; i++)
+		if (v.v[i] >= 0)
+			vec_push(g, &res, v.v[i]);
+	*out = vec_list(res);
+	return true;
+}
+
+/*
+ * mg_history
+ *		Alembic's walk_revisions(base, head): the range's required set minus
+ *		what lies below its lower end, restricted to descendants of the lower
+ *		end, in topological order (newest first).
+ */
+bool
+mg_history(MgGraph *g, MgList rowlist, const char *range, MgList *out,
+		   MgError *err)
+{
+	IntVec		rows = list_vec(rowlist);
+	const char *lower = "base";
+	const char *upper = "heads";
+	bool		lower_current = false,
+				upper_current = false;
+	IntVec		targets = {0};
+	IntVec		current = {0};
+	Bits		required;
+	Bits		below;
+	Bits		needs;
+	int			nneeds = 0;
+	IntVec		order = {0};
+
+	if (range)
+	{
+		const char *colon = strchr(range, ':');
+
+		if (colon == NULL || strchr(colon + 1, ':'))
+			return set_error(g, err, MG_E_INVALID_TARGET,
+							 gprintf(g, "invalid history range \"%s\"", shown(g, range)),
+							 gprintf(g, "A range has the form \"[start]:[end]\"."),
+							 NULL);
+		if (colon > range)
+			lower = dup_range(g, range, (size_t) (colon - range));
+		if (colon[1])
+			upper = colon + 1;
+	}
+	if (strcmp(lower, "current") == 0)
+	{
+		if (rows.n > 0)
+			lower_current = true;
+		else
+			lower = "base";
+	}
+	if (strcmp(upper, "current") == 0)
+	{
+		if (rows.n > 0)
+			upper_current = true;
+		else
+			upper = "heads";
+	}
+
+	/* targets: the upper end, relative forms counted from the lower end */
+	if (upper_current)
+	{
+		for (int i = 0; i < rows.n; i++)
+			vec_push(g, &targets, rows.v[i]);
+	}
+	else
+	{
+		IntVec		lowrows = {0};
+
+		if (lower_current)
+			lowrows = rows;
+		else if (strcmp(lower, "base") != 0 && !strchr(lower, '@'))
+		{
+			Relative	rel;
+			bool		matched;
+
+			if (!match_relative(g, lower, &rel, err, &matched))
+				return false;
+			if (!matched && !get_revisions(g, lower, &lowrows, err))
+				return false;
+		}
+		if (!parse_upgrade_target(g, &lowrows, upper, false, &targets, err))
+			return false;
+	}
+
+	/* "label@..." as lower end keeps the targets carrying that label */
+	if (!lower_current && strchr(lower, '@'))
+	{
+		const char *at = strchr(lower, '@');
+		const char *branch = dup_range(g, lower, (size_t) (at - lower));
+		int			b = map_get(&g->keys, branch);
+		int			k = 0;
+
+		if (b >= 0 && strcmp(g->revs[b].id, branch) == 0)
+		{
+			const char **labels;
+			int			nl = mg_rev_labels(g, b, &labels);
+
+			if (nl != 1)
+				return set_error(g, err, MG_E_INVALID_TARGET,
+								 gprintf(g, "revision \"%s\" does not name one branch", branch),
+								 gprintf(g, "Revision \"%s\" carries %d branch labels.", branch, nl),
+								 gprintf(g, "Use a branch label before \"@\"."));
+			branch = labels[0];
+		}
+		for (int i = 0; i < targets.n; i++)
+			if (targets.v[i] >= 0 && has_label(g, targets.v[i], branch))
+				targets.v[k++] = targets.v[i];
+		targets.n = k;
+	}
+	{
+		int			k = 0;
+
+		for (int i = 0; i < targets.n; i++)
+			if (targets.v[i] >= 0)
+				targets.v[k++] = targets.v[i];
+		targets.n = k;
+	}
+	if (!check_overlap(g, &targets, false, err))
+		return false;
+	required = closure_of(g, targets.v, targets.n, E_NORM);
+
+	/* the lower end */
+	if (lower_current)
+		current = rows;
+	else if (!get_revisions(g, lower, &current, err))
+		return false;
+	for (int i = 0; i < current.n; i++)
+		if (current.v[i] >= 0 && !BIT_TEST(required, current.v[i]))
+			return set_error(g, err, MG_E_INVALID_TARGET,
+							 gprintf(g, "history range \"%s:%s\" does not follow one line of descent",
+									 lower_current ? "current" : shown(g, lower),
+									 upper_current ? "current" : shown(g, upper)),
+							 gprintf(g, "Revision \"%s\" is not an ancestor of the end of the range.",
+									 g->revs[current.v[i]].id),
+							 NULL);
+	if (current.n > 0 && current.v[0] < 0)
+	{
+		/* a relative lower end that walked off: count down from the upper end */
+		const char *branch;
+		int			rev;
+
+		if (!parse_downgrade_target(g, &targets, lower, &branch, &rev, err))
+			return false;
+		current.n = 0;
+		if (rev >= 0)
+			vec_push(g, &current, rev);
+	}
+	{
+		int			k = 0;
+
+		for (int i = 0; i < current.n; i++)
+			if (current.v[i] >= 0)
+				current.v[k++] = current.v[i];
+		current.n = k;
+	}
+	if (!check_overlap(g, &current, false, err))
+		return false;
+	below = closure_of(g, current.v, current.n, E_NORM);
+	needs = bits_new(g);
+	for (int i = 0; i < g->n; i++)
+		if (BIT_TEST(required, i) && !BIT_TEST(below, i))
+			BIT_SET(needs, i);
+	/* inclusive: the lower end itself */
+	for (int i = 0; i < current.n; i++)
+		BIT_SET(needs, current.v[i]);
+	if (current.n > 0)
+	{
+		Bits		desc = closure_of(g, current.v, current.n, E_NEXT);
+
+		for (int w = 0; w < (g->n + 63) / 64; w++)
+			needs[w] &= desc[w];
+	}
+	for (int i = 0; i < g->n; i++)
+		if (BIT_TEST(needs, i))
+			nneeds++;
+
+	topo_sort(g, needs, nneeds, targets.v, targets.n, true, &order);
+	*out = vec_list(order);
+	return true;
+}

@@ -1,0 +1,189 @@
+/*-------------------------------------------------------------------------
+ *
+ * mg_core.h
+ *	  The revision-graph core of the migrations extension.
+ *
+ * This code has no server dependencies: it is linked into the backend
+ * module, the pg_migrate client, the unit tests and the fuzzers.  It builds
+ * a revision graph with Alembic 1.8's semantics, validates it, resolves
+ * targets, plans upgrade/downgrade/stamp steps and computes the
+ * version-table changes of each step.  Functions report failures through an
+ * MgError; the caller turns that into an ereport() or a message on stderr.
+ *
+ * Memory: every allocation made for a graph comes from the graph's arena,
+ * whose blocks come from the allocation hooks (palloc in the backend,
+ * malloc elsewhere).  mg_graph_free() releases everything at once.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MG_CORE_H
+#define MG_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MG_MAX_ID_LEN		32
+#define MG_MAX_LABEL_LEN	64
+
+/* Pseudo revision indexes */
+#define MG_NONE		(-1)		/* nothing: below every base */
+
+/* Error categories; the backend maps each to a SQLSTATE */
+typedef enum MgErrCode
+{
+	MG_OK = 0,
+	MG_E_INVALID_NAME,			/* malformed revision id or branch label */
+	MG_E_DUPLICATE,				/* id or label used twice */
+	MG_E_UNDEFINED,				/* reference or target that does not exist */
+	MG_E_AMBIGUOUS,				/* prefix matching several revisions */
+	MG_E_MULTIPLE_HEADS,		/* "head" with several heads */
+	MG_E_CYCLE,					/* cycle through down_revisions or depends_on */
+	MG_E_INVALID_TARGET,		/* target that cannot be used for the command */
+	MG_E_STATE					/* version table inconsistent with the graph */
+} MgErrCode;
+
+typedef struct MgError
+{
+	MgErrCode	code;
+	char	   *message;		/* primary message, PostgreSQL style */
+	char	   *detail;			/* complete sentence(s), or NULL */
+	char	   *hint;			/* complete sentence, or NULL */
+} MgError;
+
+/* Allocation hooks used for arena blocks; defaults are malloc/free */
+typedef void *(*MgAllocFn) (size_t size);
+typedef void (*MgFreeFn) (void *ptr);
+extern void mg_set_alloc_hooks(MgAllocFn alloc_fn, MgFreeFn free_fn);
+
+/* One revision as handed to the graph builder */
+typedef struct MgRevInput
+{
+	const char *id;
+	const char *const *down;	/* down_revisions, may be NULL if ndown = 0 */
+	int			ndown;
+	const char *const *deps;	/* depends_on entries (ids or labels) */
+	int			ndeps;
+	const char *const *labels;	/* branch labels declared here */
+	int			nlabels;
+	const char *message;		/* may be NULL */
+	int			tag;			/* caller's data (e.g. row number), kept */
+} MgRevInput;
+
+typedef struct MgGraph MgGraph;
+
+/* A list of revision indexes */
+typedef struct MgList
+{
+	int		   *items;
+	int			n;
+} MgList;
+
+/* Version-table operations */
+typedef enum MgOpKind
+{
+	MG_OP_INSERT,				/* INSERT a */
+	MG_OP_DELETE,				/* DELETE a */
+	MG_OP_UPDATE				/* UPDATE a -> b */
+} MgOpKind;
+
+typedef struct MgOp
+{
+	MgOpKind	kind;
+	int			a;
+	int			b;
+} MgOp;
+
+typedef enum MgDirection
+{
+	MG_UPGRADE,
+	MG_DOWNGRADE,
+	MG_STAMP
+} MgDirection;
+
+/* One planned step and the version-table changes made after it */
+typedef struct MgStep
+{
+	MgDirection direction;
+	int			rev;			/* revision run; for stamp: destination or
+								 * MG_NONE */
+	int			nops;
+	MgOp	   *ops;
+} MgStep;
+
+typedef struct MgPlan
+{
+	int			nsteps;
+	MgStep	   *steps;
+	MgList		final_rows;		/* version table after all steps */
+} MgPlan;
+
+/* Graph construction */
+extern MgGraph *mg_graph_new(void);
+extern void mg_graph_free(MgGraph *g);
+extern void *mg_graph_alloc(MgGraph *g, size_t size);
+extern char *mg_graph_strdup(MgGraph *g, const char *s);
+extern void mg_graph_add(MgGraph *g, const MgRevInput *in);
+
+/*
+ * Validate and index the graph.  Returns false when the graph is invalid;
+ * err then describes the first problem and err->detail lists all of them.
+ * No other function may be called on an invalid graph.
+ */
+extern bool mg_graph_finish(MgGraph *g, MgError *err);
+
+/* Validation of single names (no graph needed) */
+extern bool mg_valid_id(const char *s);
+extern bool mg_valid_label(const char *s);
+
+/* Accessors */
+extern int	mg_graph_size(const MgGraph *g);
+extern int	mg_lookup(const MgGraph *g, const char *id);	/* exact id, or -1 */
+extern const char *mg_rev_id(const MgGraph *g, int rev);
+extern const char *mg_rev_message(const MgGraph *g, int rev);
+extern int	mg_rev_tag(const MgGraph *g, int rev);
+extern MgList mg_rev_down(const MgGraph *g, int rev);
+extern MgList mg_rev_deps(const MgGraph *g, int rev);	/* resolved */
+/* depends_on as declared (ids or labels) */
+extern int	mg_rev_dep_names(const MgGraph *g, int rev, const char *const **names);
+extern MgList mg_rev_normalized_down(const MgGraph *g, int rev);
+extern MgList mg_rev_children(const MgGraph *g, int rev);	/* nextrev */
+extern bool mg_rev_is_head(const MgGraph *g, int rev);
+extern bool mg_rev_is_real_head(const MgGraph *g, int rev);
+extern bool mg_rev_is_branch_point(const MgGraph *g, int rev);
+extern bool mg_rev_is_merge_point(const MgGraph *g, int rev);
+/* inherited branch labels, sorted by name */
+extern int	mg_rev_labels(MgGraph *g, int rev, const char ***labels);
+
+extern MgList mg_heads(const MgGraph *g);	/* all heads, effective included */
+extern MgList mg_real_heads(const MgGraph *g);
+extern MgList mg_bases(const MgGraph *g);
+
+/*
+ * Version table rows are given as strings; an unknown row is an error
+ * (MG_E_STATE).  On success *rows holds the indexes in the given order.
+ */
+extern bool mg_resolve_rows(MgGraph *g, const char *const *ids, int n,
+							MgList *rows, MgError *err);
+
+/* Planning; rows are the current version table */
+extern bool mg_plan_upgrade(MgGraph *g, MgList rows, const char *target,
+							MgPlan *plan, MgError *err);
+extern bool mg_plan_downgrade(MgGraph *g, MgList rows, const char *target,
+							  MgPlan *plan, MgError *err);
+extern bool mg_plan_stamp(MgGraph *g, MgList rows, const char *const *targets,
+						  int ntargets, bool purge, MgPlan *plan, MgError *err);
+
+/* Revisions of a history range, in "alembic history" order */
+extern bool mg_history(MgGraph *g, MgList rows, const char *range,
+					   MgList *out, MgError *err);
+
+/* Alembic's "current": branch heads of the applied set */
+extern MgList mg_current(MgGraph *g, MgList rows);
+
+/* The applied set of the given rows, as a flag per revision */
+extern bool *mg_applied(MgGraph *g, MgList rows);
+
+/* Revisions a symbol resolves to (migrate_show) */
+extern bool mg_show(MgGraph *g, const char *symbol, MgList *out, MgError *err);
+
+#endif							/* MG_CORE_H */

@@ -1,0 +1,827 @@
+/*-------------------------------------------------------------------------
+ *
+ * migrations.c
+ *	  SQL-callable functions of the migrations extension.
+ *
+ * Functions that change migration state (register, upgrade, downgrade,
+ * stamp) first take the extension's advisory lock, then read the catalog,
+ * so concurrent callers run one after the other and each sees what the
+ * previous one committed.  Everything runs in the caller's transaction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xlog.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "access/tupdesc.h"
+#include "utils/builtins.h"
+
+#include "mg_backend.h"
+
+PG_MODULE_MAGIC;
+
+/* SQL-callable functions */
+PG_FUNCTION_INFO_V1(migrate_register);
+PG_FUNCTION_INFO_V1(migrate_check);
+PG_FUNCTION_INFO_V1(migrate_upgrade);
+PG_FUNCTION_INFO_V1(migrate_downgrade);
+PG_FUNCTION_INFO_V1(migrate_stamp);
+PG_FUNCTION_INFO_V1(migrate_heads);
+PG_FUNCTION_INFO_V1(migrate_current);
+PG_FUNCTION_INFO_V1(migrate_history);
+PG_FUNCTION_INFO_V1(migrate_branches);
+PG_FUNCTION_INFO_V1(migrate_resolve);
+PG_FUNCTION_INFO_V1(migrate_state);
+
+/*
+ * Helpers
+ */
+
+static void
+connect_spi(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+static void
+finish_spi(void)
+{
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+}
+
+/* Changes are refused on a standby, with a pointer to the primary */
+static void
+check_writable(const char *funcname)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot run %s() during recovery", funcname),
+				 errdetail("This server is a standby, and migration state can only change on the primary."),
+				 errhint("Connect to the primary server and run %s() there.", funcname)));
+}
+
+/* A non-null, non-empty text argument */
+static char *
+target_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	char	   *s;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", argname)));
+	s = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (s[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", argname),
+				 errhint("Use \"heads\" for every head, or \"base\" for the state before the first revision.")));
+	return s;
+}
+
+/*
+ * init_text_srf
+ *		Materialized-mode setup for a function returning SETOF text, whose
+ *		result is not a row type.
+ */
+static void
+init_text_srf(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+	TupleDesc	desc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	desc = CreateTemplateTupleDesc(1);
+	TupleDescInitEntry(desc, (AttrNumber) 1, "revision", TEXTOID, -1, 0);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = desc;
+	MemoryContextSwitchTo(old);
+}
+
+/* Inherited branch labels of a revision as a text[] datum */
+static Datum
+labels_datum(MgGraph *g, int rev)
+{
+	const char **labels;
+	int			n = mg_rev_labels(g, rev, &labels);
+
+	return mg_cstring_array(labels, n);
+}
+
+static Datum
+message_datum(MgGraph *g, int rev, bool *isnull)
+{
+	const char *m = mg_rev_message(g, rev);
+
+	*isnull = (m == NULL);
+	return m ? CStringGetTextDatum(m) : (Datum) 0;
+}
+
+/*
+ * Register
+ */
+
+/* Elements of a text[] argument; NULL elements are refused */
+static int
+array_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
+		  char ***items)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (PG_ARGISNULL(argno))
+	{
+		*items = NULL;
+		return 0;
+	}
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(argno), TEXTOID, -1, false,
+					  TYPALIGN_INT, &elems, &nulls, &n);
+	*items = palloc(sizeof(char *) * (n + 1));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain null elements", argname)));
+		(*items)[i] = TextDatumGetCString(elems[i]);
+	}
+	return n;
+}
+
+static void
+check_names(const char *revision, char **items, int n, const char *what,
+			bool label)
+{
+	for (int i = 0; i < n; i++)
+	{
+		if (label ? !mg_valid_label(items[i]) : !mg_valid_id(items[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_NAME),
+					 errmsg("invalid %s \"%s\" in revision \"%s\"", what,
+							items[i], revision),
+					 errdetail("A %s is 1 to %d letters, digits or underscores.",
+							   what, label ? MG_MAX_LABEL_LEN : MG_MAX_ID_LEN)));
+		for (int j = 0; j < i; j++)
+			if (strcmp(items[i], items[j]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_OBJECT),
+						 errmsg("%s \"%s\" is listed twice in revision \"%s\"",
+								what, items[i], revision)));
+	}
+}
+
+static bool
+same_list(Datum stored, bool isnull, char **items, int n)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			m;
+
+	if (isnull)
+		return n == 0;
+	deconstruct_array(DatumGetArrayTypeP(stored), TEXTOID, -1, false,
+					  TYPALIGN_INT, &elems, &nulls, &m);
+	if (m != n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (nulls[i] || strcmp(TextDatumGetCString(elems[i]), items[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool
+same_text(HeapTuple tup, TupleDesc desc, int col, const char *value)
+{
+	char	   *stored = SPI_getvalue(tup, desc, col);
+
+	if (stored == NULL || value == NULL)
+		return stored == NULL && value == NULL;
+	return strcmp(stored, value) == 0;
+}
+
+/*
+ * Is the revision applied?  Walks down_revisions and depends_on from the
+ * version rows without building the graph, which may be incomplete while a
+ * set of revisions is being registered.
+ */
+static bool
+revision_is_applied(const char *revision)
+{
+	StringInfoData sql;
+	const char *rev = mg_qualified(MG_REVISION_TABLE);
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(revision)};
+	bool		applied;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "WITH RECURSIVE labels AS ("
+					 "  SELECT l.label, r.revision FROM %s AS r,"
+					 "    pg_catalog.unnest(r.branch_labels) AS l(label)),"
+					 " applied(revision) AS ("
+					 "  SELECT v.revision::pg_catalog.text FROM %s AS v"
+					 "  UNION"
+					 "  SELECT COALESCE(l.revision, d.ref)"
+					 "    FROM applied AS a"
+					 "    JOIN %s AS r ON r.revision OPERATOR(pg_catalog.=) a.revision,"
+					 "    LATERAL pg_catalog.unnest(r.down_revisions OPERATOR(pg_catalog.||) r.depends_on) AS d(ref)"
+					 "    LEFT JOIN labels AS l ON l.label OPERATOR(pg_catalog.=) d.ref)"
+					 " SELECT EXISTS (SELECT FROM applied"
+					 "   WHERE revision OPERATOR(pg_catalog.=) $1)",
+					 rev, mg_qualified(MG_VERSION_TABLE), rev);
+	if (SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not compute applied revisions");
+	{
+		bool		isnull;
+
+		applied = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return applied;
+}
+
+/*
+ * migrate_register
+ *		Store one revision, or update a stored one.  Returns "added",
+ *		"updated" or "unchanged".  References are not checked here (parents
+ *		may be registered later in the same transaction): migrate_check()
+ *		and every command validate the whole graph.
+ */
+Datum
+migrate_register(PG_FUNCTION_ARGS)
+{
+	char	   *revision;
+	char	  **down,
+			  **labels,
+			  **deps;
+	int			ndown,
+				nlabels,
+				ndeps;
+	char	   *upgrade;
+	char	   *downgrade = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	char	   *message = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	bool		transactional;
+	char	   *source = PG_ARGISNULL(8) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(8));
+	StringInfoData sql;
+	const char *revtable;
+	Oid			argtypes[9] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID};
+	Datum		values[9];
+	char		nulls[9];
+	const char *result;
+	int			ret;
+
+	check_writable("migrate_register");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("revision must not be null")));
+	revision = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (!mg_valid_id(revision))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("invalid revision id \"%.80s%s\"", revision,
+						strlen(revision) > 80 ? "..." : ""),
+				 errdetail("A revision id is 1 to %d letters, digits or underscores.",
+						   MG_MAX_ID_LEN)));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("down_revisions of revision \"%s\" must not be null", revision),
+				 errhint("Use '{}' for a base revision.")));
+	ndown = array_arg(fcinfo, 1, "down_revisions", &down);
+	check_names(revision, down, ndown, "down_revision", false);
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("upgrade of revision \"%s\" must not be null", revision)));
+	upgrade = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	nlabels = array_arg(fcinfo, 5, "branch_labels", &labels);
+	check_names(revision, labels, nlabels, "branch label", true);
+	ndeps = array_arg(fcinfo, 6, "depends_on", &deps);
+	check_names(revision, deps, ndeps, "dependency", true);
+	if (PG_ARGISNULL(7))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("transactional of revision \"%s\" must not be null", revision)));
+	transactional = PG_GETARG_BOOL(7);
+
+	connect_spi();
+	mg_lock_changes();
+	revtable = mg_qualified(MG_REVISION_TABLE);
+
+	values[0] = CStringGetTextDatum(revision);
+	values[1] = mg_cstring_array((const char *const *) down, ndown);
+	values[2] = mg_cstring_array((const char *const *) deps, ndeps);
+	values[3] = mg_cstring_array((const char *const *) labels, nlabels);
+	values[4] = message ? CStringGetTextDatum(message) : (Datum) 0;
+	values[5] = CStringGetTextDatum(upgrade);
+	values[6] = downgrade ? CStringGetTextDatum(downgrade) : (Datum) 0;
+	values[7] = BoolGetDatum(transactional);
+	values[8] = source ? CStringGetTextDatum(source) : (Datum) 0;
+	memset(nulls, ' ', sizeof(nulls));
+	nulls[4] = message ? ' ' : 'n';
+	nulls[6] = downgrade ? ' ' : 'n';
+	nulls[8] = source ? ' ' : 'n';
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT down_revisions, depends_on, branch_labels, message,"
+					 " upgrade, downgrade, transactional, source"
+					 " FROM %s WHERE revision OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+					 revtable);
+	ret = SPI_execute_with_args(sql.data, 1, argtypes, values, nulls, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s: %s", MG_REVISION_TABLE,
+			 SPI_result_code_string(ret));
+
+	if (SPI_processed == 0)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "INSERT INTO %s (revision, down_revisions, depends_on,"
+						 " branch_labels, message, upgrade, downgrade, transactional,"
+						 " source, seq)"
+						 " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9,"
+						 " COALESCE(pg_catalog.max(seq), 0) OPERATOR(pg_catalog.+) 1 FROM %s",
+						 revtable, revtable);
+		ret = SPI_execute_with_args(sql.data, 9, argtypes, values, nulls, false, 0);
+		if (ret != SPI_OK_INSERT)
+			elog(ERROR, "could not insert into %s: %s", MG_REVISION_TABLE,
+				 SPI_result_code_string(ret));
+		result = "added";
+	}
+	else
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		bool		same_graph,
+					same_bodies,
+					same_meta;
+
+		same_graph = same_list(SPI_getbinval(tup, desc, 1, &isnull), isnull, down, ndown);
+		same_graph &= same_list(SPI_getbinval(tup, desc, 2, &isnull), isnull, deps, ndeps);
+		same_graph &= same_list(SPI_getbinval(tup, desc, 3, &isnull), isnull, labels, nlabels);
+		same_bodies = same_text(tup, desc, 5, upgrade) &&
+			same_text(tup, desc, 6, downgrade) &&
+			DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull)) == transactional;
+		same_meta = same_text(tup, desc, 4, message) && same_text(tup, desc, 8, source);
+		SPI_freetuptable(SPI_tuptable);
+
+		if (same_graph && same_bodies && same_meta)
+			result = "unchanged";
+		else
+		{
+			if (!(same_graph && same_bodies) && revision_is_applied(revision))
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("cannot change applied revision \"%s\"", revision),
+						 errdetail("Revision \"%s\" is applied to this database; its %s differ%s from the stored ones.",
+								   revision,
+								   !same_bodies ? "bodies" : "parents, dependencies or branch labels",
+								   ""),
+						 errhint("Write a new revision for the new change, or downgrade below \"%s\" first.",
+								 revision)));
+			resetStringInfo(&sql);
+			appendStringInfo(&sql,
+							 "UPDATE %s SET down_revisions = $2, depends_on = $3,"
+							 " branch_labels = $4, message = $5, upgrade = $6,"
+							 " downgrade = $7, transactional = $8, source = $9,"
+							 " registered_at = pg_catalog.now(), registered_by = CURRENT_USER"
+							 " WHERE revision OPERATOR(pg_catalog.=) $1",
+							 revtable);
+			ret = SPI_execute_with_args(sql.data, 9, argtypes, values, nulls, false, 0);
+			if (ret != SPI_OK_UPDATE)
+				elog(ERROR, "could not update %s: %s", MG_REVISION_TABLE,
+					 SPI_result_code_string(ret));
+			result = "updated";
+		}
+	}
+	finish_spi();
+	PG_RETURN_TEXT_P(cstring_to_text(result));
+}
+
+/*
+ * migrate_check
+ *		Validate the stored graph and the version table.
+ */
+Datum
+migrate_check(PG_FUNCTION_ARGS)
+{
+	MgState		state;
+
+	connect_spi();
+	mg_load_state(&state, true);
+	finish_spi();
+	PG_RETURN_VOID();
+}
+
+/*
+ * Upgrade and downgrade
+ */
+static Datum
+run_migration(FunctionCallInfo fcinfo, bool upgrade)
+{
+	const char *fname = upgrade ? "migrate_upgrade" : "migrate_downgrade";
+	char	   *target;
+	ReturnSetInfo *rsinfo;
+	MgState		state;
+	MgPlan		plan;
+	MgError		err;
+	char	  **bodies;
+	bool		ok;
+
+	check_writable(fname);
+	target = target_arg(fcinfo, 0, "target");
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	connect_spi();
+	mg_lock_changes();
+	mg_load_state(&state, true);
+	if (upgrade)
+		ok = mg_plan_upgrade(state.graph, state.rows, target, &plan, &err);
+	else
+		ok = mg_plan_downgrade(state.graph, state.rows, target, &plan, &err);
+	if (!ok)
+		mg_report(&err);
+	mg_check_plan(&state, &plan);
+	mg_load_bodies(&state, &plan, &bodies);
+	for (int i = 0; i < plan.nsteps; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		mg_run_step(&state, &plan.steps[i], bodies[plan.steps[i].rev],
+					rsinfo->setResult, rsinfo->setDesc);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+Datum
+migrate_upgrade(PG_FUNCTION_ARGS)
+{
+	return run_migration(fcinfo, true);
+}
+
+Datum
+migrate_downgrade(PG_FUNCTION_ARGS)
+{
+	return run_migration(fcinfo, false);
+}
+
+/*
+ * migrate_stamp
+ *		Set the version table to the target without running any body.
+ *		Returns the version table afterwards.
+ */
+Datum
+migrate_stamp(PG_FUNCTION_ARGS)
+{
+	char	   *target;
+	bool		purge;
+	ReturnSetInfo *rsinfo;
+	MgState		state;
+	MgPlan		plan;
+	MgError		err;
+	MgList		rows;
+
+	check_writable("migrate_stamp");
+	target = target_arg(fcinfo, 0, "target");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("purge must not be null")));
+	purge = PG_GETARG_BOOL(1);
+	init_text_srf(fcinfo);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	connect_spi();
+	mg_lock_changes();
+	mg_load_state(&state, !purge);
+	if (purge)
+	{
+		if (state.nrows > 0)
+		{
+			mg_version_delete_all();
+			mg_log_purge(&state);
+		}
+		rows.items = NULL;
+		rows.n = 0;
+	}
+	else
+		rows = state.rows;
+	if (!mg_plan_stamp(state.graph, rows, (const char *const *) &target, 1,
+					   purge, &plan, &err))
+		mg_report(&err);
+	for (int i = 0; i < plan.nsteps; i++)
+	{
+		for (int k = 0; k < plan.steps[i].nops; k++)
+			mg_version_op(&state, &plan.steps[i].ops[k]);
+		mg_log_step(&state, &plan.steps[i], 0);
+	}
+	for (int i = 0; i < plan.final_rows.n; i++)
+	{
+		Datum		values[1];
+		bool		nulls[1] = {false};
+
+		values[0] = CStringGetTextDatum(mg_rev_id(state.graph, plan.final_rows.items[i]));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * Listings
+ */
+
+/*
+ * migrate_heads
+ *		Heads in registration order, effective heads included.
+ */
+Datum
+migrate_heads(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+	MgState		state;
+	MgList		heads;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	connect_spi();
+	mg_load_state(&state, false);
+	heads = mg_heads(state.graph);
+	for (int i = 0; i < heads.n; i++)
+	{
+		int			r = heads.items[i];
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		values[0] = CStringGetTextDatum(mg_rev_id(state.graph, r));
+		values[1] = labels_datum(state.graph, r);
+		values[2] = BoolGetDatum(!mg_rev_is_real_head(state.graph, r));
+		values[3] = message_datum(state.graph, r, &nulls[3]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_current
+ *		The branch heads of the applied set (as "alembic current" shows
+ *		them), with whether each is stored in migrate_version.
+ */
+Datum
+migrate_current(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+	MgState		state;
+	MgList		cur;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	connect_spi();
+	mg_load_state(&state, true);
+	cur = mg_current(state.graph, state.rows);
+	for (int i = 0; i < cur.n; i++)
+	{
+		int			r = cur.items[i];
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
+		bool		stored = false;
+
+		for (int k = 0; k < state.rows.n; k++)
+			stored |= state.rows.items[k] == r;
+		values[0] = CStringGetTextDatum(mg_rev_id(state.graph, r));
+		values[1] = labels_datum(state.graph, r);
+		values[2] = BoolGetDatum(mg_rev_is_real_head(state.graph, r));
+		values[3] = BoolGetDatum(mg_rev_is_head(state.graph, r) &&
+								 !mg_rev_is_real_head(state.graph, r));
+		values[4] = BoolGetDatum(stored);
+		values[5] = message_datum(state.graph, r, &nulls[5]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/* One "alembic history" line */
+static char *
+history_line(MgGraph *g, int r)
+{
+	StringInfoData buf;
+	MgList		down = mg_rev_down(g, r);
+	const char *const *deps;
+	int			ndeps = mg_rev_dep_names(g, r, &deps);
+	const char **labels;
+	int			nlabels = mg_rev_labels(g, r, &labels);
+	const char *msg = mg_rev_message(g, r);
+
+	initStringInfo(&buf);
+	if (down.n == 0)
+		appendStringInfoString(&buf, "<base>");
+	for (int i = 0; i < down.n; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", mg_rev_id(g, down.items[i]));
+	if (ndeps > 0)
+	{
+		appendStringInfoString(&buf, " (");
+		for (int i = 0; i < ndeps; i++)
+			appendStringInfo(&buf, "%s%s", i ? ", " : "", deps[i]);
+		appendStringInfoChar(&buf, ')');
+	}
+	appendStringInfo(&buf, " -> %s", mg_rev_id(g, r));
+	if (nlabels > 0)
+	{
+		appendStringInfoString(&buf, " (");
+		for (int i = 0; i < nlabels; i++)
+			appendStringInfo(&buf, "%s%s", i ? ", " : "", labels[i]);
+		appendStringInfoChar(&buf, ')');
+	}
+	if (mg_rev_is_real_head(g, r))
+		appendStringInfoString(&buf, " (head)");
+	else if (mg_rev_is_head(g, r))
+		appendStringInfoString(&buf, " (effective head)");
+	if (mg_rev_is_branch_point(g, r))
+		appendStringInfoString(&buf, " (branchpoint)");
+	if (mg_rev_is_merge_point(g, r))
+		appendStringInfoString(&buf, " (mergepoint)");
+	appendStringInfo(&buf, ", %s", msg ? msg : "");
+	return buf.data;
+}
+
+/*
+ * migrate_history
+ *		Revisions of a range, newest first, in "alembic history" order.
+ */
+Datum
+migrate_history(PG_FUNCTION_ARGS)
+{
+	char	   *range = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ReturnSetInfo *rsinfo;
+	MgState		state;
+	MgList		revs;
+	MgError		err;
+	bool	   *applied;
+	MgGraph    *g;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	connect_spi();
+	mg_load_state(&state, true);
+	g = state.graph;
+	if (!mg_history(g, state.rows, range, &revs, &err))
+		mg_report(&err);
+	applied = mg_applied(g, state.rows);
+	for (int i = 0; i < revs.n; i++)
+	{
+		int			r = revs.items[i];
+		Datum		values[11];
+		bool		nulls[11];
+		const char *const *deps;
+		int			ndeps = mg_rev_dep_names(g, r, &deps);
+		MgList		down = mg_rev_down(g, r);
+
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = CStringGetTextDatum(mg_rev_id(g, r));
+		values[1] = mg_text_array(g, down.items, down.n);
+		values[2] = mg_cstring_array(deps, ndeps);
+		values[3] = labels_datum(g, r);
+		values[4] = BoolGetDatum(mg_rev_is_real_head(g, r));
+		values[5] = BoolGetDatum(mg_rev_is_head(g, r) && !mg_rev_is_real_head(g, r));
+		values[6] = BoolGetDatum(mg_rev_is_branch_point(g, r));
+		values[7] = BoolGetDatum(mg_rev_is_merge_point(g, r));
+		values[8] = BoolGetDatum(applied[r]);
+		values[9] = message_datum(g, r, &nulls[9]);
+		values[10] = CStringGetTextDatum(history_line(g, r));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_branches
+ *		Branch points (revisions with several children through
+ *		down_revisions) and their children.
+ */
+Datum
+migrate_branches(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+	MgState		state;
+	MgGraph    *g;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	connect_spi();
+	mg_load_state(&state, false);
+	g = state.graph;
+	for (int r = 0; r < mg_graph_size(g); r++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+		MgList		children;
+
+		if (!mg_rev_is_branch_point(g, r))
+			continue;
+		children = mg_rev_children(g, r);
+		values[0] = CStringGetTextDatum(mg_rev_id(g, r));
+		values[1] = mg_text_array(g, children.items, children.n);
+		values[2] = labels_datum(g, r);
+		values[3] = message_datum(g, r, &nulls[3]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_resolve
+ *		The revision ids a target names (used by migrate_show).
+ */
+Datum
+migrate_resolve(PG_FUNCTION_ARGS)
+{
+	char	   *target = target_arg(fcinfo, 0, "target");
+	ReturnSetInfo *rsinfo;
+	MgState		state;
+	MgList		revs;
+	MgError		err;
+
+	init_text_srf(fcinfo);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	connect_spi();
+	mg_load_state(&state, false);
+	if (!mg_show(state.graph, target, &revs, &err))
+		mg_report(&err);
+	for (int i = 0; i < revs.n; i++)
+	{
+		Datum		values[1];
+		bool		nulls[1] = {false};
+
+		values[0] = CStringGetTextDatum(mg_rev_id(state.graph, revs.items[i]));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_state
+ *		Per revision: applied, head, stored in the version table.
+ */
+Datum
+migrate_state(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+	MgState		state;
+	MgGraph    *g;
+	bool	   *applied;
+	bool	   *stored;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	connect_spi();
+	mg_load_state(&state, true);
+	g = state.graph;
+	applied = mg_applied(g, state.rows);
+	stored = palloc0(sizeof(bool) * (mg_graph_size(g) + 1));
+	for (int k = 0; k < state.rows.n; k++)
+		stored[state.rows.items[k]] = true;
+	for (int r = 0; r < mg_graph_size(g); r++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		values[0] = CStringGetTextDatum(mg_rev_id(g, r));
+		values[1] = BoolGetDatum(applied[r]);
+		values[2] = BoolGetDatum(mg_rev_is_head(g, r));
+		values[3] = BoolGetDatum(stored[r]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}

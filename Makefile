@@ -34,7 +34,7 @@ include $(PGXS)
 
 # Unit tests of the graph core: no server needed.
 UNIT_CC ?= cc
-UNIT_CFLAGS = -g -O1 -Wall -Wextra -fsanitize=address,undefined -fno-omit-frame-pointer -I$(srcdir)/src
+UNIT_CFLAGS = -g -O1 -Wall -Wextra -Wno-format-truncation -fsanitize=address,undefined -fno-omit-frame-pointer -I$(srcdir)/src
 
 test/unit/mg_replay: test/unit/mg_replay.c src/mg_core.c src/mg_core.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/mg_replay.c src/mg_core.c

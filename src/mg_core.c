@@ -309,12 +309,6 @@ bits_new(MgGraph *g)
 	return arena_alloc(&g->arena, sizeof(uint64_t) * ((g->n + 63) / 64 + 1));
 }
 
-static void
-bits_clear(MgGraph *g, Bits b)
-{
-	memset(b, 0, sizeof(uint64_t) * ((g->n + 63) / 64 + 1));
-}
-
 #define BIT_SET(b, i)	((b)[(i) >> 6] |= ((uint64_t) 1) << ((i) & 63))
 #define BIT_CLR(b, i)	((b)[(i) >> 6] &= ~(((uint64_t) 1) << ((i) & 63)))
 #define BIT_TEST(b, i)	(((b)[(i) >> 6] >> ((i) & 63)) & 1)
@@ -384,9 +378,10 @@ buf_printf(Buf *b, const char *fmt,...)
 {
 	va_list		ap;
 	int			need;
+	char		probe[1];
 
 	va_start(ap, fmt);
-	need = vsnprintf(NULL, 0, fmt, ap);
+	need = vsnprintf(probe, sizeof(probe), fmt, ap);
 	va_end(ap);
 	buf_reserve(b, (size_t) need);
 	va_start(ap, fmt);
@@ -400,10 +395,11 @@ gprintf(MgGraph *g, const char *fmt,...)
 {
 	va_list		ap;
 	int			need;
+	char		probe[1];
 	char	   *s;
 
 	va_start(ap, fmt);
-	need = vsnprintf(NULL, 0, fmt, ap);
+	need = vsnprintf(probe, sizeof(probe), fmt, ap);
 	va_end(ap);
 	s = arena_alloc(&g->arena, (size_t) need + 1);
 	va_start(ap, fmt);
@@ -1848,80 +1844,36 @@ check_overlap(MgGraph *g, const IntVec *list, bool rows, MgError *err)
  *		quadratic cost.  todo is the set to order, heads the starting points.
  *		Output is tips first (reverse it for upgrades).
  *
- *		Alembic keeps for each current head the full ancestor set and asks
- *		"is the candidate an ancestor of another current head?".  Here each
- *		slot gets a bitset of its ancestors within todo, computed only when a
- *		query needs it (never with a single slot).  A plain step down a line
- *		(one down_revision, no dependencies) keeps the slot's set valid: the
- *		only member it loses is the emitted candidate, which leaves todo and
- *		is never asked about again.  Restricting the sets to todo is exact
- *		for upgrade and downgrade sets (ancestor paths between todo members
- *		stay inside todo); history passes full_ancestry to walk the whole
- *		graph.
+ *		Alembic keeps, for each current head ("slot"), the set of its
+ *		ancestors, and before emitting a candidate looks for the first other
+ *		slot whose set contains it.  Here each slot keeps its ancestors within
+ *		todo as a sorted array, and cnt[v] counts the slots holding v: the
+ *		scan for "the first other slot" runs only when cnt[candidate] > 1,
+ *		which happens once per join of two lines, not once per step.
+ *
+ *		A plain step down a line (one down_revision, no dependencies) keeps
+ *		the slot's set: the only member it loses is the emitted candidate,
+ *		which leaves todo and is never asked about again.  Other steps
+ *		recompute the slot.  Sets are kept only while there are two or more
+ *		slots.  Restricting the sets to todo is exact for upgrade and
+ *		downgrade sets (ancestor paths between todo members stay inside
+ *		todo); history passes full_ancestry to walk the whole graph.
  */
 typedef struct Slot
 {
 	int			rev;
-	Bits		anc;
-	bool		valid;
+	IntVec		members;		/* sorted; valid while sorting with sets */
+	bool		filled;
 } Slot;
 
-static void
-slot_fill(MgGraph *g, Slot *s, Bits todo, bool full)
+typedef struct TopoState
 {
-	int			sp = 0;
-	unsigned	st;
-
-	if (s->anc == NULL)
-		s->anc = bits_new(g);
-	else
-		bits_clear(g, s->anc);
-	if (!full)
-	{
-		BIT_SET(s->anc, s->rev);
-		g->stack[sp++] = s->rev;
-		while (sp > 0)
-		{
-			IntVec	   *e = &g->revs[g->stack[--sp]].norm;
-
-			for (int j = 0; j < e->n; j++)
-			{
-				int			p = e->v[j];
-
-				if (BIT_TEST(todo, p) && !BIT_TEST(s->anc, p))
-				{
-					BIT_SET(s->anc, p);
-					g->stack[sp++] = p;
-				}
-			}
-		}
-	}
-	else
-	{
-		st = new_stamp(g);
-		g->mark[s->rev] = st;
-		BIT_SET(s->anc, s->rev);
-		g->stack[sp++] = s->rev;
-		while (sp > 0)
-		{
-			IntVec	   *e = &g->revs[g->stack[--sp]].norm;
-
-			for (int j = 0; j < e->n; j++)
-			{
-				int			p = e->v[j];
-
-				if (g->mark[p] != st)
-				{
-					g->mark[p] = st;
-					if (BIT_TEST(todo, p))
-						BIT_SET(s->anc, p);
-					g->stack[sp++] = p;
-				}
-			}
-		}
-	}
-	s->valid = true;
-}
+	MgGraph    *g;
+	Bits		todo;
+	bool		full;
+	int		   *cnt;
+	IntVec		scratch;
+} TopoState;
 
 static int
 cmp_int(const void *a, const void *b)
@@ -1932,18 +1884,94 @@ cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static bool
+slot_has(const Slot *s, int v)
+{
+	int			lo = 0,
+				hi = s->members.n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (s->members.v[mid] == v)
+			return true;
+		if (s->members.v[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
 static void
-topo_sort(MgGraph *g, Bits todo, int ntodo, const int *heads, int nheads,
+slot_release(TopoState *ts, Slot *s)
+{
+	if (!s->filled)
+		return;
+	for (int i = 0; i < s->members.n; i++)
+		ts->cnt[s->members.v[i]]--;
+	s->members.n = 0;
+	s->filled = false;
+}
+
+/* Collect the slot's ancestors within todo (the slot's revision included) */
+static void
+slot_fill(TopoState *ts, Slot *s)
+{
+	MgGraph    *g = ts->g;
+	unsigned	st = new_stamp(g);
+	int			sp = 0;
+
+	slot_release(ts, s);
+	g->mark[s->rev] = st;
+	g->stack[sp++] = s->rev;
+	vec_push(g, &s->members, s->rev);
+	while (sp > 0)
+	{
+		IntVec	   *e = &g->revs[g->stack[--sp]].norm;
+
+		for (int j = 0; j < e->n; j++)
+		{
+			int			p = e->v[j];
+
+			if (g->mark[p] == st)
+				continue;
+			g->mark[p] = st;
+			if (BIT_TEST(ts->todo, p))
+			{
+				vec_push(g, &s->members, p);
+				g->stack[sp++] = p;
+			}
+			else if (ts->full)
+				g->stack[sp++] = p;
+		}
+	}
+	qsort(s->members.v, s->members.n, sizeof(int), cmp_int);
+	for (int i = 0; i < s->members.n; i++)
+		ts->cnt[s->members.v[i]]++;
+	s->filled = true;
+}
+
+static void
+topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 		  bool full_ancestry, IntVec *out)
 {
+	TopoState	ts;
 	Slot	   *slots;
 	int			nslots = 0;
 	int			capslots = nheads + 4;
-	Bits		free_bits[64];
-	int			nfree = 0;
+	bool		with_sets = false;
 	int			i = 0;
 	int		   *hs;
 	int			nh = 0;
+	unsigned char *in_cur;
+
+	ts.g = g;
+	ts.todo = todo;
+	ts.full = full_ancestry;
+	ts.cnt = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
+	in_cur = arena_alloc(&g->arena, g->n + 1);
 
 	/* cur = sorted({h in heads if h in todo}, key=map order) */
 	hs = arena_alloc(&g->arena, sizeof(int) * (nheads + 1));
@@ -1955,31 +1983,33 @@ topo_sort(MgGraph *g, Bits todo, int ntodo, const int *heads, int nheads,
 	for (int k = 0; k < nh; k++)
 		if (k == 0 || hs[k] != hs[k - 1])
 		{
+			memset(&slots[nslots], 0, sizeof(Slot));
 			slots[nslots].rev = hs[k];
-			slots[nslots].anc = NULL;
-			slots[nslots].valid = false;
+			in_cur[hs[k]] = 1;
 			nslots++;
 		}
+	if (nslots > 1)
+	{
+		with_sets = true;
+		for (int k = 0; k < nslots; k++)
+			slot_fill(&ts, &slots[k]);
+	}
 
 	while (nslots > 0)
 	{
 		int			cand = slots[i].rev;
 		int			j = -1;
+		Rev		   *r;
+		IntVec		add = {0};
 
-		if (nslots > 1)
+		if (with_sets && ts.cnt[cand] > 1)
 		{
 			for (int k = 0; k < nslots; k++)
-			{
-				if (k == i)
-					continue;
-				if (!slots[k].valid)
-					slot_fill(g, &slots[k], todo, full_ancestry);
-				if (BIT_TEST(slots[k].anc, cand))
+				if (k != i && slot_has(&slots[k], cand))
 				{
 					j = k;
 					break;
 				}
-			}
 		}
 		if (j >= 0)
 		{
@@ -1991,62 +2021,70 @@ topo_sort(MgGraph *g, Bits todo, int ntodo, const int *heads, int nheads,
 		{
 			vec_push(g, out, cand);
 			BIT_CLR(todo, cand);
-			ntodo--;
 		}
 
+		r = &g->revs[cand];
+		for (int k = 0; k < r->norm.n; k++)
 		{
-			Rev		   *r = &g->revs[cand];
-			IntVec		add = {0};
+			int			p = r->norm.v[k];
 
-			for (int k = 0; k < r->norm.n; k++)
-			{
-				int			p = r->norm.v[k];
-				bool		in_cur = false;
+			if (BIT_TEST(todo, p) && !in_cur[p] && !vec_contains(&add, p))
+				vec_push(g, &add, p);
+		}
+		in_cur[cand] = 0;
+		if (add.n == 0)
+		{
+			slot_release(&ts, &slots[i]);
+			memmove(&slots[i], &slots[i + 1], sizeof(Slot) * (nslots - i - 1));
+			nslots--;
+			i = i > 0 ? i - 1 : 0;
+		}
+		else if (r->deps.n == 0 && r->down.n == 1)
+		{
+			/* plain move down a line: the slot's set stays right */
+			slots[i].rev = add.v[0];
+			in_cur[add.v[0]] = 1;
+		}
+		else
+		{
+			int			first_new = nslots;
 
-				if (!BIT_TEST(todo, p))
-					continue;
-				for (int m = 0; m < nslots && !in_cur; m++)
-					in_cur = slots[m].rev == p;
-				if (!in_cur && !vec_contains(&add, p))
-					vec_push(g, &add, p);
-			}
-			if (add.n == 0)
+			slots[i].rev = add.v[0];
+			in_cur[add.v[0]] = 1;
+			for (int k = 1; k < add.n; k++)
 			{
-				if (slots[i].anc && nfree < 64)
-					free_bits[nfree++] = slots[i].anc;
-				memmove(&slots[i], &slots[i + 1], sizeof(Slot) * (nslots - i - 1));
-				nslots--;
-				i = i > 0 ? i - 1 : 0;
-			}
-			else if (r->deps.n == 0 && r->down.n == 1)
-			{
-				/* plain move down a line: the slot's set stays right */
-				slots[i].rev = add.v[0];
-			}
-			else
-			{
-				slots[i].rev = add.v[0];
-				slots[i].valid = false;
-				for (int k = 1; k < add.n; k++)
+				if (nslots == capslots)
 				{
-					if (nslots == capslots)
-					{
-						Slot	   *ns;
+					Slot	   *ns;
 
-						capslots *= 2;
-						ns = arena_alloc(&g->arena, sizeof(Slot) * capslots);
-						memcpy(ns, slots, sizeof(Slot) * nslots);
-						slots = ns;
-					}
-					slots[nslots].rev = add.v[k];
-					slots[nslots].anc = nfree > 0 ? free_bits[--nfree] : NULL;
-					slots[nslots].valid = false;
-					nslots++;
+					capslots *= 2;
+					ns = arena_alloc(&g->arena, sizeof(Slot) * capslots);
+					memcpy(ns, slots, sizeof(Slot) * nslots);
+					slots = ns;
+				}
+				memset(&slots[nslots], 0, sizeof(Slot));
+				slots[nslots].rev = add.v[k];
+				in_cur[add.v[k]] = 1;
+				nslots++;
+			}
+			if (with_sets || nslots > 1)
+			{
+				if (!with_sets)
+				{
+					/* start keeping sets: fill every slot */
+					with_sets = true;
+					for (int k = 0; k < nslots; k++)
+						slot_fill(&ts, &slots[k]);
+				}
+				else
+				{
+					slot_fill(&ts, &slots[i]);
+					for (int k = first_new; k < nslots; k++)
+						slot_fill(&ts, &slots[k]);
 				}
 			}
 		}
 	}
-	(void) ntodo;
 }
 
 /* ----------------------------------------------------------------
@@ -2056,55 +2094,68 @@ topo_sort(MgGraph *g, Bits todo, int ntodo, const int *heads, int nheads,
 
 typedef struct Heads
 {
-	IntVec		rows;			/* current rows, in order */
-	IntVec		ops;			/* scratch: kind, a, b triples */
+	IntVec		rows;			/* current rows */
+	int		   *pos;			/* per revision: index in rows + 1, or 0 */
+	IntVec		ops;			/* kind, a, b triples of the current step */
 } Heads;
 
 static bool
 heads_has(const Heads *h, int x)
 {
-	return vec_contains(&h->rows, x);
+	return x >= 0 && h->pos[x] != 0;
 }
 
 static void
+heads_add(MgGraph *g, Heads *h, int x)
+{
+	vec_push(g, &h->rows, x);
+	h->pos[x] = h->rows.n;
+}
+
+/* Remove by moving the last row into the hole: rows form a set */
+static void
 heads_remove(Heads *h, int x)
 {
-	for (int i = 0; i < h->rows.n; i++)
-		if (h->rows.v[i] == x)
-		{
-			memmove(&h->rows.v[i], &h->rows.v[i + 1], sizeof(int) * (h->rows.n - i - 1));
-			h->rows.n--;
-			return;
-		}
+	int			at = h->pos[x] - 1;
+	int			last = h->rows.v[h->rows.n - 1];
+
+	h->rows.v[at] = last;
+	h->pos[last] = at + 1;
+	h->rows.n--;
+	h->pos[x] = 0;
+}
+
+static void
+push_op(MgGraph *g, Heads *h, MgOpKind kind, int a, int b)
+{
+	vec_push(g, &h->ops, (int) kind);
+	vec_push(g, &h->ops, a);
+	vec_push(g, &h->ops, b);
 }
 
 static void
 op_insert(MgGraph *g, Heads *h, int x)
 {
-	vec_push(g, &h->rows, x);
-	vec_push(g, &h->ops, MG_OP_INSERT);
-	vec_push(g, &h->ops, x);
-	vec_push(g, &h->ops, -1);
+	heads_add(g, h, x);
+	push_op(g, h, MG_OP_INSERT, x, -1);
 }
 
 static void
 op_delete(MgGraph *g, Heads *h, int x)
 {
 	heads_remove(h, x);
-	vec_push(g, &h->ops, MG_OP_DELETE);
-	vec_push(g, &h->ops, x);
-	vec_push(g, &h->ops, -1);
+	push_op(g, h, MG_OP_DELETE, x, -1);
 }
 
 static void
 op_update(MgGraph *g, Heads *h, int from, int to)
 {
-	for (int i = 0; i < h->rows.n; i++)
-		if (h->rows.v[i] == from)
-			h->rows.v[i] = to;
-	vec_push(g, &h->ops, MG_OP_UPDATE);
-	vec_push(g, &h->ops, from);
-	vec_push(g, &h->ops, to);
+	int			at = h->pos[from] - 1;
+
+	h->rows.v[at] = to;
+	h->pos[from] = 0;
+	h->pos[to] = at + 1;
+	push_op(g, h, MG_OP_UPDATE, from, to);
 }
 
 /* Is x an ancestor (or equal) of some row other than skip? */
@@ -2130,19 +2181,19 @@ static void
 update_for_upgrade(MgGraph *g, Heads *h, int r)
 {
 	IntVec	   *d = &g->revs[r].norm;
-	IntVec		present = {0};
+	int			last = -1;
 
 	for (int i = 0; i < d->n; i++)
 		if (heads_has(h, d->v[i]))
-			vec_push(g, &present, d->v[i]);
-	if (present.n == 0)
+		{
+			if (last >= 0)
+				op_delete(g, h, last);
+			last = d->v[i];
+		}
+	if (last < 0)
 		op_insert(g, h, r);		/* a base, or parents implied elsewhere */
 	else
-	{
-		for (int i = 0; i < present.n - 1; i++)
-			op_delete(g, h, present.v[i]);
-		op_update(g, h, present.v[present.n - 1], r);
-	}
+		op_update(g, h, last, r);
 }
 
 /*
@@ -2156,13 +2207,27 @@ update_for_downgrade(MgGraph *g, Heads *h, int r)
 {
 	IntVec	   *d = &g->revs[r].norm;
 	IntVec		back = {0};
+	Bits		below = NULL;
 
+	/* many parents: one walk finds those below another parent */
+	if (d->n > 8)
+	{
+		below = bits_new(g);
+		for (int i = 0; i < d->n; i++)
+		{
+			IntVec	   *pp = &g->revs[d->v[i]].norm;
+
+			closure(g, pp->v, pp->n, E_NORM, below);
+		}
+	}
 	for (int i = 0; i < d->n; i++)
 	{
 		int			x = d->v[i];
 		bool		implied = implied_by_rows(g, h, x, r);
 
-		for (int j = 0; j < d->n && !implied; j++)
+		if (!implied && below)
+			implied = BIT_TEST(below, x);
+		for (int j = 0; j < d->n && !implied && !below; j++)
 			if (j != i && d->v[j] != x && is_ancestor(g, x, d->v[j]))
 				implied = true;
 		if (!implied)
@@ -2213,8 +2278,10 @@ plan_init(MgGraph *g, MgPlan *plan, Heads *h, MgList rows)
 {
 	memset(plan, 0, sizeof(MgPlan));
 	memset(h, 0, sizeof(Heads));
+	h->pos = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
 	for (int i = 0; i < rows.n; i++)
-		vec_push(g, &h->rows, rows.items[i]);
+		if (!heads_has(h, rows.items[i]))
+			heads_add(g, h, rows.items[i]);
 }
 
 static void
@@ -2375,7 +2442,6 @@ mg_plan_upgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
 	Bits		required;
 	Bits		applied;
 	Bits		needs;
-	int			nneeds = 0;
 	IntVec		order = {0};
 	Heads		h;
 	int			cap = 0;
@@ -2397,12 +2463,9 @@ mg_plan_upgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
 	needs = bits_new(g);
 	for (int i = 0; i < g->n; i++)
 		if (BIT_TEST(required, i) && !BIT_TEST(applied, i))
-		{
 			BIT_SET(needs, i);
-			nneeds++;
-		}
 
-	topo_sort(g, needs, nneeds, targets.v, targets.n, false, &order);
+	topo_sort(g, needs, targets.v, targets.n, false, &order);
 
 	plan_init(g, plan, &h, rowlist);
 	for (int k = order.n - 1; k >= 0; k--)
@@ -2545,6 +2608,7 @@ mg_plan_downgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
 	const char *branch;
 	int			trev;
 	IntVec		roots = {0};
+	int			nkeys;
 	Bits		down;
 	Bits		active;
 	int			ndown = 0;
@@ -2572,7 +2636,16 @@ mg_plan_downgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
 		for (int i = 0; i < g->revs[trev].next.n; i++)
 			vec_push(g, &roots, g->revs[trev].next.v[i]);
 
-	if (branch && roots.n > 1)
+	/*
+	 * Alembic collects the roots of "base" from every map key, so a base
+	 * that declares branch labels counts once per key; only then is the
+	 * branch filter applied.  Count the same way.
+	 */
+	nkeys = roots.n;
+	if (trev < 0)
+		for (int i = 0; i < roots.n; i++)
+			nkeys += g->revs[roots.v[i]].nlabels;
+	if (branch && nkeys > 1)
 	{
 		int			b;
 		Bits		anc;
@@ -2610,7 +2683,7 @@ mg_plan_downgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
 								 g->revs[trev].id, id_list(g, rows.v, rows.n)),
 						 gprintf(g, "A downgrade target must be an applied revision or \"base\"."));
 
-	topo_sort(g, down, ndown, rows.v, rows.n, false, &order);
+	topo_sort(g, down, rows.v, rows.n, false, &order);
 
 	plan_init(g, plan, &h, rowlist);
 	for (int k = 0; k < order.n; k++)
@@ -2866,7 +2939,6 @@ mg_history(MgGraph *g, MgList rowlist, const char *range, MgList *out,
 	Bits		required;
 	Bits		below;
 	Bits		needs;
-	int			nneeds = 0;
 	IntVec		order = {0};
 
 	if (range)
@@ -2975,13 +3047,27 @@ mg_history(MgGraph *g, MgList rowlist, const char *range, MgList *out,
 							 gprintf(g, "Revision \"%s\" is not an ancestor of the end of the range.",
 									 g->revs[current.v[i]].id),
 							 NULL);
-	if (current.n > 0 && current.v[0] < 0)
+	if (current.n > 0 && current.v[0] == MG_NONE)
 	{
-		/* a relative lower end that walked off: count down from the upper end */
-		const char *branch;
-		int			rev;
+		/*
+		 * A relative lower end that walked off the graph counts down from the
+		 * upper end instead, stopping at base.
+		 */
+		Relative	rel;
+		bool		matched;
+		bool		over;
+		int			rev = MG_NONE;
 
-		if (!parse_downgrade_target(g, &targets, lower, &branch, &rev, err))
+		if (!match_relative(g, lower, &rel, err, &matched))
+			return false;
+		if (matched && targets.n > 1)
+			return set_error(g, err, MG_E_INVALID_TARGET,
+							 gprintf(g, "relative range start \"%s\" is ambiguous", shown(g, lower)),
+							 gprintf(g, "The end of the range has several revisions: %s.",
+									 id_list(g, targets.v, targets.n)),
+							 NULL);
+		if (matched && targets.n == 1 &&
+			!walk(g, targets.v[0], rel.n, NULL, false, lower, &rev, &over, err))
 			return false;
 		current.n = 0;
 		if (rev >= 0)
@@ -3012,11 +3098,7 @@ mg_history(MgGraph *g, MgList rowlist, const char *range, MgList *out,
 		for (int w = 0; w < (g->n + 63) / 64; w++)
 			needs[w] &= desc[w];
 	}
-	for (int i = 0; i < g->n; i++)
-		if (BIT_TEST(needs, i))
-			nneeds++;
-
-	topo_sort(g, needs, nneeds, targets.v, targets.n, true, &order);
+	topo_sort(g, needs, targets.v, targets.n, true, &order);
 	*out = vec_list(order);
 	return true;
 }

@@ -175,7 +175,7 @@ run_command(char *cmd)
 	if (!ok)
 	{
 		print_error(&err);
-		print_rows();
+		
 		mg_graph_free(g);
 		return;
 	}
@@ -221,7 +221,7 @@ run_command(char *cmd)
 		for (int i = 0; i < h.n; i++)
 			printf("out %s %s\n", mg_rev_id(g, h.items[i]),
 				   mg_rev_is_real_head(g, h.items[i]) ? "head" : "effective");
-		print_rows();
+		
 	}
 	else if (strcmp(argv[0], "current") == 0)
 	{
@@ -233,7 +233,6 @@ run_command(char *cmd)
 		qsort(ids, c.n, sizeof(char *), cmp_str);
 		for (int i = 0; i < c.n; i++)
 			printf("out %s\n", ids[i]);
-		print_rows();
 	}
 	else if (strcmp(argv[0], "history") == 0)
 	{
@@ -244,7 +243,6 @@ run_command(char *cmd)
 				printf("out %s\n", mg_rev_id(g, h.items[i]));
 		else
 			print_error(&err);
-		print_rows();
 	}
 	else if (strcmp(argv[0], "labels") == 0)
 	{
@@ -259,7 +257,6 @@ run_command(char *cmd)
 				printf(" %s", l[k]);
 			printf("\n");
 		}
-		print_rows();
 	}
 	else
 	{

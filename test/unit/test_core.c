@@ -1,0 +1,326 @@
+/*
+ * test_core.c
+ *	  Unit tests of the graph core that need no server: graph validation
+ *	  messages, planning results and large graphs (long chains and wide
+ *	  merges must not recurse or go quadratic).  Alembic-compared behaviour
+ *	  is covered by run_replay.sh.
+ */
+#include "mg_core.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int	passed = 0;
+static int	failed = 0;
+
+#define CHECK(cond, ...) \
+	do { \
+		if (cond) passed++; \
+		else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+			printf(__VA_ARGS__); printf("\n"); } \
+	} while (0)
+
+/* Build a graph from "id:down1,down2:deps:labels" specs */
+static MgGraph *
+build(const char *const *specs, int n, MgError *err, bool *ok)
+{
+	MgGraph    *g = mg_graph_new();
+
+	for (int i = 0; i < n; i++)
+	{
+		char	   *copy = strdup(specs[i]);
+		char	   *fields[4] = {NULL, NULL, NULL, NULL};
+		char	   *lists[3][16];
+		int			counts[3] = {0, 0, 0};
+		char	   *p = copy;
+		MgRevInput	in;
+
+		for (int f = 0; f < 4; f++)
+		{
+			fields[f] = p;
+			p = p ? strchr(p, ':') : NULL;
+			if (p)
+				*p++ = '\0';
+		}
+		for (int f = 1; f < 4; f++)
+		{
+			char	   *tok;
+			char	   *save;
+
+			if (fields[f] == NULL)
+				continue;
+			for (tok = strtok_r(fields[f], ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+				lists[f - 1][counts[f - 1]++] = tok;
+		}
+		memset(&in, 0, sizeof(in));
+		in.id = fields[0];
+		in.down = (const char *const *) lists[0];
+		in.ndown = counts[0];
+		in.deps = (const char *const *) lists[1];
+		in.ndeps = counts[1];
+		in.labels = (const char *const *) lists[2];
+		in.nlabels = counts[2];
+		mg_graph_add(g, &in);
+		free(copy);
+	}
+	*ok = mg_graph_finish(g, err);
+	return g;
+}
+
+static void
+expect_invalid(const char *name, const char *const *specs, int n,
+			   MgErrCode code, const char *msg_part, const char *detail_part)
+{
+	MgError		err;
+	bool		ok;
+	MgGraph    *g = build(specs, n, &err, &ok);
+
+	CHECK(!ok, "%s: graph accepted", name);
+	if (!ok)
+	{
+		CHECK(err.code == code, "%s: code %d, expected %d", name, err.code, code);
+		CHECK(strstr(err.message, msg_part) != NULL, "%s: message \"%s\" lacks \"%s\"",
+			  name, err.message, msg_part);
+		if (detail_part)
+			CHECK(err.detail && strstr(err.detail, detail_part) != NULL,
+				  "%s: detail \"%s\" lacks \"%s\"", name, err.detail ? err.detail : "",
+				  detail_part);
+	}
+	mg_graph_free(g);
+}
+
+static void
+test_validation(void)
+{
+	const char *dangling[] = {"a", "b:a", "c:x"};
+	const char *dangling_dep[] = {"a", "b:a:nolabel"};
+	const char *selfloop[] = {"a", "b:b"};
+	const char *selfdep[] = {"a", "b:a:b"};
+	const char *cycle[] = {"a", "b:a,d", "c:b", "d:c"};
+	const char *depcycle[] = {"a", "b:a:c", "c:a:b"};
+	const char *dup[] = {"a", "a"};
+	const char *label_twice[] = {"a:::lbl", "b:a::lbl"};
+	const char *label_is_id[] = {"a", "b:a::a"};
+	const char *bad_id[] = {"a-1"};
+	const char *long_id[] = {"abcdefghijabcdefghijabcdefghijabc"};
+	const char *two_problems[] = {"a", "b:x", "c:y"};
+
+	expect_invalid("dangling", dangling, 3, MG_E_UNDEFINED,
+				   "down_revision \"x\" of revision \"c\" does not exist", NULL);
+	expect_invalid("dangling dep", dangling_dep, 2, MG_E_UNDEFINED,
+				   "dependency \"nolabel\" of revision \"b\" does not exist", NULL);
+	expect_invalid("self loop", selfloop, 2, MG_E_CYCLE, "is its own down_revision", NULL);
+	expect_invalid("self dep", selfdep, 3 - 1, MG_E_CYCLE, "depends on itself", NULL);
+	/* edges point from parent to child; the cycle may start anywhere */
+	expect_invalid("cycle", cycle, 4, MG_E_CYCLE, "revisions form a cycle",
+				   "c -> d -> b -> c");
+	expect_invalid("dependency cycle", depcycle, 3, MG_E_CYCLE,
+				   "dependency cycle", "c -> b -> c");
+	expect_invalid("duplicate id", dup, 2, MG_E_DUPLICATE, "defined more than once", NULL);
+	expect_invalid("label twice", label_twice, 2, MG_E_DUPLICATE,
+				   "branch label \"lbl\" of revision \"b\" is already used by revision \"a\"", NULL);
+	expect_invalid("label is an id", label_is_id, 2, MG_E_DUPLICATE,
+				   "branch label \"a\"", "is the id of revision \"a\"");
+	expect_invalid("bad id", bad_id, 1, MG_E_INVALID_NAME, "invalid revision id \"a-1\"", NULL);
+	expect_invalid("long id", long_id, 1, MG_E_INVALID_NAME, "invalid revision id", NULL);
+	expect_invalid("all problems in detail", two_problems, 3, MG_E_UNDEFINED,
+				   "down_revision \"x\"", "down_revision \"y\"");
+}
+
+static const char *
+ids(MgGraph *g, MgList l, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (int i = 0; i < l.n; i++)
+	{
+		if (i)
+			strncat(buf, " ", len - strlen(buf) - 1);
+		strncat(buf, mg_rev_id(g, l.items[i]), len - strlen(buf) - 1);
+	}
+	return buf;
+}
+
+static void
+test_normalized_deps(void)
+{
+	/* b4 does not keep its dependency on a3: b2, an ancestor, lists it */
+	const char *specs[] = {"a1", "a2:a1", "a3:a2", "b1", "b2:b1:a3", "b3:b2", "b4:b3:a3"};
+	MgError		err;
+	bool		ok;
+	MgGraph    *g = build(specs, 7, &err, &ok);
+	char		buf[256];
+
+	CHECK(ok, "normalized deps graph rejected: %s", ok ? "" : err.message);
+	CHECK(strcmp(ids(g, mg_rev_normalized_down(g, 6), buf, sizeof(buf)), "b3") == 0,
+		  "b4 normalized down = %s", buf);
+	CHECK(strcmp(ids(g, mg_rev_normalized_down(g, 4), buf, sizeof(buf)), "b1 a3") == 0,
+		  "b2 normalized down = %s", buf);
+	mg_graph_free(g);
+}
+
+/* A chain of n revisions r0 <- r1 <- ... */
+static MgGraph *
+chain(int n)
+{
+	MgGraph    *g = mg_graph_new();
+	char		id[32],
+				prev[32];
+	const char *down[1] = {prev};
+
+	for (int i = 0; i < n; i++)
+	{
+		MgRevInput	in;
+
+		memset(&in, 0, sizeof(in));
+		snprintf(id, sizeof(id), "r%d", i);
+		in.id = id;
+		in.down = down;
+		in.ndown = i > 0 ? 1 : 0;
+		mg_graph_add(g, &in);
+		strcpy(prev, id);
+	}
+	return g;
+}
+
+static void
+test_long_chain(void)
+{
+	int			n = 100000;
+	MgGraph    *g = chain(n);
+	MgError		err;
+	MgPlan		plan;
+	MgList		rows = {NULL, 0};
+	MgList		hist;
+	bool		ok = mg_graph_finish(g, &err);
+
+	CHECK(ok, "long chain rejected");
+	ok = mg_plan_upgrade(g, rows, "heads", &plan, &err);
+	CHECK(ok && plan.nsteps == n, "long chain upgrade: %d steps", ok ? plan.nsteps : -1);
+	CHECK(ok && plan.steps[0].rev == 0 && plan.steps[n - 1].rev == n - 1,
+		  "long chain order");
+	CHECK(ok && plan.final_rows.n == 1 && plan.final_rows.items[0] == n - 1,
+		  "long chain final row");
+	if (ok)
+	{
+		ok = mg_plan_downgrade(g, plan.final_rows, "base", &plan, &err);
+		CHECK(ok && plan.nsteps == n && plan.final_rows.n == 0,
+			  "long chain downgrade: %d steps", ok ? plan.nsteps : -1);
+	}
+	ok = mg_history(g, rows, NULL, &hist, &err);
+	CHECK(ok && hist.n == n && hist.items[0] == n - 1, "long chain history");
+	{
+		MgList		one;
+		int			last = n - 1;
+
+		one.items = &last;
+		one.n = 1;
+		ok = mg_plan_downgrade(g, one, "-3", &plan, &err);
+		CHECK(ok && plan.nsteps == 3, "long chain downgrade -3");
+		ok = mg_plan_upgrade(g, one, "r5+2", &plan, &err);
+		CHECK(ok && plan.nsteps == 0, "upgrade to an ancestor is a no-op");
+		ok = mg_plan_upgrade(g, one, "+1", &plan, &err);
+		CHECK(!ok && err.code == MG_E_INVALID_TARGET, "upgrade +1 beyond head");
+	}
+	mg_graph_free(g);
+
+	/* a cycle at the end of a long chain is found without recursion */
+	g = chain(n);
+	{
+		MgRevInput	in;
+		const char *down[1] = {"r99999"};
+		const char *self_ref[1] = {"cyc"};
+
+		memset(&in, 0, sizeof(in));
+		in.id = "cyc";
+		in.down = down;
+		in.ndown = 1;
+		mg_graph_add(g, &in);
+		in.id = "r0x";
+		in.down = self_ref;
+		mg_graph_add(g, &in);
+	}
+	CHECK(mg_graph_finish(g, &err), "long chain with extra branch");
+	mg_graph_free(g);
+}
+
+static void
+test_wide_merge(void)
+{
+	int			n = 10000;
+	MgGraph    *g = mg_graph_new();
+	char	  **names = malloc(sizeof(char *) * n);
+	MgRevInput	in;
+	MgError		err;
+	MgPlan		plan;
+	MgList		rows = {NULL, 0};
+	bool		ok;
+
+	memset(&in, 0, sizeof(in));
+	in.id = "base";
+	mg_graph_add(g, &in);
+	for (int i = 0; i < n; i++)
+	{
+		const char *down[1] = {"base"};
+
+		names[i] = malloc(16);
+		snprintf(names[i], 16, "b%d", i);
+		in.id = names[i];
+		in.down = down;
+		in.ndown = 1;
+		mg_graph_add(g, &in);
+	}
+	in.id = "merge";
+	in.down = (const char *const *) names;
+	in.ndown = n;
+	mg_graph_add(g, &in);
+	ok = mg_graph_finish(g, &err);
+	CHECK(ok, "wide merge rejected");
+	ok = mg_plan_upgrade(g, rows, "heads", &plan, &err);
+	CHECK(ok && plan.nsteps == n + 2, "wide merge upgrade: %d steps", ok ? plan.nsteps : -1);
+	CHECK(ok && plan.final_rows.n == 1, "wide merge leaves one row");
+	if (ok)
+	{
+		ok = mg_plan_downgrade(g, plan.final_rows, "base", &plan, &err);
+		CHECK(ok && plan.nsteps == n + 2 && plan.final_rows.n == 0,
+			  "wide merge downgrade");
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	mg_graph_free(g);
+}
+
+static void
+test_rows(void)
+{
+	const char *specs[] = {"a", "b:a", "c:b"};
+	MgError		err;
+	bool		ok;
+	MgGraph    *g = build(specs, 3, &err, &ok);
+	const char *unknown[] = {"zz"};
+	const char *redundant[] = {"a", "c"};
+	MgList		rows;
+	MgPlan		plan;
+
+	ok = mg_resolve_rows(g, unknown, 1, &rows, &err);
+	CHECK(!ok && err.code == MG_E_STATE && strstr(err.message, "unknown revision \"zz\""),
+		  "unknown row");
+	ok = mg_resolve_rows(g, redundant, 2, &rows, &err);
+	CHECK(ok, "redundant rows resolve");
+	ok = mg_plan_upgrade(g, rows, "heads", &plan, &err);
+	CHECK(!ok && err.code == MG_E_STATE, "redundant rows refused");
+	mg_graph_free(g);
+}
+
+int
+main(void)
+{
+	test_validation();
+	test_normalized_deps();
+	test_rows();
+	test_long_chain();
+	test_wide_merge();
+	printf("core unit tests: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

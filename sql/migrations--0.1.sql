@@ -156,7 +156,7 @@ COMMENT ON FUNCTION @extschema@.migrate_branches()
 
 CREATE FUNCTION @extschema@.migrate_resolve(target text)
 RETURNS SETOF text
-LANGUAGE C STRICT STABLE
+LANGUAGE C CALLED ON NULL INPUT STABLE
 AS 'MODULE_PATHNAME', 'migrate_resolve';
 COMMENT ON FUNCTION @extschema@.migrate_resolve(text)
     IS 'the revision ids a target names';
@@ -172,7 +172,7 @@ COMMENT ON FUNCTION @extschema@.migrate_state()
 
 CREATE FUNCTION @extschema@.migrate_show(target text)
 RETURNS SETOF @extschema@.migrate_revision
-LANGUAGE sql STRICT STABLE
+LANGUAGE sql CALLED ON NULL INPUT STABLE
 AS $$
     SELECT r.*
       FROM @extschema@.migrate_resolve(target) WITH ORDINALITY AS t(revision, n)

@@ -41,7 +41,7 @@ typedef struct MgState
 /* mg_catalog.c */
 extern const char *mg_qualified(const char *relname);
 extern void mg_lock_changes(void);
-extern void mg_load_state(MgState *state, bool resolve_rows);
+extern void mg_load_state(MgState *state, bool resolve_rows, bool for_change);
 extern void mg_report(const MgError *err);
 extern void mg_load_bodies(MgState *state, const MgPlan *plan,
 						   char ***bodies_out);

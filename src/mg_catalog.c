@@ -172,9 +172,14 @@ text_array_items(Datum arr, bool isnull, char ***items)
  *		Read every revision (in registration order) and the version table,
  *		and build the graph.  An invalid graph, and with resolve_rows a
  *		version row naming no revision, raises an error.
+ *
+ *		for_change: the caller holds the advisory lock and will change
+ *		state.  The reads then take a new snapshot (SPI's read-write mode),
+ *		so they see what the previous lock holder committed; read-only mode
+ *		would reuse the calling query's snapshot, taken before the wait.
  */
 void
-mg_load_state(MgState *state, bool resolve_rows)
+mg_load_state(MgState *state, bool resolve_rows, bool for_change)
 {
 	StringInfoData sql;
 	MgGraph    *g;
@@ -196,7 +201,7 @@ mg_load_state(MgState *state, bool resolve_rows)
 					 " message, transactional, downgrade IS NOT NULL"
 					 " FROM %s ORDER BY seq",
 					 mg_qualified(MG_REVISION_TABLE));
-	ret = SPI_execute(sql.data, true, 0);
+	ret = SPI_execute(sql.data, !for_change, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s: %s", MG_REVISION_TABLE,
 			 SPI_result_code_string(ret));
@@ -250,7 +255,7 @@ mg_load_state(MgState *state, bool resolve_rows)
 	resetStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT revision FROM %s ORDER BY revision",
 					 mg_qualified(MG_VERSION_TABLE));
-	ret = SPI_execute(sql.data, true, 0);
+	ret = SPI_execute(sql.data, !for_change, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s: %s", MG_VERSION_TABLE,
 			 SPI_result_code_string(ret));
@@ -308,7 +313,7 @@ mg_load_bodies(MgState *state, const MgPlan *plan, char ***bodies_out)
 					 " WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
 					 upgrade ? "upgrade" : "downgrade",
 					 mg_qualified(MG_REVISION_TABLE));
-	ret = SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, true, 0);
+	ret = SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s: %s", MG_REVISION_TABLE,
 			 SPI_result_code_string(ret));

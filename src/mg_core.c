@@ -550,16 +550,24 @@ valid_name(const char *s, size_t maxlen)
 	return len >= 1 && len <= maxlen;
 }
 
+/* Words of the target grammar cannot name a revision or a branch */
+bool
+mg_reserved_name(const char *s)
+{
+	return strcmp(s, "base") == 0 || strcmp(s, "head") == 0 ||
+		strcmp(s, "heads") == 0 || strcmp(s, "current") == 0;
+}
+
 bool
 mg_valid_id(const char *s)
 {
-	return s != NULL && valid_name(s, MG_MAX_ID_LEN);
+	return s != NULL && valid_name(s, MG_MAX_ID_LEN) && !mg_reserved_name(s);
 }
 
 bool
 mg_valid_label(const char *s)
 {
-	return s != NULL && valid_name(s, MG_MAX_LABEL_LEN);
+	return s != NULL && valid_name(s, MG_MAX_LABEL_LEN) && !mg_reserved_name(s);
 }
 
 static void
@@ -778,6 +786,9 @@ mg_graph_finish(MgGraph *g, MgError *err)
 		{
 			add_problem(g, MG_E_INVALID_NAME,
 						gprintf(g, "invalid revision id \"%s\"", shown(g, r->id)),
+						mg_reserved_name(r->id) ?
+						gprintf(g, "\"%s\" is a reserved word of the target grammar and cannot be a revision id.",
+								r->id) :
 						gprintf(g, "Revision id \"%s\" is not 1 to %d letters, digits or underscores.",
 								shown(g, r->id), MG_MAX_ID_LEN));
 			structural = true;
@@ -810,6 +821,8 @@ mg_graph_finish(MgGraph *g, MgError *err)
 				add_problem(g, MG_E_INVALID_NAME,
 							gprintf(g, "invalid branch label \"%s\" in revision \"%s\"",
 									shown(g, l), r->id),
+							mg_reserved_name(l) ?
+							gprintf(g, "\"%s\" is a reserved word of the target grammar and cannot be a branch label.", l) :
 							gprintf(g, "Branch label \"%s\" of revision \"%s\" is not 1 to %d letters, digits or underscores.",
 									shown(g, l), r->id, MG_MAX_LABEL_LEN));
 				structural = true;
@@ -1726,6 +1739,17 @@ walk(MgGraph *g, int start, long steps, const char *branch, bool no_overwalk,
 	return true;
 }
 
+/* DETAIL for a relative walk that leaves the graph */
+static char *
+steps_detail(MgGraph *g, long n, const char *where, const char *from)
+{
+	const char *start = from ? gprintf(g, "\"%s\"", shown(g, from)) : "the current revision";
+
+	if (n == 1)
+		return gprintf(g, "No revision lies %s %s.", where, start);
+	return gprintf(g, "Fewer than %ld revisions lie %s %s.", n, where, start);
+}
+
 /* The relative-target pattern (?:(.+?)@)?(\w+)?((?:\+|-)\d+), anchored */
 typedef struct Relative
 {
@@ -2391,7 +2415,7 @@ parse_upgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 			if (over)
 				return set_error(g, err, MG_E_INVALID_TARGET,
 								 gprintf(g, "relative target \"%s\" goes beyond the head revisions", shown(g, target)),
-								 gprintf(g, "There are fewer than %ld revisions above the starting point.", rel.n),
+								 steps_detail(g, rel.n, "above", NULL),
 								 NULL);
 			vec_push(g, targets, rev);
 			return true;
@@ -2403,7 +2427,7 @@ parse_upgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 		if (over)
 			return set_error(g, err, MG_E_INVALID_TARGET,
 							 gprintf(g, "relative target \"%s\" goes beyond the head revisions", shown(g, target)),
-							 gprintf(g, "There are fewer than %ld revisions above \"%s\".", rel.n, rel.symbol),
+							 steps_detail(g, rel.n, "above", rel.symbol),
 							 NULL);
 		if (rev >= 0)
 			vec_push(g, targets, rev);
@@ -2425,7 +2449,7 @@ parse_upgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 		if (over)
 			return set_error(g, err, MG_E_INVALID_TARGET,
 							 gprintf(g, "relative target \"%s\" goes below base", shown(g, target)),
-							 gprintf(g, "There are fewer than %ld revisions below \"%s\".", -rel.n, rel.symbol),
+							 steps_detail(g, -rel.n, "below", rel.symbol),
 							 NULL);
 		if (rev >= 0)
 			vec_push(g, targets, rev);
@@ -2506,7 +2530,7 @@ parse_downgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 			if (over)
 				return set_error(g, err, MG_E_INVALID_TARGET,
 								 gprintf(g, "relative target \"%s\" goes beyond the head revisions", shown(g, target)),
-								 gprintf(g, "There are fewer than %ld revisions above \"%s\".", rel.n, rel.symbol),
+								 steps_detail(g, rel.n, "above", rel.symbol),
 								 NULL);
 			*branch = rel.branch;
 			*out = rev == R_BASE ? MG_NONE : rev;
@@ -2575,7 +2599,7 @@ parse_downgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 			if (over)
 				return set_error(g, err, MG_E_INVALID_TARGET,
 								 gprintf(g, "relative target \"%s\" goes below base", shown(g, target)),
-								 gprintf(g, "There are fewer than %ld revisions below \"%s\".", -rel.n, symbol),
+								 steps_detail(g, -rel.n, "below", symbol),
 								 NULL);
 			*branch = br;
 			*out = rev == R_BASE ? MG_NONE : rev;

@@ -134,6 +134,7 @@ extern bool mg_graph_finish(MgGraph *g, MgError *err);
 /* Validation of single names (no graph needed) */
 extern bool mg_valid_id(const char *s);
 extern bool mg_valid_label(const char *s);
+extern bool mg_reserved_name(const char *s);	/* base, head, heads, current */
 
 /* Accessors */
 extern int	mg_graph_size(const MgGraph *g);

@@ -125,7 +125,19 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 	if (body == NULL)
 		elog(ERROR, "body of revision \"%s\" not found", sc.revision);
 	ret = SPI_execute(body, false, 0);
-	if (ret < 0)
+	if (ret == SPI_ERROR_TRANSACTION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("revision \"%s\" cannot control the transaction", sc.revision),
+				 errdetail("Its %s body contains a transaction control statement such as COMMIT, ROLLBACK or SAVEPOINT.",
+						   sc.direction),
+				 errhint("Steps run inside the caller's transaction; remove the statement from the body.")));
+	else if (ret == SPI_ERROR_COPY)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("revision \"%s\" cannot copy to or from the client", sc.revision),
+				 errdetail("Its %s body contains COPY ... FROM STDIN or COPY ... TO STDOUT.", sc.direction)));
+	else if (ret < 0)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	SPI_freetuptable(SPI_tuptable);
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);

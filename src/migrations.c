@@ -172,6 +172,12 @@ check_names(const char *revision, char **items, int n, const char *what,
 {
 	for (int i = 0; i < n; i++)
 	{
+		if (mg_reserved_name(items[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_RESERVED_NAME),
+					 errmsg("%s \"%s\" in revision \"%s\" is a reserved word", what,
+							items[i], revision),
+					 errdetail("\"base\", \"head\", \"heads\" and \"current\" are words of the target grammar.")));
 		if (label ? !mg_valid_label(items[i]) : !mg_valid_id(items[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_NAME),
@@ -247,7 +253,7 @@ revision_is_applied(const char *revision)
 					 " SELECT EXISTS (SELECT FROM applied"
 					 "   WHERE revision OPERATOR(pg_catalog.=) $1)",
 					 rev, mg_qualified(MG_VERSION_TABLE), rev);
-	if (SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT ||
+	if (SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "could not compute applied revisions");
 	{
@@ -297,6 +303,11 @@ migrate_register(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("revision must not be null")));
 	revision = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (mg_reserved_name(revision))
+		ereport(ERROR,
+				(errcode(ERRCODE_RESERVED_NAME),
+				 errmsg("revision id \"%s\" is a reserved word", revision),
+				 errdetail("\"base\", \"head\", \"heads\" and \"current\" are words of the target grammar.")));
 	if (!mg_valid_id(revision))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
@@ -433,7 +444,7 @@ migrate_check(PG_FUNCTION_ARGS)
 	MgState		state;
 
 	connect_spi();
-	mg_load_state(&state, true);
+	mg_load_state(&state, true, false);
 	finish_spi();
 	PG_RETURN_VOID();
 }
@@ -460,7 +471,7 @@ run_migration(FunctionCallInfo fcinfo, bool upgrade)
 
 	connect_spi();
 	mg_lock_changes();
-	mg_load_state(&state, true);
+	mg_load_state(&state, true, true);
 	if (upgrade)
 		ok = mg_plan_upgrade(state.graph, state.rows, target, &plan, &err);
 	else
@@ -491,6 +502,16 @@ migrate_downgrade(PG_FUNCTION_ARGS)
 	return run_migration(fcinfo, false);
 }
 
+/* qsort comparator: revisions by id, for the graph being stamped */
+static MgGraph *sort_graph;
+
+static int
+cmp_rev_id(const void *a, const void *b)
+{
+	return strcmp(mg_rev_id(sort_graph, *(const int *) a),
+				  mg_rev_id(sort_graph, *(const int *) b));
+}
+
 /*
  * migrate_stamp
  *		Set the version table to the target without running any body.
@@ -500,6 +521,8 @@ Datum
 migrate_stamp(PG_FUNCTION_ARGS)
 {
 	char	   *target;
+	char	  **targets;
+	int			ntargets = 0;
 	bool		purge;
 	ReturnSetInfo *rsinfo;
 	MgState		state;
@@ -514,12 +537,20 @@ migrate_stamp(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("purge must not be null")));
 	purge = PG_GETARG_BOOL(1);
+	/* several targets may be given, separated by spaces or commas */
+	targets = palloc(sizeof(char *) * (strlen(target) / 2 + 2));
+	for (char *tok = strtok(target, " ,\t\n"); tok; tok = strtok(NULL, " ,\t\n"))
+		targets[ntargets++] = tok;
+	if (ntargets == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target must not be empty")));
 	init_text_srf(fcinfo);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
 	connect_spi();
 	mg_lock_changes();
-	mg_load_state(&state, !purge);
+	mg_load_state(&state, !purge, true);
 	if (purge)
 	{
 		if (state.nrows > 0)
@@ -532,8 +563,8 @@ migrate_stamp(PG_FUNCTION_ARGS)
 	}
 	else
 		rows = state.rows;
-	if (!mg_plan_stamp(state.graph, rows, (const char *const *) &target, 1,
-					   purge, &plan, &err))
+	if (!mg_plan_stamp(state.graph, rows, (const char *const *) targets,
+					   ntargets, purge, &plan, &err))
 		mg_report(&err);
 	for (int i = 0; i < plan.nsteps; i++)
 	{
@@ -541,6 +572,8 @@ migrate_stamp(PG_FUNCTION_ARGS)
 			mg_version_op(&state, &plan.steps[i].ops[k]);
 		mg_log_step(&state, &plan.steps[i], 0);
 	}
+	sort_graph = state.graph;
+	qsort(plan.final_rows.items, plan.final_rows.n, sizeof(int), cmp_rev_id);
 	for (int i = 0; i < plan.final_rows.n; i++)
 	{
 		Datum		values[1];
@@ -571,7 +604,7 @@ migrate_heads(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	connect_spi();
-	mg_load_state(&state, false);
+	mg_load_state(&state, false, false);
 	heads = mg_heads(state.graph);
 	for (int i = 0; i < heads.n; i++)
 	{
@@ -604,7 +637,7 @@ migrate_current(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	connect_spi();
-	mg_load_state(&state, true);
+	mg_load_state(&state, true, false);
 	cur = mg_current(state.graph, state.rows);
 	for (int i = 0; i < cur.n; i++)
 	{
@@ -690,7 +723,7 @@ migrate_history(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	connect_spi();
-	mg_load_state(&state, true);
+	mg_load_state(&state, true, false);
 	g = state.graph;
 	if (!mg_history(g, state.rows, range, &revs, &err))
 		mg_report(&err);
@@ -737,7 +770,7 @@ migrate_branches(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	connect_spi();
-	mg_load_state(&state, false);
+	mg_load_state(&state, false, false);
 	g = state.graph;
 	for (int r = 0; r < mg_graph_size(g); r++)
 	{
@@ -774,7 +807,7 @@ migrate_resolve(PG_FUNCTION_ARGS)
 	init_text_srf(fcinfo);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	connect_spi();
-	mg_load_state(&state, false);
+	mg_load_state(&state, false, false);
 	if (!mg_show(state.graph, target, &revs, &err))
 		mg_report(&err);
 	for (int i = 0; i < revs.n; i++)
@@ -805,7 +838,7 @@ migrate_state(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	connect_spi();
-	mg_load_state(&state, true);
+	mg_load_state(&state, true, false);
 	g = state.graph;
 	applied = mg_applied(g, state.rows);
 	stored = palloc0(sizeof(bool) * (mg_graph_size(g) + 1));

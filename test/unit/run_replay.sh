@@ -26,6 +26,7 @@ normalize() {
         }
         /^> / { cmd = substr($0, 3); dropping = ((fixture "\t" cmd) in skip) }
         dropping { next }
+        /^$/ { next }
         /^error/ { print "error"; next }
         { print }
     '

@@ -105,6 +105,8 @@ test_validation(void)
 	const char *bad_id[] = {"a-1"};
 	const char *long_id[] = {"abcdefghijabcdefghijabcdefghijabc"};
 	const char *two_problems[] = {"a", "b:x", "c:y"};
+	const char *reserved[] = {"head"};
+	const char *reserved_label[] = {"a:::heads"};
 
 	expect_invalid("dangling", dangling, 3, MG_E_UNDEFINED,
 				   "down_revision \"x\" of revision \"c\" does not exist", NULL);
@@ -124,6 +126,10 @@ test_validation(void)
 				   "branch label \"a\"", "is the id of revision \"a\"");
 	expect_invalid("bad id", bad_id, 1, MG_E_INVALID_NAME, "invalid revision id \"a-1\"", NULL);
 	expect_invalid("long id", long_id, 1, MG_E_INVALID_NAME, "invalid revision id", NULL);
+	expect_invalid("reserved id", reserved, 1, MG_E_INVALID_NAME, "invalid revision id \"head\"",
+				   "reserved word");
+	expect_invalid("reserved label", reserved_label, 1, MG_E_INVALID_NAME,
+				   "invalid branch label \"heads\"", "reserved word");
 	expect_invalid("all problems in detail", two_problems, 3, MG_E_UNDEFINED,
 				   "down_revision \"x\"", "down_revision \"y\"");
 }
@@ -257,11 +263,11 @@ test_wide_merge(void)
 	bool		ok;
 
 	memset(&in, 0, sizeof(in));
-	in.id = "base";
+	in.id = "root";
 	mg_graph_add(g, &in);
 	for (int i = 0; i < n; i++)
 	{
-		const char *down[1] = {"base"};
+		const char *down[1] = {"root"};
 
 		names[i] = malloc(16);
 		snprintf(names[i], 16, "b%d", i);

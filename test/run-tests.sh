@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# make test: everything, in a throwaway cluster.
+#  1. unit tests of the graph core (no server), under ASan and UBSan, and the
+#     core's replay of every Alembic fixture compared with Alembic 1.8;
+#  2. build and install the extension;
+#  3. in a throwaway cluster (pg_virtualenv): the pg_regress suite, the
+#     isolation specs, and the SQL replay of every Alembic fixture.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+bash test/install-deps.sh
+
+status=0
+summary=()
+run() {
+    local name=$1; shift
+    echo "=== $name"
+    if "$@"; then
+        summary+=("ok      $name")
+    else
+        summary+=("FAILED  $name")
+        status=1
+    fi
+}
+
+run "core unit tests and Alembic replay" make -s unittest
+run "build" make -s
+if [ "$(id -u)" -eq 0 ]; then
+    run "install" make -s install
+else
+    run "install" sudo make -s install
+fi
+
+# pg_virtualenv runs the commands with a fresh cluster and libpq variables
+# pointing at it; it refuses nothing as root (the cluster belongs to postgres).
+in_cluster() {
+    pg_virtualenv -v 15 bash -c "$*" 2>&1 | grep -v ' LOG: \| DETAIL: \| STATEMENT: '
+    return "${PIPESTATUS[0]}"
+}
+run "regression and isolation tests" in_cluster "make -s installcheck || { cat regression.diffs test/isolation/output_iso/regression.diffs 2>/dev/null; exit 1; }"
+run "SQL replay against Alembic" in_cluster "bash test/alembic/replay_sql.sh"
+
+echo
+printf '%s\n' "${summary[@]}"
+passed=$(printf '%s\n' "${summary[@]}" | grep -c '^ok' || true)
+failed=$(printf '%s\n' "${summary[@]}" | grep -c '^FAILED' || true)
+echo "$passed passed, $failed failed"
+exit $status

@@ -34,6 +34,7 @@ typedef struct MgState
 	int			nrows;
 	MgList		rows;			/* resolved rows (valid if rows_resolved) */
 	bool		rows_resolved;
+	bool		valid;			/* the graph passed validation */
 	bool	   *transactional;	/* per revision */
 	bool	   *has_downgrade;	/* per revision */
 } MgState;
@@ -41,7 +42,10 @@ typedef struct MgState
 /* mg_catalog.c */
 extern const char *mg_qualified(const char *relname);
 extern void mg_lock_changes(void);
-extern void mg_load_state(MgState *state, bool resolve_rows, bool for_change);
+#define MG_LOAD_ROWS		0x01	/* resolve the version rows */
+#define MG_LOAD_FOR_CHANGE	0x02	/* read with a new snapshot */
+#define MG_LOAD_LENIENT		0x04	/* keep an invalid graph */
+extern void mg_load_state(MgState *state, int flags);
 extern void mg_report(const MgError *err);
 extern void mg_load_bodies(MgState *state, const MgPlan *plan,
 						   char ***bodies_out);

@@ -23,6 +23,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -170,17 +171,21 @@ text_array_items(Datum arr, bool isnull, char ***items)
 /*
  * mg_load_state
  *		Read every revision (in registration order) and the version table,
- *		and build the graph.  An invalid graph, and with resolve_rows a
- *		version row naming no revision, raises an error.
+ *		and build the graph.  An invalid graph, and with MG_LOAD_ROWS a
+ *		version row naming no revision, raises an error, unless
+ *		MG_LOAD_LENIENT asks to keep going (state->valid tells).
  *
- *		for_change: the caller holds the advisory lock and will change
- *		state.  The reads then take a new snapshot (SPI's read-write mode),
- *		so they see what the previous lock holder committed; read-only mode
- *		would reuse the calling query's snapshot, taken before the wait.
+ *		MG_LOAD_FOR_CHANGE: the caller holds the advisory lock and will
+ *		change state.  The reads then take a new snapshot (SPI's read-write
+ *		mode), so they see what the previous lock holder committed;
+ *		read-only mode would reuse the calling query's snapshot, taken
+ *		before the wait.
  */
 void
-mg_load_state(MgState *state, bool resolve_rows, bool for_change)
+mg_load_state(MgState *state, int flags)
 {
+	bool		for_change = (flags & MG_LOAD_FOR_CHANGE) != 0;
+	int			save_nestlevel;
 	StringInfoData sql;
 	MgGraph    *g;
 	MgError		err;
@@ -194,6 +199,14 @@ mg_load_state(MgState *state, bool resolve_rows, bool for_change)
 	mg_arena_context = state->context;
 	mg_set_alloc_hooks(mg_backend_alloc, pfree);
 	plan_insert = plan_delete = plan_update = plan_log = NULL;
+
+	/*
+	 * Reading the catalog is a plain scan: JIT-compiling it would cost more
+	 * than it saves on large histories.  The setting is restored below.
+	 */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
@@ -249,7 +262,8 @@ mg_load_state(MgState *state, bool resolve_rows, bool for_change)
 	}
 	SPI_freetuptable(SPI_tuptable);
 
-	if (!mg_graph_finish(g, &err))
+	state->valid = mg_graph_finish(g, &err);
+	if (!state->valid && !(flags & MG_LOAD_LENIENT))
 		mg_report(&err);
 
 	resetStringInfo(&sql);
@@ -267,8 +281,9 @@ mg_load_state(MgState *state, bool resolve_rows, bool for_change)
 															 SPI_tuptable->tupdesc, 1));
 	SPI_freetuptable(SPI_tuptable);
 	pfree(sql.data);
+	AtEOXact_GUC(true, save_nestlevel);
 
-	if (resolve_rows)
+	if ((flags & MG_LOAD_ROWS) && state->valid)
 	{
 		if (!mg_resolve_rows(g, (const char *const *) state->row_ids,
 							 state->nrows, &state->rows, &err))

@@ -2917,6 +2917,53 @@ mg_current(MgGraph *g, MgList rows)
 	return vec_list(out);
 }
 
+/*
+ * mg_is_applied_lenient
+ *		Is the revision applied according to the given version rows?  Works
+ *		on a graph that mg_graph_finish() rejected (dangling references,
+ *		cycles), following the references that do resolve; unknown rows are
+ *		ignored.  Used while a set of revisions is being registered.
+ */
+bool
+mg_is_applied_lenient(MgGraph *g, const char *const *row_ids, int nrows,
+					  const char *id)
+{
+	int			target = map_get(&g->ids, id);
+	Bits		seen;
+	int			sp = 0;
+
+	if (target < 0)
+		return false;
+	seen = bits_new(g);
+	for (int i = 0; i < nrows; i++)
+	{
+		int			r = map_get(&g->ids, row_ids[i]);
+
+		if (r >= 0 && !BIT_TEST(seen, r))
+		{
+			BIT_SET(seen, r);
+			g->stack[sp++] = r;
+		}
+	}
+	while (sp > 0)
+	{
+		Rev		   *r = &g->revs[g->stack[--sp]];
+
+		for (int k = 0; k < 2; k++)
+		{
+			IntVec	   *e = k == 0 ? &r->down : &r->deps;
+
+			for (int j = 0; j < e->n; j++)
+				if (!BIT_TEST(seen, e->v[j]))
+				{
+					BIT_SET(seen, e->v[j]);
+					g->stack[sp++] = e->v[j];
+				}
+		}
+	}
+	return BIT_TEST(seen, target);
+}
+
 bool *
 mg_applied(MgGraph *g, MgList rows)
 {

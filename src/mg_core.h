@@ -181,6 +181,10 @@ extern bool mg_history(MgGraph *g, MgList rows, const char *range,
 /* Alembic's "current": branch heads of the applied set */
 extern MgList mg_current(MgGraph *g, MgList rows);
 
+/* Applied-ness on a graph that may have failed validation */
+extern bool mg_is_applied_lenient(MgGraph *g, const char *const *row_ids,
+								  int nrows, const char *id);
+
 /* The applied set of the given rows, as a flag per revision */
 extern bool *mg_applied(MgGraph *g, MgList rows);
 

@@ -224,46 +224,18 @@ same_text(HeapTuple tup, TupleDesc desc, int col, const char *value)
 }
 
 /*
- * Is the revision applied?  Walks down_revisions and depends_on from the
- * version rows without building the graph, which may be incomplete while a
- * set of revisions is being registered.
+ * Is the revision applied?  The graph may be incomplete while a set of
+ * revisions is being registered, so references that do not resolve are
+ * skipped rather than reported.
  */
 static bool
 revision_is_applied(const char *revision)
 {
-	StringInfoData sql;
-	const char *rev = mg_qualified(MG_REVISION_TABLE);
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(revision)};
-	bool		applied;
+	MgState		state;
 
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "WITH RECURSIVE labels AS ("
-					 "  SELECT l.label, r.revision FROM %s AS r,"
-					 "    pg_catalog.unnest(r.branch_labels) AS l(label)),"
-					 " applied(revision) AS ("
-					 "  SELECT v.revision::pg_catalog.text FROM %s AS v"
-					 "  UNION"
-					 "  SELECT COALESCE(l.revision, d.ref)"
-					 "    FROM applied AS a"
-					 "    JOIN %s AS r ON r.revision OPERATOR(pg_catalog.=) a.revision,"
-					 "    LATERAL pg_catalog.unnest(r.down_revisions OPERATOR(pg_catalog.||) r.depends_on) AS d(ref)"
-					 "    LEFT JOIN labels AS l ON l.label OPERATOR(pg_catalog.=) d.ref)"
-					 " SELECT EXISTS (SELECT FROM applied"
-					 "   WHERE revision OPERATOR(pg_catalog.=) $1)",
-					 rev, mg_qualified(MG_VERSION_TABLE), rev);
-	if (SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "could not compute applied revisions");
-	{
-		bool		isnull;
-
-		applied = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-											 SPI_tuptable->tupdesc, 1, &isnull));
-	}
-	SPI_freetuptable(SPI_tuptable);
-	return applied;
+	mg_load_state(&state, MG_LOAD_FOR_CHANGE | MG_LOAD_LENIENT);
+	return mg_is_applied_lenient(state.graph, (const char *const *) state.row_ids,
+								 state.nrows, revision);
 }
 
 /*
@@ -444,7 +416,7 @@ migrate_check(PG_FUNCTION_ARGS)
 	MgState		state;
 
 	connect_spi();
-	mg_load_state(&state, true, false);
+	mg_load_state(&state, MG_LOAD_ROWS);
 	finish_spi();
 	PG_RETURN_VOID();
 }
@@ -471,7 +443,7 @@ run_migration(FunctionCallInfo fcinfo, bool upgrade)
 
 	connect_spi();
 	mg_lock_changes();
-	mg_load_state(&state, true, true);
+	mg_load_state(&state, MG_LOAD_ROWS | MG_LOAD_FOR_CHANGE);
 	if (upgrade)
 		ok = mg_plan_upgrade(state.graph, state.rows, target, &plan, &err);
 	else
@@ -550,7 +522,7 @@ migrate_stamp(PG_FUNCTION_ARGS)
 
 	connect_spi();
 	mg_lock_changes();
-	mg_load_state(&state, !purge, true);
+	mg_load_state(&state, (purge ? 0 : MG_LOAD_ROWS) | MG_LOAD_FOR_CHANGE);
 	if (purge)
 	{
 		if (state.nrows > 0)
@@ -604,7 +576,7 @@ migrate_heads(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	connect_spi();
-	mg_load_state(&state, false, false);
+	mg_load_state(&state, 0);
 	heads = mg_heads(state.graph);
 	for (int i = 0; i < heads.n; i++)
 	{
@@ -637,7 +609,7 @@ migrate_current(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	connect_spi();
-	mg_load_state(&state, true, false);
+	mg_load_state(&state, MG_LOAD_ROWS);
 	cur = mg_current(state.graph, state.rows);
 	for (int i = 0; i < cur.n; i++)
 	{
@@ -723,7 +695,7 @@ migrate_history(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	connect_spi();
-	mg_load_state(&state, true, false);
+	mg_load_state(&state, MG_LOAD_ROWS);
 	g = state.graph;
 	if (!mg_history(g, state.rows, range, &revs, &err))
 		mg_report(&err);
@@ -770,7 +742,7 @@ migrate_branches(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	connect_spi();
-	mg_load_state(&state, false, false);
+	mg_load_state(&state, 0);
 	g = state.graph;
 	for (int r = 0; r < mg_graph_size(g); r++)
 	{
@@ -807,7 +779,7 @@ migrate_resolve(PG_FUNCTION_ARGS)
 	init_text_srf(fcinfo);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	connect_spi();
-	mg_load_state(&state, false, false);
+	mg_load_state(&state, 0);
 	if (!mg_show(state.graph, target, &revs, &err))
 		mg_report(&err);
 	for (int i = 0; i < revs.n; i++)
@@ -838,7 +810,7 @@ migrate_state(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	connect_spi();
-	mg_load_state(&state, true, false);
+	mg_load_state(&state, MG_LOAD_ROWS);
 	g = state.graph;
 	applied = mg_applied(g, state.rows);
 	stored = palloc0(sizeof(bool) * (mg_graph_size(g) + 1));

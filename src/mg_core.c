@@ -1832,34 +1832,45 @@ match_relative(MgGraph *g, const char *s, Relative *rel, MgError *err,
 static bool
 check_overlap(MgGraph *g, const IntVec *list, bool rows, MgError *err)
 {
+	Bits		below;
+	int			a = -1,
+				b = -1;
+
 	if (list->n < 2)
 		return true;
-	for (int i = 0; i < list->n; i++)
-		for (int j = 0; j < list->n; j++)
-		{
-			int			a = list->v[i],
-						b = list->v[j];
 
-			if (a == b || a < 0 || b < 0)
-				continue;
-			if (is_ancestor(g, a, b))
-			{
-				if (rows)
-					return set_error(g, err, MG_E_STATE,
-									 gprintf(g, "version table lists revision \"%s\" and its ancestor \"%s\"",
-											 g->revs[b].id, g->revs[a].id),
-									 gprintf(g, "Revision \"%s\" is an ancestor of revision \"%s\"; migrate_version must hold only the current heads.",
-											 g->revs[a].id, g->revs[b].id),
-									 gprintf(g, "Use migrate_stamp() to set the version table to the intended heads."));
-				return set_error(g, err, MG_E_INVALID_TARGET,
-								 gprintf(g, "requested revision \"%s\" overlaps with requested revision \"%s\"",
-										 g->revs[b].id, g->revs[a].id),
-								 gprintf(g, "Revision \"%s\" is an ancestor of revision \"%s\".",
-										 g->revs[a].id, g->revs[b].id),
-								 NULL);
-			}
+	/* one walk: everything strictly below some member */
+	below = bits_new(g);
+	for (int i = 0; i < list->n; i++)
+		if (list->v[i] >= 0)
+		{
+			IntVec	   *e = &g->revs[list->v[i]].norm;
+
+			closure(g, e->v, e->n, E_NORM, below);
 		}
-	return true;
+	for (int i = 0; i < list->n && a < 0; i++)
+		if (list->v[i] >= 0 && BIT_TEST(below, list->v[i]))
+			a = list->v[i];
+	if (a < 0)
+		return true;
+
+	/* name a member above it (the slow search runs only on error) */
+	for (int j = 0; j < list->n && b < 0; j++)
+		if (list->v[j] >= 0 && list->v[j] != a && is_ancestor(g, a, list->v[j]))
+			b = list->v[j];
+	if (rows)
+		return set_error(g, err, MG_E_STATE,
+						 gprintf(g, "version table lists revision \"%s\" and its ancestor \"%s\"",
+								 g->revs[b].id, g->revs[a].id),
+						 gprintf(g, "Revision \"%s\" is an ancestor of revision \"%s\"; migrate_version must hold only the current heads.",
+								 g->revs[a].id, g->revs[b].id),
+						 gprintf(g, "Use migrate_stamp() to set the version table to the intended heads."));
+	return set_error(g, err, MG_E_INVALID_TARGET,
+					 gprintf(g, "requested revision \"%s\" overlaps with requested revision \"%s\"",
+							 g->revs[b].id, g->revs[a].id),
+					 gprintf(g, "Revision \"%s\" is an ancestor of revision \"%s\".",
+							 g->revs[a].id, g->revs[b].id),
+					 NULL);
 }
 
 /*
@@ -2182,20 +2193,6 @@ op_update(MgGraph *g, Heads *h, int from, int to)
 	push_op(g, h, MG_OP_UPDATE, from, to);
 }
 
-/* Is x an ancestor (or equal) of some row other than skip? */
-static bool
-implied_by_rows(MgGraph *g, const Heads *h, int x, int skip)
-{
-	for (int i = 0; i < h->rows.n; i++)
-	{
-		int			row = h->rows.v[i];
-
-		if (row != skip && is_ancestor(g, x, row))
-			return true;
-	}
-	return false;
-}
-
 /*
  * update_for_upgrade
  *		Rows after upgrading r.  With a minimal row set, the rows that r
@@ -2225,38 +2222,24 @@ update_for_upgrade(MgGraph *g, Heads *h, int r)
  *		Rows after downgrading r: r's normalized down revisions come back,
  *		except those implied by another row or by another of them (the
  *		consistent rule of ALEMBIC.md 5.2).
+ *
+ *		With a minimal row set, a parent x of r is implied exactly when some
+ *		applied revision other than r has x as a normalized down revision:
+ *		that child lies below another row, or below another parent of r.
+ *		children[x] counts the applied children of x, so each step costs
+ *		the number of r's parents.
  */
 static void
-update_for_downgrade(MgGraph *g, Heads *h, int r)
+update_for_downgrade(MgGraph *g, Heads *h, int *children, int r)
 {
 	IntVec	   *d = &g->revs[r].norm;
 	IntVec		back = {0};
-	Bits		below = NULL;
 
-	/* many parents: one walk finds those below another parent */
-	if (d->n > 8)
-	{
-		below = bits_new(g);
-		for (int i = 0; i < d->n; i++)
-		{
-			IntVec	   *pp = &g->revs[d->v[i]].norm;
-
-			closure(g, pp->v, pp->n, E_NORM, below);
-		}
-	}
 	for (int i = 0; i < d->n; i++)
-	{
-		int			x = d->v[i];
-		bool		implied = implied_by_rows(g, h, x, r);
-
-		if (!implied && below)
-			implied = BIT_TEST(below, x);
-		for (int j = 0; j < d->n && !implied && !below; j++)
-			if (j != i && d->v[j] != x && is_ancestor(g, x, d->v[j]))
-				implied = true;
-		if (!implied)
-			vec_push(g, &back, x);
-	}
+		children[d->v[i]]--;
+	for (int i = 0; i < d->n; i++)
+		if (children[d->v[i]] == 0)
+			vec_push(g, &back, d->v[i]);
 	if (back.n == 0)
 		op_delete(g, h, r);
 	else
@@ -2633,6 +2616,7 @@ mg_plan_downgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
 	int			trev;
 	IntVec		roots = {0};
 	int			nkeys;
+	int		   *children;
 	Bits		down;
 	Bits		active;
 	int			ndown = 0;
@@ -2709,6 +2693,13 @@ mg_plan_downgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
 
 	topo_sort(g, down, rows.v, rows.n, false, &order);
 
+	/* applied children of every revision, for update_for_downgrade */
+	children = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
+	for (int i = 0; i < g->n; i++)
+		if (BIT_TEST(active, i))
+			for (int k = 0; k < g->revs[i].norm.n; k++)
+				children[g->revs[i].norm.v[k]]++;
+
 	plan_init(g, plan, &h, rowlist);
 	for (int k = 0; k < order.n; k++)
 	{
@@ -2717,7 +2708,7 @@ mg_plan_downgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
 							 gprintf(g, "cannot downgrade revision \"%s\"", g->revs[order.v[k]].id),
 							 gprintf(g, "Revision \"%s\" is applied but is not a current head.", g->revs[order.v[k]].id),
 							 NULL);
-		update_for_downgrade(g, &h, order.v[k]);
+		update_for_downgrade(g, &h, children, order.v[k]);
 		plan_add_step(g, plan, &cap, MG_DOWNGRADE, order.v[k], &h);
 	}
 	plan_finish(plan, &h);

@@ -31,6 +31,18 @@ SELECT migrate_check();
 
 SELECT revision, is_effective_head FROM migrate_heads();
 
+-- from an empty database: alembic upgrade heads runs these steps, in this
+-- order, and leaves these rows
+SELECT revision, direction, message FROM migrate_upgrade('heads');
+SELECT revision FROM migrate_version ORDER BY 1;
+-- back to base, then again one branch at a time
+SET client_min_messages = warning;
+SELECT revision FROM migrate_downgrade('base');
+RESET client_min_messages;
+SELECT count(*) AS version_rows FROM migrate_version;
+TRUNCATE up_runs;
+DELETE FROM migrate_log;
+
 -- the head of gamma's lineage is after_m, past the merge: its ancestors
 -- come along, the dependency a2 (and a1 below it) and the beta branch
 SELECT revision, direction, message FROM migrate_upgrade('gamma@head');

@@ -4,7 +4,8 @@
 #     core's replay of every Alembic fixture compared with Alembic 1.8;
 #  2. build and install the extension;
 #  3. in a throwaway cluster (pg_virtualenv): the pg_regress suite, the
-#     isolation specs, and the SQL replay of every Alembic fixture.
+#     isolation specs, the SQL replay of every Alembic fixture, and a
+#     pg_dump/pg_restore round trip.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -40,6 +41,7 @@ in_cluster() {
 }
 run "regression and isolation tests" in_cluster "make -s installcheck || { cat regression.diffs test/isolation/output_iso/regression.diffs 2>/dev/null; exit 1; }"
 run "SQL replay against Alembic" in_cluster "bash test/alembic/replay_sql.sh"
+run "pg_dump and pg_restore" in_cluster "bash test/dump_restore.sh"
 
 echo
 printf '%s\n' "${summary[@]}"

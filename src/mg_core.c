@@ -1881,22 +1881,28 @@ check_overlap(MgGraph *g, const IntVec *list, bool rows, MgError *err)
  *
  *		Alembic keeps, for each current head ("slot"), the set of its
  *		ancestors, and before emitting a candidate looks for the first other
- *		slot whose set contains it.  Here each slot keeps its ancestors within
- *		todo as a sorted array, and cnt[v] counts the slots holding v: the
- *		scan for "the first other slot" runs only when cnt[candidate] > 1,
- *		which happens once per join of two lines, not once per step.
+ *		slot whose set contains it, that is, the first slot whose revision
+ *		lies above the candidate.
  *
- *		A plain step down a line (one down_revision, no dependencies) keeps
- *		the slot's set: the only member it loses is the emitted candidate,
- *		which leaves todo and is never asked about again.  Other steps
- *		recompute the slot.  Sets are kept only while there are two or more
- *		slots.  Restricting the sets to todo is exact for upgrade and
- *		downgrade sets (ancestor paths between todo members stay inside
- *		todo); history passes full_ancestry to walk the whole graph.
+ *		For upgrade and downgrade sets (full_ancestry false), every revision
+ *		not yet emitted lies below some slot, and a path from the candidate
+ *		up to a slot runs through revisions not yet emitted.  So: the
+ *		candidate is blocked exactly when one of its children is still to
+ *		be emitted (pending[] counts them), and only then a walk up through
+ *		such revisions finds the slots above it.  A walk happens at a join
+ *		of lines, not at every step.
+ *
+ *		History ranges need not have that shape (the range may reach a
+ *		revision only through revisions outside it), so with full_ancestry
+ *		each slot keeps its ancestors within todo as a sorted array, found
+ *		through the whole graph, and cnt[v] counts the slots holding v.  A
+ *		plain step down a line (one down_revision, no dependencies) keeps the
+ *		slot's set; other steps recompute it.
  */
 typedef struct Slot
 {
 	int			rev;
+	int			id;				/* creation number: list order */
 	IntVec		members;		/* sorted; valid while sorting with sets */
 	bool		filled;
 } Slot;
@@ -1906,9 +1912,61 @@ typedef struct TopoState
 	MgGraph    *g;
 	Bits		todo;
 	bool		full;
-	int		   *cnt;
-	IntVec		scratch;
+	int		   *cnt;			/* full_ancestry: slots holding each revision */
+	int		   *pending;		/* otherwise: children still to be emitted */
+	int		   *slot_id;		/* slot id of each revision that is a slot */
 } TopoState;
+
+/* Parents through down_revisions or dependencies (the inverse of allnext) */
+#define FOREACH_PARENT(g, x, p, body) \
+	do { \
+		Rev		   *fp_r = &(g)->revs[(x)]; \
+		for (int fp_k = 0; fp_k < fp_r->down.n + fp_r->deps.n; fp_k++) \
+		{ \
+			int			p; \
+			if (fp_k < fp_r->down.n) \
+				p = fp_r->down.v[fp_k]; \
+			else if (vec_contains(&fp_r->down, fp_r->deps.v[fp_k - fp_r->down.n])) \
+				continue; \
+			else \
+				p = fp_r->deps.v[fp_k - fp_r->down.n]; \
+			body; \
+		} \
+	} while (0)
+
+/*
+ * first_slot_above
+ *		Among the slots whose revision lies above cand, the one created first;
+ *		-1 if none.  Walks up through revisions still to be emitted.
+ */
+static int
+first_slot_above(TopoState *ts, const unsigned char *in_cur, int cand)
+{
+	MgGraph    *g = ts->g;
+	unsigned	st = new_stamp(g);
+	int			sp = 0;
+	int			best = -1;
+
+	g->mark[cand] = st;
+	g->stack[sp++] = cand;
+	while (sp > 0)
+	{
+		IntVec	   *e = &g->revs[g->stack[--sp]].allnext;
+
+		for (int j = 0; j < e->n; j++)
+		{
+			int			c = e->v[j];
+
+			if (g->mark[c] == st || !BIT_TEST(ts->todo, c))
+				continue;
+			g->mark[c] = st;
+			if (in_cur[c] && (best < 0 || ts->slot_id[c] < ts->slot_id[best]))
+				best = c;
+			g->stack[sp++] = c;
+		}
+	}
+	return best;
+}
 
 static int
 cmp_int(const void *a, const void *b)
@@ -2000,13 +2058,20 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 	int			i = 0;
 	int		   *hs;
 	int			nh = 0;
+	int			next_id = 0;
 	unsigned char *in_cur;
 
 	ts.g = g;
 	ts.todo = todo;
 	ts.full = full_ancestry;
 	ts.cnt = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
+	ts.pending = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
+	ts.slot_id = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
 	in_cur = arena_alloc(&g->arena, g->n + 1);
+	if (!full_ancestry)
+		for (int x = 0; x < g->n; x++)
+			if (BIT_TEST(todo, x))
+				FOREACH_PARENT(g, x, p, if (BIT_TEST(todo, p)) ts.pending[p]++);
 
 	/* cur = sorted({h in heads if h in todo}, key=map order) */
 	hs = arena_alloc(&g->arena, sizeof(int) * (nheads + 1));
@@ -2020,10 +2085,12 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 		{
 			memset(&slots[nslots], 0, sizeof(Slot));
 			slots[nslots].rev = hs[k];
+			slots[nslots].id = next_id;
+			ts.slot_id[hs[k]] = next_id++;
 			in_cur[hs[k]] = 1;
 			nslots++;
 		}
-	if (nslots > 1)
+	if (full_ancestry && nslots > 1)
 	{
 		with_sets = true;
 		for (int k = 0; k < nslots; k++)
@@ -2046,6 +2113,17 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 					break;
 				}
 		}
+		else if (!full_ancestry && ts.pending[cand] > 0)
+		{
+			int			above = first_slot_above(&ts, in_cur, cand);
+
+			for (int k = 0; k < nslots && above >= 0; k++)
+				if (slots[k].rev == above)
+				{
+					j = k;
+					break;
+				}
+		}
 		if (j >= 0)
 		{
 			i = j;
@@ -2056,6 +2134,8 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 		{
 			vec_push(g, out, cand);
 			BIT_CLR(todo, cand);
+			if (!full_ancestry)
+				FOREACH_PARENT(g, cand, p, if (BIT_TEST(todo, p)) ts.pending[p]--);
 		}
 
 		r = &g->revs[cand];
@@ -2078,6 +2158,7 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 		{
 			/* plain move down a line: the slot's set stays right */
 			slots[i].rev = add.v[0];
+			ts.slot_id[add.v[0]] = slots[i].id;
 			in_cur[add.v[0]] = 1;
 		}
 		else
@@ -2085,6 +2166,7 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 			int			first_new = nslots;
 
 			slots[i].rev = add.v[0];
+			ts.slot_id[add.v[0]] = slots[i].id;
 			in_cur[add.v[0]] = 1;
 			for (int k = 1; k < add.n; k++)
 			{
@@ -2099,10 +2181,12 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 				}
 				memset(&slots[nslots], 0, sizeof(Slot));
 				slots[nslots].rev = add.v[k];
+				slots[nslots].id = next_id;
+				ts.slot_id[add.v[k]] = next_id++;
 				in_cur[add.v[k]] = 1;
 				nslots++;
 			}
-			if (with_sets || nslots > 1)
+			if (full_ancestry && (with_sets || nslots > 1))
 			{
 				if (!with_sets)
 				{

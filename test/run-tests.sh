@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test: everything, in a throwaway cluster.
-#  1. unit tests of the graph core (no server), under ASan and UBSan, and the
-#     core's replay of every Alembic fixture compared with Alembic 1.8;
+#  1. unit tests of the graph core (no server), under ASan and UBSan, the
+#     core's replay of every Alembic fixture compared with Alembic 1.8, and
+#     40 random histories run through both and compared;
 #  2. build and install the extension;
 #  3. in a throwaway cluster (pg_virtualenv): the pg_regress suite, the
 #     isolation specs, the SQL replay of every Alembic fixture, and a
@@ -26,6 +27,7 @@ run() {
 }
 
 run "core unit tests and Alembic replay" make -s unittest
+run "random histories against Alembic" bash test/alembic/run_random.sh 1 40
 run "build" make -s
 if [ "$(id -u)" -eq 0 ]; then
     run "install" make -s install

@@ -61,6 +61,22 @@ SELECT migrate_register('e6', '{e5}', 'COMMIT;', 'SELECT 1;', 'Commits.');
 SELECT revision FROM migrate_upgrade('heads');
 DELETE FROM migrate_revision WHERE revision = 'e6';
 
+-- a body may read migration state, but not change it
+SELECT migrate_register('e6', '{e5}', 'CREATE TABLE ex_heads AS SELECT revision FROM migrate_heads();',
+                        'DROP TABLE ex_heads;', 'Reads heads.');
+SELECT revision FROM migrate_upgrade('heads');
+SELECT * FROM ex_heads;
+SELECT migrate_register('e7', '{e6}', 'SELECT * FROM migrate_stamp(''e5'');', 'SELECT 1;', 'Stamps.');
+SELECT revision FROM migrate_upgrade('heads');
+SELECT migrate_register('e7', '{e6}', 'SELECT * FROM migrate_upgrade(''heads'');', 'SELECT 1;', 'Upgrades.');
+SELECT revision FROM migrate_upgrade('heads');
+SELECT migrate_register('e7', '{e6}', $$DO $b$ BEGIN PERFORM migrate_register('e8', '{e7}', 'SELECT 1;'); EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'caught: %', SQLERRM; END $b$;$$,
+                        'SELECT 1;', 'Registers, and catches the error.');
+SELECT revision FROM migrate_upgrade('heads');
+SELECT revision FROM migrate_version;
+SELECT revision FROM migrate_downgrade('e5');
+DELETE FROM migrate_revision WHERE revision IN ('e6', 'e7');
+
 -- a non-transactional revision is refused before anything runs
 SELECT migrate_register('e6', '{e5}', 'CREATE INDEX CONCURRENTLY ex_one_c ON ex_one (id);',
                         'DROP INDEX ex_one_c;', 'Concurrent index.', '{}', '{}', false);

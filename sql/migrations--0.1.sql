@@ -38,7 +38,7 @@ CREATE TABLE @extschema@.migrate_log (
                     DEFAULT pg_catalog.nextval('@extschema@.migrate_log_id_seq'::pg_catalog.regclass),
     logged_at       timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     logged_by       name NOT NULL DEFAULT CURRENT_USER,
-    txid            bigint NOT NULL DEFAULT pg_catalog.txid_current(),
+    xid             xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
     direction       text NOT NULL
                     CHECK (direction OPERATOR(pg_catalog.=) ANY (ARRAY['upgrade', 'downgrade', 'stamp'])),
     revision        text,

@@ -11,6 +11,7 @@
 
 #include "postgres.h"
 
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/tuplestore.h"
 
@@ -35,6 +36,11 @@ typedef struct MgState
 	MgList		rows;			/* resolved rows (valid if rows_resolved) */
 	bool		rows_resolved;
 	bool		valid;			/* the graph passed validation */
+	/* statements prepared for this call (freed with its SPI connection) */
+	SPIPlanPtr	plan_insert;
+	SPIPlanPtr	plan_delete;
+	SPIPlanPtr	plan_update;
+	SPIPlanPtr	plan_log;
 	bool	   *transactional;	/* per revision */
 	bool	   *has_downgrade;	/* per revision */
 } MgState;
@@ -57,6 +63,7 @@ extern Datum mg_text_array(MgGraph *g, const int *revs, int n);
 extern Datum mg_cstring_array(const char *const *items, int n);
 
 /* mg_execute.c */
+extern void mg_refuse_in_step(const char *funcname);
 extern void mg_check_plan(MgState *state, const MgPlan *plan);
 extern void mg_run_step(MgState *state, const MgStep *step, const char *body,
 						Tuplestorestate *ts, TupleDesc tupdesc);

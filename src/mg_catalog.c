@@ -13,6 +13,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
@@ -24,25 +25,24 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/snapmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "mg_backend.h"
 
-/* Memory context that receives the graph arena's blocks */
-static MemoryContext mg_arena_context = NULL;
-
-/* Prepared statements, valid for the current call only */
-static SPIPlanPtr plan_insert = NULL;
-static SPIPlanPtr plan_delete = NULL;
-static SPIPlanPtr plan_update = NULL;
-static SPIPlanPtr plan_log = NULL;
-
+/* Arena blocks of a graph come from the memory context given as ctx */
 static void *
-mg_backend_alloc(size_t size)
+mg_backend_alloc(void *ctx, size_t size)
 {
-	return MemoryContextAllocHuge(mg_arena_context, size);
+	return MemoryContextAllocHuge((MemoryContext) ctx, size);
+}
+
+static void
+mg_backend_free(void *ctx, void *ptr)
+{
+	pfree(ptr);
 }
 
 /*
@@ -88,10 +88,60 @@ mg_qualified(const char *relname)
 }
 
 /*
+ * check_snapshot_current
+ *		In REPEATABLE READ and SERIALIZABLE the transaction keeps the snapshot
+ *		it took before waiting for the lock, so it would not see a migration
+ *		another session committed meanwhile, and would run its steps again.
+ *		Compare the catalog as the snapshot sees it with its latest committed
+ *		state, and fail as a serialization failure when they differ.
+ */
+static void
+check_snapshot_current(void)
+{
+	StringInfoData sql;
+	SPIPlanPtr	plan;
+	char	   *mine;
+	char	   *latest;
+	const char *rev = mg_qualified(MG_REVISION_TABLE);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT pg_catalog.concat_ws('/',"
+					 " (SELECT pg_catalog.max(id) FROM %s),"
+					 " (SELECT pg_catalog.count(*) FROM %s),"
+					 " (SELECT pg_catalog.max(seq) FROM %s),"
+					 " (SELECT pg_catalog.max(registered_at) FROM %s),"
+					 " (SELECT pg_catalog.string_agg(revision, ','"
+					 "   ORDER BY revision COLLATE pg_catalog.\"C\") FROM %s))",
+					 mg_qualified(MG_LOG_TABLE), rev, rev, rev,
+					 mg_qualified(MG_VERSION_TABLE));
+	plan = SPI_prepare(sql.data, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_execute_plan(plan, NULL, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the migration catalog");
+	mine = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							 true, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the migration catalog");
+	latest = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (strcmp(mine, latest) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent migration"),
+				 errdetail("Another transaction changed the migration catalog after this transaction took its snapshot."),
+				 errhint("Retry in a new transaction, or run migrations at the READ COMMITTED isolation level.")));
+	SPI_freeplan(plan);
+	pfree(sql.data);
+}
+
+/*
  * mg_lock_changes
  *		Serialize every change of migration state on one transaction-level
  *		advisory lock.  Queries issued after it see what earlier holders
- *		committed (READ COMMITTED takes a new snapshot per query).
+ *		committed (READ COMMITTED takes a new snapshot per query); with a
+ *		transaction snapshot, a change committed meanwhile is an error.
  */
 void
 mg_lock_changes(void)
@@ -103,6 +153,9 @@ mg_lock_changes(void)
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not take the migrations advisory lock");
 	SPI_freetuptable(SPI_tuptable);
+
+	if (IsolationUsesXactSnapshot())
+		check_snapshot_current();
 }
 
 /*
@@ -186,6 +239,7 @@ mg_load_state(MgState *state, int flags)
 {
 	bool		for_change = (flags & MG_LOAD_FOR_CHANGE) != 0;
 	int			save_nestlevel;
+	MemoryContext rowcxt;
 	StringInfoData sql;
 	MgGraph    *g;
 	MgError		err;
@@ -196,9 +250,6 @@ mg_load_state(MgState *state, int flags)
 	state->context = AllocSetContextCreate(CurrentMemoryContext,
 										   "migrations graph",
 										   ALLOCSET_DEFAULT_SIZES);
-	mg_arena_context = state->context;
-	mg_set_alloc_hooks(mg_backend_alloc, pfree);
-	plan_insert = plan_delete = plan_update = plan_log = NULL;
 
 	/*
 	 * Reading the catalog is a plain scan: JIT-compiling it would cost more
@@ -219,7 +270,10 @@ mg_load_state(MgState *state, int flags)
 		elog(ERROR, "could not read %s: %s", MG_REVISION_TABLE,
 			 SPI_result_code_string(ret));
 
-	g = state->graph = mg_graph_new();
+	g = state->graph = mg_graph_new_in(mg_backend_alloc, mg_backend_free,
+									   state->context);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "migrations row",
+								   ALLOCSET_SMALL_SIZES);
 	n = SPI_processed;
 	state->transactional = MemoryContextAllocHuge(state->context, sizeof(bool) * (n + 1));
 	state->has_downgrade = MemoryContextAllocHuge(state->context, sizeof(bool) * (n + 1));
@@ -227,10 +281,7 @@ mg_load_state(MgState *state, int flags)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		MemoryContext old = MemoryContextSwitchTo(state->context);
-		MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext,
-												  "migrations row",
-												  ALLOCSET_SMALL_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(rowcxt);
 		MgRevInput	in;
 		char	  **down,
 				  **deps,
@@ -238,7 +289,6 @@ mg_load_state(MgState *state, int flags)
 		bool		isnull;
 		Datum		d;
 
-		MemoryContextSwitchTo(tmp);
 		memset(&in, 0, sizeof(in));
 		in.id = SPI_getvalue(tup, desc, 1);
 		d = SPI_getbinval(tup, desc, 2, &isnull);
@@ -258,8 +308,9 @@ mg_load_state(MgState *state, int flags)
 		state->has_downgrade[i] = DatumGetBool(d);
 		mg_graph_add(g, &in);
 		MemoryContextSwitchTo(old);
-		MemoryContextDelete(tmp);
+		MemoryContextReset(rowcxt);
 	}
+	MemoryContextDelete(rowcxt);
 	SPI_freetuptable(SPI_tuptable);
 
 	state->valid = mg_graph_finish(g, &err);
@@ -267,7 +318,7 @@ mg_load_state(MgState *state, int flags)
 		mg_report(&err);
 
 	resetStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT revision FROM %s ORDER BY revision",
+	appendStringInfo(&sql, "SELECT revision FROM %s ORDER BY revision COLLATE pg_catalog.\"C\"",
 					 mg_qualified(MG_VERSION_TABLE));
 	ret = SPI_execute(sql.data, !for_change, 0);
 	if (ret != SPI_OK_SELECT)
@@ -378,20 +429,23 @@ mg_version_op(MgState *state, const MgOp *op)
 	switch (op->kind)
 	{
 		case MG_OP_INSERT:
-			if (plan_insert == NULL)
-				plan_insert = prepare("INSERT INTO %s (revision) VALUES ($1)",
+			if (state->plan_insert == NULL)
+				state->plan_insert = prepare("INSERT INTO %s (revision) VALUES ($1)",
 									  MG_VERSION_TABLE, 1, argtypes);
-			ret = SPI_execute_plan(plan_insert, values, NULL, false, 0);
+			ret = SPI_execute_plan(state->plan_insert, values, NULL, false, 0);
 			if (ret != SPI_OK_INSERT)
 				elog(ERROR, "could not insert into %s: %s", MG_VERSION_TABLE,
 					 SPI_result_code_string(ret));
 			break;
 		case MG_OP_DELETE:
-			if (plan_delete == NULL)
-				plan_delete = prepare("DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) $1",
+			if (state->plan_delete == NULL)
+				state->plan_delete = prepare("DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) $1",
 									  MG_VERSION_TABLE, 1, argtypes);
-			ret = SPI_execute_plan(plan_delete, values, NULL, false, 0);
-			if (ret != SPI_OK_DELETE || SPI_processed != 1)
+			ret = SPI_execute_plan(state->plan_delete, values, NULL, false, 0);
+			if (ret != SPI_OK_DELETE)
+				elog(ERROR, "could not delete from %s: %s", MG_VERSION_TABLE,
+					 SPI_result_code_string(ret));
+			if (SPI_processed != 1)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("version table does not contain revision \"%s\"",
@@ -400,12 +454,15 @@ mg_version_op(MgState *state, const MgOp *op)
 								   SPI_processed)));
 			break;
 		case MG_OP_UPDATE:
-			if (plan_update == NULL)
-				plan_update = prepare("UPDATE %s SET revision = $2 WHERE revision OPERATOR(pg_catalog.=) $1",
+			if (state->plan_update == NULL)
+				state->plan_update = prepare("UPDATE %s SET revision = $2 WHERE revision OPERATOR(pg_catalog.=) $1",
 									  MG_VERSION_TABLE, 2, argtypes);
 			values[1] = CStringGetTextDatum(mg_rev_id(g, op->b));
-			ret = SPI_execute_plan(plan_update, values, NULL, false, 0);
-			if (ret != SPI_OK_UPDATE || SPI_processed != 1)
+			ret = SPI_execute_plan(state->plan_update, values, NULL, false, 0);
+			if (ret != SPI_OK_UPDATE)
+				elog(ERROR, "could not update %s: %s", MG_VERSION_TABLE,
+					 SPI_result_code_string(ret));
+			if (SPI_processed != 1)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("version table does not contain revision \"%s\"",
@@ -461,16 +518,16 @@ mg_cstring_array(const char *const *items, int n)
 
 /* Insert one migrate_log row */
 static void
-log_insert(Datum *values, char *nulls)
+log_insert(MgState *state, Datum *values, char *nulls)
 {
 	Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, INTERVALOID};
 	int			ret;
 
-	if (plan_log == NULL)
-		plan_log = prepare("INSERT INTO %s (direction, revision, from_revisions,"
+	if (state->plan_log == NULL)
+		state->plan_log = prepare("INSERT INTO %s (direction, revision, from_revisions,"
 						   " to_revisions, duration) VALUES ($1, $2, $3, $4, $5)",
 						   MG_LOG_TABLE, 5, argtypes);
-	ret = SPI_execute_plan(plan_log, values, nulls, false, 0);
+	ret = SPI_execute_plan(state->plan_log, values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not insert into %s: %s", MG_LOG_TABLE,
 			 SPI_result_code_string(ret));
@@ -524,7 +581,7 @@ mg_log_step(MgState *state, const MgStep *step, double seconds)
 	if (step->direction == MG_STAMP)
 		nulls[4] = 'n';
 
-	log_insert(values, nulls);
+	log_insert(state, values, nulls);
 }
 
 /*
@@ -543,5 +600,5 @@ mg_log_purge(MgState *state)
 	values[2] = mg_cstring_array((const char *const *) state->row_ids, state->nrows);
 	values[3] = mg_cstring_array(NULL, 0);
 	values[4] = (Datum) 0;
-	log_insert(values, nulls);
+	log_insert(state, values, nulls);
 }

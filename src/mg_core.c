@@ -32,10 +32,11 @@
  */
 
 static void *
-default_alloc(size_t size)
+default_alloc(void *ctx, size_t size)
 {
 	void	   *p = malloc(size);
 
+	(void) ctx;
 	if (p == NULL)
 	{
 		fprintf(stderr, "out of memory\n");
@@ -44,14 +45,11 @@ default_alloc(size_t size)
 	return p;
 }
 
-static MgAllocFn mg_alloc_fn = default_alloc;
-static MgFreeFn mg_free_fn = free;
-
-void
-mg_set_alloc_hooks(MgAllocFn alloc_fn, MgFreeFn free_fn)
+static void
+default_free(void *ctx, void *ptr)
 {
-	mg_alloc_fn = alloc_fn ? alloc_fn : default_alloc;
-	mg_free_fn = free_fn ? free_fn : free;
+	(void) ctx;
+	free(ptr);
 }
 
 typedef struct ArenaBlock
@@ -69,6 +67,9 @@ typedef struct ArenaBlock
 typedef struct Arena
 {
 	ArenaBlock *head;
+	MgAllocFn	alloc_fn;
+	MgFreeFn	free_fn;
+	void	   *ctx;
 } Arena;
 
 static void *
@@ -83,7 +84,7 @@ arena_alloc(Arena *a, size_t size)
 		size_t		bsize = size > ARENA_BLOCK_SIZE / 4 ?
 			size + BLOCK_HDR : ARENA_BLOCK_SIZE;
 
-		b = mg_alloc_fn(bsize);
+		b = a->alloc_fn(a->ctx, bsize);
 		b->size = bsize;
 		b->used = BLOCK_HDR;
 		if (size > ARENA_BLOCK_SIZE / 4 && a->head != NULL)
@@ -113,7 +114,7 @@ arena_free(Arena *a)
 	{
 		ArenaBlock *next = b->next;
 
-		mg_free_fn(b);
+		a->free_fn(a->ctx, b);
 		b = next;
 	}
 	a->head = NULL;
@@ -457,13 +458,24 @@ id_list(MgGraph *g, const int *items, int n)
  */
 
 MgGraph *
-mg_graph_new(void)
+mg_graph_new_in(MgAllocFn alloc_fn, MgFreeFn free_fn, void *ctx)
 {
-	Arena		a = {NULL};
-	MgGraph    *g = arena_alloc(&a, sizeof(MgGraph));
+	Arena		a;
+	MgGraph    *g;
 
+	a.head = NULL;
+	a.alloc_fn = alloc_fn ? alloc_fn : default_alloc;
+	a.free_fn = free_fn ? free_fn : default_free;
+	a.ctx = ctx;
+	g = arena_alloc(&a, sizeof(MgGraph));
 	g->arena = a;
 	return g;
+}
+
+MgGraph *
+mg_graph_new(void)
+{
+	return mg_graph_new_in(NULL, NULL, NULL);
 }
 
 void

@@ -11,8 +11,8 @@
  * MgError; the caller turns that into an ereport() or a message on stderr.
  *
  * Memory: every allocation made for a graph comes from the graph's arena,
- * whose blocks come from the allocation hooks (palloc in the backend,
- * malloc elsewhere).  mg_graph_free() releases everything at once.
+ * whose blocks come from the graph's allocator (a memory context in the
+ * backend, malloc elsewhere).  mg_graph_free() releases everything at once.
  *
  *-------------------------------------------------------------------------
  */
@@ -50,10 +50,12 @@ typedef struct MgError
 	char	   *hint;			/* complete sentence, or NULL */
 } MgError;
 
-/* Allocation hooks used for arena blocks; defaults are malloc/free */
-typedef void *(*MgAllocFn) (size_t size);
-typedef void (*MgFreeFn) (void *ptr);
-extern void mg_set_alloc_hooks(MgAllocFn alloc_fn, MgFreeFn free_fn);
+/*
+ * Where a graph's arena blocks come from: alloc_fn(ctx, size) and
+ * free_fn(ctx, ptr).  NULL functions mean malloc and free.
+ */
+typedef void *(*MgAllocFn) (void *ctx, size_t size);
+typedef void (*MgFreeFn) (void *ctx, void *ptr);
 
 /* One revision as handed to the graph builder */
 typedef struct MgRevInput
@@ -119,6 +121,7 @@ typedef struct MgPlan
 
 /* Graph construction */
 extern MgGraph *mg_graph_new(void);
+extern MgGraph *mg_graph_new_in(MgAllocFn alloc_fn, MgFreeFn free_fn, void *ctx);
 extern void mg_graph_free(MgGraph *g);
 extern void *mg_graph_alloc(MgGraph *g, size_t size);
 extern char *mg_graph_strdup(MgGraph *g, const char *s);

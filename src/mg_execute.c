@@ -18,6 +18,27 @@
 
 #include "mg_backend.h"
 
+/*
+ * Depth of migration bodies being run.  A body must not change migration
+ * state itself: the running step's version-table changes were planned
+ * from the state before it.
+ */
+static int	step_depth = 0;
+
+/*
+ * mg_refuse_in_step
+ *		Error out when called from inside a revision body.
+ */
+void
+mg_refuse_in_step(const char *funcname)
+{
+	if (step_depth > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot call %s() from a migration step", funcname),
+				 errdetail("A revision body runs inside migrate_upgrade() or migrate_downgrade(), which own the migration state until it ends.")));
+}
+
 /* What the error context callback reports */
 typedef struct StepContext
 {
@@ -124,7 +145,16 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 	start = GetCurrentTimestamp();
 	if (body == NULL)
 		elog(ERROR, "body of revision \"%s\" not found", sc.revision);
-	ret = SPI_execute(body, false, 0);
+	step_depth++;
+	PG_TRY();
+	{
+		ret = SPI_execute(body, false, 0);
+	}
+	PG_FINALLY();
+	{
+		step_depth--;
+	}
+	PG_END_TRY();
 	if (ret == SPI_ERROR_TRANSACTION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
@@ -136,7 +166,8 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("revision \"%s\" cannot copy to or from the client", sc.revision),
-				 errdetail("Its %s body contains COPY ... FROM STDIN or COPY ... TO STDOUT.", sc.direction)));
+				 errdetail("Its %s body contains COPY ... FROM STDIN or COPY ... TO STDOUT.", sc.direction),
+				 errhint("Load data from a file on the server with COPY ... FROM 'file', or with INSERT statements.")));
 	else if (ret < 0)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	SPI_freetuptable(SPI_tuptable);

@@ -22,6 +22,7 @@
 #include "utils/array.h"
 #include "access/tupdesc.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 #include "mg_backend.h"
 
@@ -110,7 +111,8 @@ init_text_srf(FunctionCallInfo fcinfo)
 	desc = CreateTemplateTupleDesc(1);
 	TupleDescInitEntry(desc, (AttrNumber) 1, "revision", TEXTOID, -1, 0);
 	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+											  false, work_mem);
 	rsinfo->setDesc = desc;
 	MemoryContextSwitchTo(old);
 }
@@ -181,8 +183,8 @@ check_names(const char *revision, char **items, int n, const char *what,
 		if (label ? !mg_valid_label(items[i]) : !mg_valid_id(items[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_NAME),
-					 errmsg("invalid %s \"%s\" in revision \"%s\"", what,
-							items[i], revision),
+					 errmsg("invalid %s \"%.80s%s\" in revision \"%s\"", what,
+							items[i], strlen(items[i]) > 80 ? "..." : "", revision),
 					 errdetail("A %s is 1 to %d letters, digits or underscores.",
 							   what, label ? MG_MAX_LABEL_LEN : MG_MAX_ID_LEN)));
 		for (int j = 0; j < i; j++)
@@ -221,6 +223,17 @@ same_text(HeapTuple tup, TupleDesc desc, int col, const char *value)
 	if (stored == NULL || value == NULL)
 		return stored == NULL && value == NULL;
 	return strcmp(stored, value) == 0;
+}
+
+/* Add what to a comma-separated list of changes unless same */
+static void
+note_change(StringInfo list, bool same, const char *what)
+{
+	if (same)
+		return;
+	if (list->len > 0)
+		appendStringInfoString(list, ", ");
+	appendStringInfoString(list, what);
 }
 
 /*
@@ -270,6 +283,7 @@ migrate_register(PG_FUNCTION_ARGS)
 	int			ret;
 
 	check_writable("migrate_register");
+	mg_refuse_in_step("migrate_register");
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -363,13 +377,21 @@ migrate_register(PG_FUNCTION_ARGS)
 		bool		same_graph,
 					same_bodies,
 					same_meta;
+		StringInfoData changed;
 
-		same_graph = same_list(SPI_getbinval(tup, desc, 1, &isnull), isnull, down, ndown);
-		same_graph &= same_list(SPI_getbinval(tup, desc, 2, &isnull), isnull, deps, ndeps);
-		same_graph &= same_list(SPI_getbinval(tup, desc, 3, &isnull), isnull, labels, nlabels);
-		same_bodies = same_text(tup, desc, 5, upgrade) &&
-			same_text(tup, desc, 6, downgrade) &&
-			DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull)) == transactional;
+		initStringInfo(&changed);
+		note_change(&changed, same_list(SPI_getbinval(tup, desc, 1, &isnull), isnull, down, ndown),
+					"down_revisions");
+		note_change(&changed, same_list(SPI_getbinval(tup, desc, 2, &isnull), isnull, deps, ndeps),
+					"depends_on");
+		note_change(&changed, same_list(SPI_getbinval(tup, desc, 3, &isnull), isnull, labels, nlabels),
+					"branch_labels");
+		same_graph = changed.len == 0;
+		note_change(&changed, same_text(tup, desc, 5, upgrade), "upgrade body");
+		note_change(&changed, same_text(tup, desc, 6, downgrade), "downgrade body");
+		note_change(&changed, DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull)) == transactional,
+					"transactional flag");
+		same_bodies = changed.len == 0;
 		same_meta = same_text(tup, desc, 4, message) && same_text(tup, desc, 8, source);
 		SPI_freetuptable(SPI_tuptable);
 
@@ -381,10 +403,8 @@ migrate_register(PG_FUNCTION_ARGS)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("cannot change applied revision \"%s\"", revision),
-						 errdetail("Revision \"%s\" is applied to this database; its %s differ%s from the stored ones.",
-								   revision,
-								   !same_bodies ? "bodies" : "parents, dependencies or branch labels",
-								   ""),
+						 errdetail("Revision \"%s\" is applied to this database, and the new definition changes its %s.",
+								   revision, changed.data),
 						 errhint("Write a new revision for the new change, or downgrade below \"%s\" first.",
 								 revision)));
 			resetStringInfo(&sql);
@@ -435,8 +455,10 @@ run_migration(FunctionCallInfo fcinfo, bool upgrade)
 	MgError		err;
 	char	  **bodies;
 	bool		ok;
+	MemoryContext stepcxt;
 
 	check_writable(fname);
+	mg_refuse_in_step(fname);
 	target = target_arg(fcinfo, 0, "target");
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -452,11 +474,17 @@ run_migration(FunctionCallInfo fcinfo, bool upgrade)
 		mg_report(&err);
 	mg_check_plan(&state, &plan);
 	mg_load_bodies(&state, &plan, &bodies);
+	stepcxt = AllocSetContextCreate(CurrentMemoryContext, "migrations step",
+									ALLOCSET_DEFAULT_SIZES);
 	for (int i = 0; i < plan.nsteps; i++)
 	{
+		MemoryContext old = MemoryContextSwitchTo(stepcxt);
+
 		CHECK_FOR_INTERRUPTS();
 		mg_run_step(&state, &plan.steps[i], bodies[plan.steps[i].rev],
 					rsinfo->setResult, rsinfo->setDesc);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(stepcxt);
 	}
 	finish_spi();
 	return (Datum) 0;
@@ -503,6 +531,7 @@ migrate_stamp(PG_FUNCTION_ARGS)
 	MgList		rows;
 
 	check_writable("migrate_stamp");
+	mg_refuse_in_step("migrate_stamp");
 	target = target_arg(fcinfo, 0, "target");
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,

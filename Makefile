@@ -7,7 +7,8 @@ DATA = sql/migrations--0.1.sql
 PGFILEDESC = "migrations - schema migrations inside the database"
 
 PG_CPPFLAGS = -I$(srcdir)/src
-PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+# -Wextra; PostgreSQL's own headers (ilist.h, bufpage.h) have unused parameters
+PG_CFLAGS = -Wextra -Wno-unused-parameter
 
 REGRESS = setup register graph_errors targets upgrade downgrade stamp \
 	listings execution invenio privileges

@@ -42,6 +42,7 @@ mg_backend_alloc(void *ctx, size_t size)
 static void
 mg_backend_free(void *ctx, void *ptr)
 {
+	(void) ctx;					/* pfree finds the context itself */
 	pfree(ptr);
 }
 

@@ -113,22 +113,8 @@ SQL
 }
 
 normalize() {
-    awk -v fixture="$1" -v divfile="$here/divergences" '
-        BEGIN {
-            FS = "\t"
-            while ((getline line < divfile) > 0) {
-                if (line ~ /^#/ || line == "") continue
-                split(line, f, "\t")
-                skip[f[1] "\t" f[2]] = 1
-            }
-            FS = " "
-        }
-        /^> / { cmd = substr($0, 3); dropping = ((fixture "\t" cmd) in skip) }
-        dropping { next }
-        /^$/ { next }
-        /^error/ { print "error"; next }
-        { print }
-    '
+    # $1 = fixture name, stdin = transcript
+    awk -v fixture="$1" -v divfile="$here/divergences" -f "$here/normalize.awk"
 }
 
 pass=0

@@ -779,8 +779,6 @@ normalize_deps(MgGraph *g)
 bool
 mg_graph_finish(MgGraph *g, MgError *err)
 {
-	bool		structural = false;
-
 	g->mark = arena_alloc(&g->arena, sizeof(unsigned) * (g->n + 1));
 	g->stack = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
 	g->stamp = 0;
@@ -803,7 +801,6 @@ mg_graph_finish(MgGraph *g, MgError *err)
 								r->id) :
 						gprintf(g, "Revision id \"%s\" is not 1 to %d letters, digits or underscores.",
 								shown(g, r->id), MG_MAX_ID_LEN));
-			structural = true;
 			continue;
 		}
 		prev = map_put(g, &g->ids, r->id, i);
@@ -812,7 +809,6 @@ mg_graph_finish(MgGraph *g, MgError *err)
 			add_problem(g, MG_E_DUPLICATE,
 						gprintf(g, "revision \"%s\" is defined more than once", r->id),
 						gprintf(g, "Revision \"%s\" is defined more than once.", r->id));
-			structural = true;
 		}
 		else
 			map_put(g, &g->keys, r->id, i);
@@ -837,7 +833,6 @@ mg_graph_finish(MgGraph *g, MgError *err)
 							gprintf(g, "\"%s\" is a reserved word of the target grammar and cannot be a branch label.", l) :
 							gprintf(g, "Branch label \"%s\" of revision \"%s\" is not 1 to %d letters, digits or underscores.",
 									shown(g, l), r->id, MG_MAX_LABEL_LEN));
-				structural = true;
 				continue;
 			}
 			prev = map_put(g, &g->keys, l, i);
@@ -851,7 +846,6 @@ mg_graph_finish(MgGraph *g, MgError *err)
 									l, r->id, g->revs[prev].id) :
 							gprintf(g, "Branch label \"%s\" of revision \"%s\" is also declared by revision \"%s\".",
 									l, r->id, g->revs[prev].id));
-				structural = true;
 				continue;
 			}
 			if (map_put(g, &g->label_index, l, g->nlabel_names) < 0)
@@ -891,7 +885,6 @@ mg_graph_finish(MgGraph *g, MgError *err)
 				add_problem(g, MG_E_CYCLE,
 							gprintf(g, "revision \"%s\" is its own down_revision", r->id),
 							gprintf(g, "Revision \"%s\" lists itself in down_revisions.", r->id));
-				structural = true;
 			}
 			else if (p < 0)
 			{
@@ -900,14 +893,12 @@ mg_graph_finish(MgGraph *g, MgError *err)
 									shown(g, d), r->id),
 							gprintf(g, "Revision \"%s\" has down_revision \"%s\", which is not registered.",
 									r->id, shown(g, d)));
-				structural = true;
 			}
 			else if (vec_contains(&r->down, p))
 			{
 				add_problem(g, MG_E_DUPLICATE,
 							gprintf(g, "down_revision \"%s\" is listed twice in revision \"%s\"", d, r->id),
 							gprintf(g, "Revision \"%s\" lists down_revision \"%s\" more than once.", r->id, d));
-				structural = true;
 			}
 			else
 			{
@@ -925,7 +916,6 @@ mg_graph_finish(MgGraph *g, MgError *err)
 				add_problem(g, MG_E_CYCLE,
 							gprintf(g, "revision \"%s\" depends on itself", r->id),
 							gprintf(g, "Revision \"%s\" lists itself in depends_on.", r->id));
-				structural = true;
 			}
 			else if (p < 0)
 			{
@@ -934,7 +924,6 @@ mg_graph_finish(MgGraph *g, MgError *err)
 									shown(g, d), r->id),
 							gprintf(g, "Revision \"%s\" depends on \"%s\", which is neither a registered revision nor a branch label.",
 									r->id, shown(g, d)));
-				structural = true;
 			}
 			else if (!vec_contains(&r->deps, p))
 				vec_push(g, &r->deps, p);
@@ -964,7 +953,6 @@ mg_graph_finish(MgGraph *g, MgError *err)
 			add_problem(g, MG_E_CYCLE,
 						gprintf(g, "revisions form a cycle: %s", t),
 						gprintf(g, "Revisions form a cycle through down_revisions: %s.", t));
-			structural = true;
 		}
 		else if (find_cycle(g, true, &cycle))
 		{
@@ -973,7 +961,6 @@ mg_graph_finish(MgGraph *g, MgError *err)
 			add_problem(g, MG_E_CYCLE,
 						gprintf(g, "revisions form a dependency cycle: %s", t),
 						gprintf(g, "Revisions form a cycle through down_revisions and depends_on: %s.", t));
-			structural = true;
 		}
 	}
 
@@ -991,7 +978,6 @@ mg_graph_finish(MgGraph *g, MgError *err)
 			}
 			buf_printf(&b, "%s%s", i ? "\n" : "", g->problems[i].sentence);
 		}
-		(void) structural;
 		return set_error(g, err, g->problems[0].code, g->problems[0].message,
 						 b.data, NULL);
 	}
@@ -2480,8 +2466,6 @@ parse_upgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 							vec_push(g, &start, active.v[i]);
 				}
 			}
-			else if (start.n > 1)
-				start.n = start.n;	/* checked below */
 			if (start.n > 1)
 				return set_error(g, err, MG_E_INVALID_TARGET,
 								 gprintf(g, "relative upgrade \"%s\" is ambiguous with several current heads",

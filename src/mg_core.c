@@ -1890,12 +1890,12 @@ check_overlap(MgGraph *g, const IntVec *list, bool rows, MgError *err)
  *		such revisions finds the slots above it.  A walk happens at a join
  *		of lines, not at every step.
  *
- *		History ranges need not have that shape (the range may reach a
- *		revision only through revisions outside it), so with full_ancestry
- *		each slot keeps its ancestors within todo as a sorted array, found
- *		through the whole graph, and cnt[v] counts the slots holding v.  A
- *		plain step down a line (one down_revision, no dependencies) keeps the
- *		slot's set; other steps recompute it.
+ *		History ranges with a lower end need not have that shape (the range
+ *		may reach a revision only through revisions outside it), so with
+ *		full_ancestry each slot keeps its ancestors within todo as a sorted
+ *		array, found through the whole graph, and cnt[v] counts the slots
+ *		holding v.  A plain step down a line (one down_revision, no
+ *		dependencies) keeps the slot's set; other steps recompute it.
  */
 typedef struct Slot
 {
@@ -3240,7 +3240,12 @@ mg_history(MgGraph *g, MgList rowlist, const char *range, MgList *out,
 		for (int w = 0; w < (g->n + 63) / 64; w++)
 			needs[w] &= desc[w];
 	}
-	topo_sort(g, needs, targets.v, targets.n, true, &order);
+	/*
+	 * Without a lower end the range is everything below its upper end, which
+	 * has the shape of an upgrade set; a lower end cuts it to descendants
+	 * through down_revisions, which dependency edges may bypass.
+	 */
+	topo_sort(g, needs, targets.v, targets.n, current.n > 0, &order);
 	*out = vec_list(order);
 	return true;
 }

@@ -287,26 +287,23 @@ mg_load_state(MgState *state, int flags)
 		char	  **down,
 				  **deps,
 				  **labels;
-		bool		isnull;
-		Datum		d;
+		Datum		vals[7];
+		bool		nulls[7];
 
+		/* one pass over the tuple instead of one lookup per column */
+		heap_deform_tuple(tup, desc, vals, nulls);
 		memset(&in, 0, sizeof(in));
-		in.id = SPI_getvalue(tup, desc, 1);
-		d = SPI_getbinval(tup, desc, 2, &isnull);
-		in.ndown = text_array_items(d, isnull, &down);
+		in.id = TextDatumGetCString(vals[0]);
+		in.ndown = text_array_items(vals[1], nulls[1], &down);
 		in.down = (const char *const *) down;
-		d = SPI_getbinval(tup, desc, 3, &isnull);
-		in.ndeps = text_array_items(d, isnull, &deps);
+		in.ndeps = text_array_items(vals[2], nulls[2], &deps);
 		in.deps = (const char *const *) deps;
-		d = SPI_getbinval(tup, desc, 4, &isnull);
-		in.nlabels = text_array_items(d, isnull, &labels);
+		in.nlabels = text_array_items(vals[3], nulls[3], &labels);
 		in.labels = (const char *const *) labels;
-		in.message = SPI_getvalue(tup, desc, 5);
+		in.message = nulls[4] ? NULL : TextDatumGetCString(vals[4]);
 		in.tag = (int) i;
-		d = SPI_getbinval(tup, desc, 6, &isnull);
-		state->transactional[i] = isnull ? true : DatumGetBool(d);
-		d = SPI_getbinval(tup, desc, 7, &isnull);
-		state->has_downgrade[i] = DatumGetBool(d);
+		state->transactional[i] = nulls[5] ? true : DatumGetBool(vals[5]);
+		state->has_downgrade[i] = !nulls[6] && DatumGetBool(vals[6]);
 		mg_graph_add(g, &in);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rowcxt);

@@ -40,6 +40,8 @@ SELECT * FROM migrate_resolve('c1branch@-1');
 SELECT * FROM migrate_resolve('nosuch');
 SELECT * FROM migrate_resolve('nosuch@head');
 SELECT * FROM migrate_resolve('');
+SELECT * FROM migrate_resolve('c1branch@');
+SELECT * FROM migrate_resolve('@head');
 SELECT * FROM migrate_resolve(NULL);
 
 -- relative upgrade targets, from an empty version table
@@ -78,6 +80,8 @@ SELECT revision FROM migrate_downgrade('base:a1b2');
 -- upgrade to an ancestor, or to base, is a no-op
 SELECT revision FROM migrate_upgrade('a1b2');
 SELECT revision FROM migrate_upgrade('base');
+-- a typo must not mean "base"
+SELECT revision FROM migrate_downgrade('c1branch@');
 -- head with several heads
 SELECT revision FROM migrate_upgrade('head');
 SELECT revision FROM migrate_downgrade('head');

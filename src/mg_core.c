@@ -1544,6 +1544,16 @@ current_head(MgGraph *g, const char *branch, const char *argument, IntVec *out,
 	return true;
 }
 
+/* A target with nothing before or after "@" */
+static bool
+bad_branch_syntax(MgGraph *g, const char *argument, MgError *err)
+{
+	return set_error(g, err, MG_E_INVALID_TARGET,
+					 gprintf(g, "invalid target \"%s\"", shown(g, argument)),
+					 gprintf(g, "A branch name and a revision must stand on both sides of \"@\", as in \"<branch>@head\"."),
+					 NULL);
+}
+
 static bool
 resolve_number(MgGraph *g, const char *sym, const char *argument, Resolved *res,
 			   MgError *err)
@@ -1553,10 +1563,14 @@ resolve_number(MgGraph *g, const char *sym, const char *argument, Resolved *res,
 	memset(res, 0, sizeof(Resolved));
 	if (at)
 	{
-		if (at > sym)
-			res->branch = dup_range(g, sym, (size_t) (at - sym));
+		if (at == sym || at[1] == '\0')
+			return bad_branch_syntax(g, argument, err);
+		res->branch = dup_range(g, sym, (size_t) (at - sym));
 		sym = at + 1;
 	}
+	if (*sym == '\0')
+		return set_error(g, err, MG_E_INVALID_TARGET,
+						 gprintf(g, "target must not be empty"), NULL, NULL);
 	if (strcmp(sym, "heads") == 0)
 	{
 		if (res->branch)
@@ -1571,7 +1585,7 @@ resolve_number(MgGraph *g, const char *sym, const char *argument, Resolved *res,
 	}
 	if (strcmp(sym, "head") == 0)
 		return current_head(g, res->branch, argument, &res->revs, err);
-	if (strcmp(sym, "base") == 0 || *sym == '\0')
+	if (strcmp(sym, "base") == 0)
 		return true;
 	res->text = sym;
 	return true;
@@ -2676,8 +2690,9 @@ parse_downgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 
 		if (at)
 		{
-			if (at > target)
-				*branch = dup_range(g, target, (size_t) (at - target));
+			if (at == target || at[1] == '\0')
+				return bad_branch_syntax(g, target, err);
+			*branch = dup_range(g, target, (size_t) (at - target));
 			symbol = at + 1;
 		}
 		if (!get_revision(g, symbol, &rev, err))

@@ -703,53 +703,64 @@ cycle_text(MgGraph *g, IntVec *cycle)
 }
 
 /*
- * is_down_ancestor
- *		Is anc a strict ancestor of x through down_revisions only?  The walk
- *		skips revisions placed before anc in the topological order.
- */
-static bool
-is_down_ancestor(MgGraph *g, int anc, int x)
-{
-	unsigned	st = new_stamp(g);
-	int			sp = 0;
-	int			limit = g->revs[anc].topo;
-
-	g->stack[sp++] = x;
-	g->mark[x] = st;
-	while (sp > 0)
-	{
-		Rev		   *r = &g->revs[g->stack[--sp]];
-
-		for (int j = 0; j < r->down.n; j++)
-		{
-			int			p = r->down.v[j];
-
-			if (p == anc)
-				return true;
-			if (g->mark[p] != st && g->revs[p].topo > limit)
-			{
-				g->mark[p] = st;
-				g->stack[sp++] = p;
-			}
-		}
-	}
-	return false;
-}
-
-/*
  * normalize_deps
  *		norm = down + the resolved dependencies that no strict ancestor
  *		(through down only) also lists as a resolved dependency.
- *		Only revisions that share a dependency target need a walk.
+ *
+ *		Only a dependency target with two or more users needs work: one walk
+ *		forward through down_revisions' children from its users marks every
+ *		revision below some user, and a user so marked drops the dependency.
+ *		The walk stops past the last user in topological order, so it covers
+ *		only the span of the users.
  */
 static void
 normalize_deps(MgGraph *g)
 {
 	IntVec	   *users = arena_alloc(&g->arena, sizeof(IntVec) * g->n);
+	IntVec	   *dropped = arena_alloc(&g->arena, sizeof(IntVec) * g->n);
 
 	for (int i = 0; i < g->n; i++)
 		for (int j = 0; j < g->revs[i].deps.n; j++)
 			vec_push(g, &users[g->revs[i].deps.v[j]], i);
+
+	for (int d = 0; d < g->n; d++)
+	{
+		unsigned	st;
+		int			sp = 0;
+		int			last = -1;
+
+		if (users[d].n < 2)
+			continue;
+		for (int k = 0; k < users[d].n; k++)
+			if (g->revs[users[d].v[k]].topo > last)
+				last = g->revs[users[d].v[k]].topo;
+		st = new_stamp(g);
+		for (int k = 0; k < users[d].n; k++)
+		{
+			IntVec	   *ch = &g->revs[users[d].v[k]].next;
+
+			for (int c = 0; c < ch->n; c++)
+				if (g->mark[ch->v[c]] != st && g->revs[ch->v[c]].topo <= last)
+				{
+					g->mark[ch->v[c]] = st;
+					g->stack[sp++] = ch->v[c];
+				}
+		}
+		while (sp > 0)
+		{
+			IntVec	   *ch = &g->revs[g->stack[--sp]].next;
+
+			for (int c = 0; c < ch->n; c++)
+				if (g->mark[ch->v[c]] != st && g->revs[ch->v[c]].topo <= last)
+				{
+					g->mark[ch->v[c]] = st;
+					g->stack[sp++] = ch->v[c];
+				}
+		}
+		for (int k = 0; k < users[d].n; k++)
+			if (g->mark[users[d].v[k]] == st)
+				vec_push(g, &dropped[users[d].v[k]], d);
+	}
 
 	for (int i = 0; i < g->n; i++)
 	{
@@ -760,17 +771,8 @@ normalize_deps(MgGraph *g)
 		for (int j = 0; j < r->deps.n; j++)
 		{
 			int			d = r->deps.v[j];
-			bool		inherited = false;
 
-			for (int k = 0; k < users[d].n && !inherited; k++)
-			{
-				int			u = users[d].v[k];
-
-				if (u != i && g->revs[u].topo < r->topo &&
-					is_down_ancestor(g, u, i))
-					inherited = true;
-			}
-			if (!inherited && !vec_contains(&r->norm, d))
+			if (!vec_contains(&dropped[i], d) && !vec_contains(&r->norm, d))
 				vec_push(g, &r->norm, d);
 		}
 	}
@@ -1694,13 +1696,25 @@ walk(MgGraph *g, int start, long steps, const char *branch, bool no_overwalk,
 {
 	int			cur = start;
 	long		nsteps = steps < 0 ? -steps : steps;
+	Bits		lin = NULL;
+	IntVec		cand = {0};
 
 	*overwalk = false;
+	if (branch && steps > 0)
+	{
+		/* the branch's lineage, once for the whole walk */
+		int			b;
+
+		if (!resolve_branch(g, branch, &b, err))
+			return false;
+		lin = lineage_of(g, b, false);
+		BIT_SET(lin, b);
+	}
 	for (long s = 0; s < nsteps; s++)
 	{
-		IntVec		cand = {0};
 		IntVec	   *src;
 
+		cand.n = 0;
 		if (steps > 0)
 		{
 			if (cur == R_BASE)
@@ -1708,9 +1722,8 @@ walk(MgGraph *g, int start, long steps, const char *branch, bool no_overwalk,
 			else
 				src = cur == MG_NONE ? &g->bases : &g->revs[cur].next;
 			for (int i = 0; i < src->n; i++)
-				vec_push(g, &cand, src->v[i]);
-			if (branch && !filter_lineage(g, &cand, branch, false, err))
-				return false;
+				if (lin == NULL || BIT_TEST(lin, src->v[i]))
+					vec_push(g, &cand, src->v[i]);
 		}
 		else
 		{
@@ -1794,7 +1807,8 @@ match_tail(MgGraph *g, const char *s, Relative *rel, bool *overflow)
 		return false;
 	while (*p >= '0' && *p <= '9')
 	{
-		v = v * 10 + (*p - '0');
+		if (v <= 1000000000L)
+			v = v * 10 + (*p - '0');
 		if (v > 1000000000L)
 			*overflow = true;
 		p++;
@@ -1945,6 +1959,46 @@ typedef struct TopoState
 			body; \
 		} \
 	} while (0)
+
+/*
+ * reaches_within
+ *		Does a walk down from x through revisions still to be emitted reach
+ *		target?  1: yes, 0: no, -1: gave up after visiting budget revisions.
+ *		Revisions placed before target in the topological order are skipped.
+ */
+static int
+reaches_within(TopoState *ts, int x, int target, int budget)
+{
+	MgGraph    *g = ts->g;
+	unsigned	st;
+	int			sp = 0;
+	int			limit = g->revs[target].topo;
+
+	if (g->revs[x].topo < limit)
+		return 0;
+	st = new_stamp(g);
+	g->mark[x] = st;
+	g->stack[sp++] = x;
+	while (sp > 0)
+	{
+		IntVec	   *e = &g->revs[g->stack[--sp]].norm;
+
+		for (int j = 0; j < e->n; j++)
+		{
+			int			p = e->v[j];
+
+			if (p == target)
+				return 1;
+			if (g->mark[p] == st || !BIT_TEST(ts->todo, p) || g->revs[p].topo < limit)
+				continue;
+			if (--budget < 0)
+				return -1;
+			g->mark[p] = st;
+			g->stack[sp++] = p;
+		}
+	}
+	return 0;
+}
 
 /*
  * first_slot_above
@@ -2127,14 +2181,39 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 		}
 		else if (!full_ancestry && ts.pending[cand] > 0)
 		{
-			int			above = first_slot_above(&ts, in_cur, cand);
+			/*
+			 * Ask the slots in order with a short walk down from each; the
+			 * first one that reaches cand is the answer.  When a walk runs
+			 * out of budget, one walk up from cand settles it instead.
+			 */
+			bool		settled = false;
 
-			for (int k = 0; k < nslots && above >= 0; k++)
-				if (slots[k].rev == above)
+			for (int k = 0; k < nslots && !settled; k++)
+			{
+				int			r;
+
+				if (k == i)
+					continue;
+				r = reaches_within(&ts, slots[k].rev, cand, 64);
+				if (r > 0)
 				{
 					j = k;
-					break;
+					settled = true;
 				}
+				else if (r < 0)
+					break;
+			}
+			if (!settled)
+			{
+				int			above = first_slot_above(&ts, in_cur, cand);
+
+				for (int k = 0; k < nslots && above >= 0; k++)
+					if (slots[k].rev == above)
+					{
+						j = k;
+						break;
+					}
+			}
 		}
 		if (j >= 0)
 		{
@@ -3076,6 +3155,19 @@ mg_show(MgGraph *g, const char *symbol, MgList *out, MgError *err)
 	return true;
 }
 
+static bool
+range_error(MgGraph *g, const char *lower, const char *upper, const char *what,
+			MgError *err)
+{
+	return set_error(g, err, MG_E_INVALID_TARGET,
+					 gprintf(g, "history range \"%s:%s\" does not follow one line of descent",
+							 shown(g, lower), shown(g, upper)),
+					 strcmp(what, "base") == 0 ?
+					 gprintf(g, "The start of the range walks down to base, which is not a revision.") :
+					 gprintf(g, "Revision \"%s\" is not an ancestor of the end of the range.", what),
+					 NULL);
+}
+
 /*
  * mg_history
  *		Alembic's walk_revisions(base, head): the range's required set minus
@@ -3139,15 +3231,21 @@ mg_history(MgGraph *g, MgList rowlist, const char *range, MgList *out,
 
 		if (lower_current)
 			lowrows = rows;
-		else if (strcmp(lower, "base") != 0 && !strchr(lower, '@'))
+		else if (strcmp(lower, "base") != 0)
 		{
-			Relative	rel;
-			bool		matched;
+			int			k = 0;
 
-			if (!match_relative(g, lower, &rel, err, &matched))
+			/* a relative upper end counts from what the lower end names */
+			if (!get_revisions(g, lower, &lowrows, err))
 				return false;
-			if (!matched && !get_revisions(g, lower, &lowrows, err))
-				return false;
+			for (int i = 0; i < lowrows.n; i++)
+			{
+				if (lowrows.v[i] == R_BASE)
+					return range_error(g, lower, upper, "base", err);
+				if (lowrows.v[i] >= 0)
+					lowrows.v[k++] = lowrows.v[i];
+			}
+			lowrows.n = k;
 		}
 		if (!parse_upgrade_target(g, &lowrows, upper, false, &targets, err))
 			return false;
@@ -3196,14 +3294,15 @@ mg_history(MgGraph *g, MgList rowlist, const char *range, MgList *out,
 	else if (!get_revisions(g, lower, &current, err))
 		return false;
 	for (int i = 0; i < current.n; i++)
+	{
+		/* a relative start landing on base itself names no revision */
+		if (current.v[i] == R_BASE)
+			return range_error(g, lower, upper, "base", err);
 		if (current.v[i] >= 0 && !BIT_TEST(required, current.v[i]))
-			return set_error(g, err, MG_E_INVALID_TARGET,
-							 gprintf(g, "history range \"%s:%s\" does not follow one line of descent",
-									 lower_current ? "current" : shown(g, lower),
-									 upper_current ? "current" : shown(g, upper)),
-							 gprintf(g, "Revision \"%s\" is not an ancestor of the end of the range.",
-									 g->revs[current.v[i]].id),
-							 NULL);
+			return range_error(g, lower_current ? "current" : lower,
+							   upper_current ? "current" : upper,
+							   g->revs[current.v[i]].id, err);
+	}
 	if (current.n > 0 && current.v[0] == MG_NONE)
 	{
 		/*

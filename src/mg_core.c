@@ -1919,10 +1919,11 @@ check_overlap(MgGraph *g, const IntVec *list, bool rows, MgError *err)
  *		of lines, not at every step.
  *
  *		History ranges with a lower end need not have that shape (the range
- *		may reach a revision only through revisions outside it), so with
- *		full_ancestry each slot keeps its ancestors within todo as a sorted
- *		array, found through the whole graph, and cnt[v] counts the slots
- *		holding v.  A plain step down a line (one down_revision, no
+ *		may reach a revision only through revisions outside it), so there
+ *		(full_scope given) each slot keeps its ancestors within todo as a
+ *		sorted array, found by walks through full_scope (the revisions above
+ *		the lower end and below the upper end, where every path between two
+ *		range members runs), and cnt[v] counts the slots holding v.  A plain step down a line (one down_revision, no
  *		dependencies) keeps the slot's set; other steps recompute it.
  */
 typedef struct Slot
@@ -1938,6 +1939,7 @@ typedef struct TopoState
 	MgGraph    *g;
 	Bits		todo;
 	bool		full;
+	Bits		scope;			/* full_ancestry: where ancestor walks may go */
 	int		   *cnt;			/* full_ancestry: slots holding each revision */
 	int		   *pending;		/* otherwise: children still to be emitted */
 	int		   *slot_id;		/* slot id of each revision that is a slot */
@@ -2102,7 +2104,7 @@ slot_fill(TopoState *ts, Slot *s)
 				vec_push(g, &s->members, p);
 				g->stack[sp++] = p;
 			}
-			else if (ts->full)
+			else if (ts->full && BIT_TEST(ts->scope, p))
 				g->stack[sp++] = p;
 		}
 	}
@@ -2114,8 +2116,9 @@ slot_fill(TopoState *ts, Slot *s)
 
 static void
 topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
-		  bool full_ancestry, IntVec *out)
+		  Bits full_scope, IntVec *out)
 {
+	bool		full_ancestry = full_scope != NULL;
 	TopoState	ts;
 	Slot	   *slots;
 	int			nslots = 0;
@@ -2130,6 +2133,7 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 	ts.g = g;
 	ts.todo = todo;
 	ts.full = full_ancestry;
+	ts.scope = full_scope;
 	ts.cnt = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
 	ts.pending = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
 	ts.slot_id = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
@@ -2645,7 +2649,7 @@ mg_plan_upgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
 		if (BIT_TEST(required, i) && !BIT_TEST(applied, i))
 			BIT_SET(needs, i);
 
-	topo_sort(g, needs, targets.v, targets.n, false, &order);
+	topo_sort(g, needs, targets.v, targets.n, NULL, &order);
 
 	plan_init(g, plan, &h, rowlist);
 	for (int k = order.n - 1; k >= 0; k--)
@@ -2865,7 +2869,7 @@ mg_plan_downgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
 								 g->revs[trev].id, id_list(g, rows.v, rows.n)),
 						 gprintf(g, "A downgrade target must be an applied revision or \"base\"."));
 
-	topo_sort(g, down, rows.v, rows.n, false, &order);
+	topo_sort(g, down, rows.v, rows.n, NULL, &order);
 
 	/* applied children of every revision, for update_for_downgrade */
 	children = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
@@ -3188,6 +3192,7 @@ mg_history(MgGraph *g, MgList rowlist, const char *range, MgList *out,
 	Bits		required;
 	Bits		below;
 	Bits		needs;
+	Bits		scope = NULL;
 	IntVec		order = {0};
 
 	if (range)
@@ -3359,7 +3364,27 @@ mg_history(MgGraph *g, MgList rowlist, const char *range, MgList *out,
 	 * has the shape of an upgrade set; a lower end cuts it to descendants
 	 * through down_revisions, which dependency edges may bypass.
 	 */
-	topo_sort(g, needs, targets.v, targets.n, current.n > 0, &order);
+	if (current.n > 0)
+	{
+		/*
+		 * Paths between range members run through revisions above the lower
+		 * end and below the upper end.  When all of those are in the range
+		 * (nothing reaches it only through a dependency), the range has the
+		 * shape of an upgrade set and the cheaper sort applies.
+		 */
+		bool		whole = true;
+
+		scope = bits_new(g);
+		for (int w = 0; w < (g->n + 63) / 64; w++)
+		{
+			scope[w] = required[w] & ~below[w];
+			if (scope[w] & ~needs[w])
+				whole = false;
+		}
+		if (whole)
+			scope = NULL;
+	}
+	topo_sort(g, needs, targets.v, targets.n, scope, &order);
 	*out = vec_list(order);
 	return true;
 }

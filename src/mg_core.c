@@ -1234,21 +1234,33 @@ lineage_of(MgGraph *g, int rev, bool with_deps)
  * ----------------------------------------------------------------
  */
 
+/* Add labels to r's inherited set; lmark gives constant-time membership */
 static void
-add_labels(MgGraph *g, Rev *r, const IntVec *labels)
+add_labels(MgGraph *g, Rev *r, const IntVec *labels, unsigned *lmark,
+		   unsigned *lstamp)
 {
+	unsigned	st = ++(*lstamp);
+
+	for (int i = 0; i < r->ilabels.n; i++)
+		lmark[r->ilabels.v[i]] = st;
 	for (int i = 0; i < labels->n; i++)
-		if (!vec_contains(&r->ilabels, labels->v[i]))
+		if (lmark[labels->v[i]] != st)
+		{
+			lmark[labels->v[i]] = st;
 			vec_push(g, &r->ilabels, labels->v[i]);
+		}
 }
 
 static void
 inherit_labels(MgGraph *g)
 {
 	IntVec		stack = {0};
+	unsigned   *lmark;
+	unsigned	lstamp = 0;
 
 	if (g->labels_done)
 		return;
+	lmark = arena_alloc(&g->arena, sizeof(unsigned) * (g->nlabel_names + 1));
 	for (int i = 0; i < g->n; i++)
 		for (int j = 0; j < g->revs[i].nlabels; j++)
 		{
@@ -1283,7 +1295,7 @@ inherit_labels(MgGraph *g)
 			if (g->mark[x] == st)
 				continue;
 			g->mark[x] = st;
-			add_labels(g, &g->revs[x], &mine);
+			add_labels(g, &g->revs[x], &mine, lmark, &lstamp);
 			last = x;
 			for (int j = 0; j < g->revs[x].next.n; j++)
 				vec_push(g, &stack, g->revs[x].next.v[j]);
@@ -1297,7 +1309,7 @@ inherit_labels(MgGraph *g)
 
 			if (p->allnext.n > 1 || p->down.n > 1)
 				break;
-			add_labels(g, p, &mine);
+			add_labels(g, p, &mine, lmark, &lstamp);
 			parent = p->down.n == 1 ? p->down.v[0] : -1;
 		}
 	}

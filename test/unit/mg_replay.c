@@ -162,6 +162,7 @@ run_command(char *cmd)
 	int			argc = 0;
 	char	   *tok;
 	bool		purge = false;
+	int			saved_nrows;
 
 	printf("> %s\n", cmd);
 	for (tok = strtok(cmd, " \t"); tok && argc < 16; tok = strtok(NULL, " \t"))
@@ -180,6 +181,8 @@ run_command(char *cmd)
 		return;
 	}
 
+	/* purge empties the table only if the whole stamp succeeds */
+	saved_nrows = nrows;
 	if (purge)
 		nrows = 0;
 	if (!mg_resolve_rows(g, (const char *const *) rows, nrows, &cur, &err))
@@ -211,7 +214,10 @@ run_command(char *cmd)
 		if (ok)
 			apply_plan(g, &plan, false);
 		else
+		{
+			nrows = saved_nrows;
 			print_error(&err);
+		}
 		print_rows();
 	}
 	else if (strcmp(argv[0], "heads") == 0)

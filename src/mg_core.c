@@ -1942,6 +1942,8 @@ typedef struct Slot
 {
 	int			rev;
 	int			id;				/* creation number: list order */
+	int			prev;			/* neighbours in the list of live slots */
+	int			next;
 	IntVec		members;		/* sorted; valid while sorting with sets */
 	bool		filled;
 } Slot;
@@ -2132,14 +2134,16 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 {
 	bool		full_ancestry = full_scope != NULL;
 	TopoState	ts;
-	Slot	   *slots;
-	int			nslots = 0;
+	Slot	   *slots;			/* every slot ever made; index = id */
+	int			nmade = 0;
 	int			capslots = nheads + 4;
+	int			first = -1,		/* live slots, a list in creation order */
+				last = -1,
+				nlive = 0;
 	bool		with_sets = false;
-	int			i = 0;
+	int			i;
 	int		   *hs;
 	int			nh = 0;
-	int			next_id = 0;
 	unsigned char *in_cur;
 
 	ts.g = g;
@@ -2155,31 +2159,52 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 			if (BIT_TEST(todo, x))
 				FOREACH_PARENT(g, x, p, if (BIT_TEST(todo, p)) ts.pending[p]++);
 
+	slots = arena_alloc(&g->arena, sizeof(Slot) * capslots);
+
+#define NEW_SLOT(revision) \
+	do { \
+		if (nmade == capslots) \
+		{ \
+			Slot	   *ns_; \
+			capslots *= 2; \
+			ns_ = arena_alloc(&g->arena, sizeof(Slot) * capslots); \
+			memcpy(ns_, slots, sizeof(Slot) * nmade); \
+			slots = ns_; \
+		} \
+		memset(&slots[nmade], 0, sizeof(Slot)); \
+		slots[nmade].rev = (revision); \
+		slots[nmade].id = nmade; \
+		slots[nmade].prev = last; \
+		slots[nmade].next = -1; \
+		if (last >= 0) \
+			slots[last].next = nmade; \
+		else \
+			first = nmade; \
+		last = nmade; \
+		ts.slot_id[(revision)] = nmade; \
+		in_cur[(revision)] = 1; \
+		nmade++; \
+		nlive++; \
+	} while (0)
+
 	/* cur = sorted({h in heads if h in todo}, key=map order) */
 	hs = arena_alloc(&g->arena, sizeof(int) * (nheads + 1));
 	for (int k = 0; k < nheads; k++)
 		if (heads[k] >= 0 && BIT_TEST(todo, heads[k]))
 			hs[nh++] = heads[k];
 	qsort(hs, nh, sizeof(int), cmp_int);
-	slots = arena_alloc(&g->arena, sizeof(Slot) * capslots);
 	for (int k = 0; k < nh; k++)
 		if (k == 0 || hs[k] != hs[k - 1])
-		{
-			memset(&slots[nslots], 0, sizeof(Slot));
-			slots[nslots].rev = hs[k];
-			slots[nslots].id = next_id;
-			ts.slot_id[hs[k]] = next_id++;
-			in_cur[hs[k]] = 1;
-			nslots++;
-		}
-	if (full_ancestry && nslots > 1)
+			NEW_SLOT(hs[k]);
+	if (full_ancestry && nlive > 1)
 	{
 		with_sets = true;
-		for (int k = 0; k < nslots; k++)
+		for (int k = first; k >= 0; k = slots[k].next)
 			slot_fill(&ts, &slots[k]);
 	}
 
-	while (nslots > 0)
+	i = first;
+	while (nlive > 0)
 	{
 		int			cand = slots[i].rev;
 		int			j = -1;
@@ -2188,7 +2213,7 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 
 		if (with_sets && ts.cnt[cand] > 1)
 		{
-			for (int k = 0; k < nslots; k++)
+			for (int k = first; k >= 0; k = slots[k].next)
 				if (k != i && slot_has(&slots[k], cand))
 				{
 					j = k;
@@ -2204,31 +2229,27 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 			 */
 			bool		settled = false;
 
-			for (int k = 0; k < nslots && !settled; k++)
+			for (int k = first; k >= 0 && !settled; k = slots[k].next)
 			{
-				int			r;
+				int			res;
 
 				if (k == i)
 					continue;
-				r = reaches_within(&ts, slots[k].rev, cand, 64);
-				if (r > 0)
+				res = reaches_within(&ts, slots[k].rev, cand, 64);
+				if (res > 0)
 				{
 					j = k;
 					settled = true;
 				}
-				else if (r < 0)
+				else if (res < 0)
 					break;
 			}
 			if (!settled)
 			{
 				int			above = first_slot_above(&ts, in_cur, cand);
 
-				for (int k = 0; k < nslots && above >= 0; k++)
-					if (slots[k].rev == above)
-					{
-						j = k;
-						break;
-					}
+				if (above >= 0)
+					j = ts.slot_id[above];
 			}
 		}
 		if (j >= 0)
@@ -2256,61 +2277,57 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 		in_cur[cand] = 0;
 		if (add.n == 0)
 		{
-			slot_release(&ts, &slots[i]);
-			memmove(&slots[i], &slots[i + 1], sizeof(Slot) * (nslots - i - 1));
-			nslots--;
-			i = i > 0 ? i - 1 : 0;
+			/* unlink; carry on with the previous slot, or the first */
+			Slot	   *sl = &slots[i];
+			int			prev = sl->prev;
+
+			slot_release(&ts, sl);
+			if (sl->prev >= 0)
+				slots[sl->prev].next = sl->next;
+			else
+				first = sl->next;
+			if (sl->next >= 0)
+				slots[sl->next].prev = sl->prev;
+			else
+				last = sl->prev;
+			nlive--;
+			i = prev >= 0 ? prev : first;
 		}
 		else if (r->deps.n == 0 && r->down.n == 1)
 		{
 			/* plain move down a line: the slot's set stays right */
 			slots[i].rev = add.v[0];
-			ts.slot_id[add.v[0]] = slots[i].id;
+			ts.slot_id[add.v[0]] = i;
 			in_cur[add.v[0]] = 1;
 		}
 		else
 		{
-			int			first_new = nslots;
+			int			first_new = nmade;
 
 			slots[i].rev = add.v[0];
-			ts.slot_id[add.v[0]] = slots[i].id;
+			ts.slot_id[add.v[0]] = i;
 			in_cur[add.v[0]] = 1;
 			for (int k = 1; k < add.n; k++)
-			{
-				if (nslots == capslots)
-				{
-					Slot	   *ns;
-
-					capslots *= 2;
-					ns = arena_alloc(&g->arena, sizeof(Slot) * capslots);
-					memcpy(ns, slots, sizeof(Slot) * nslots);
-					slots = ns;
-				}
-				memset(&slots[nslots], 0, sizeof(Slot));
-				slots[nslots].rev = add.v[k];
-				slots[nslots].id = next_id;
-				ts.slot_id[add.v[k]] = next_id++;
-				in_cur[add.v[k]] = 1;
-				nslots++;
-			}
-			if (full_ancestry && (with_sets || nslots > 1))
+				NEW_SLOT(add.v[k]);
+			if (full_ancestry && (with_sets || nlive > 1))
 			{
 				if (!with_sets)
 				{
 					/* start keeping sets: fill every slot */
 					with_sets = true;
-					for (int k = 0; k < nslots; k++)
+					for (int k = first; k >= 0; k = slots[k].next)
 						slot_fill(&ts, &slots[k]);
 				}
 				else
 				{
 					slot_fill(&ts, &slots[i]);
-					for (int k = first_new; k < nslots; k++)
+					for (int k = first_new; k < nmade; k++)
 						slot_fill(&ts, &slots[k]);
 				}
 			}
 		}
 	}
+#undef NEW_SLOT
 }
 
 /* ----------------------------------------------------------------

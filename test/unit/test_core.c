@@ -319,6 +319,108 @@ test_rows(void)
 	mg_graph_free(g);
 }
 
+/*
+ * Large shapes that once made the core quadratic: many revisions sharing
+ * one dependency, a 40,000-head star, a merge ladder with a history range,
+ * a 40,000-step branch walk.  Each must plan; results are checked.
+ */
+static void
+test_large_shapes(void)
+{
+	int			n = 40000;
+	MgGraph    *g = mg_graph_new();
+	MgRevInput	in;
+	MgError		err;
+	MgPlan		plan;
+	MgList		rows = {NULL, 0};
+	MgList		hist;
+	char		id[32],
+				prev[32],
+				other[32];
+	const char *down[2] = {prev, other};
+	const char *deps[1] = {"x"};
+	bool		ok;
+
+	/* x, then a chain whose every revision depends on x */
+	memset(&in, 0, sizeof(in));
+	in.id = "x";
+	mg_graph_add(g, &in);
+	for (int i = 0; i < n; i++)
+	{
+		snprintf(id, sizeof(id), "c%d", i);
+		in.id = id;
+		in.down = down;
+		in.ndown = i > 0 ? 1 : 0;
+		in.deps = deps;
+		in.ndeps = 1;
+		mg_graph_add(g, &in);
+		strcpy(prev, id);
+	}
+	ok = mg_graph_finish(g, &err);
+	CHECK(ok, "dependency chain rejected");
+	CHECK(ok && mg_rev_normalized_down(g, 2).n == 1, "c1 keeps only its parent");
+	CHECK(ok && mg_rev_normalized_down(g, 1).n == 1, "c0 keeps its dependency");
+	ok = ok && mg_plan_upgrade(g, rows, "heads", &plan, &err);
+	CHECK(ok && plan.nsteps == n + 1 && plan.final_rows.n == 1, "dependency chain upgrade");
+	mg_graph_free(g);
+
+	/* a star: one root, n - 1 heads */
+	g = mg_graph_new();
+	memset(&in, 0, sizeof(in));
+	in.id = "root";
+	mg_graph_add(g, &in);
+	strcpy(prev, "root");
+	for (int i = 1; i < n; i++)
+	{
+		snprintf(id, sizeof(id), "s%d", i);
+		in.id = id;
+		in.down = down;
+		in.ndown = 1;
+		mg_graph_add(g, &in);
+	}
+	ok = mg_graph_finish(g, &err);
+	ok = ok && mg_plan_upgrade(g, rows, "heads", &plan, &err);
+	CHECK(ok && plan.nsteps == n && plan.final_rows.n == n - 1, "star upgrade");
+	CHECK(ok && plan.steps[0].rev == 0, "star: root first");
+	if (ok)
+	{
+		ok = mg_plan_downgrade(g, plan.final_rows, "base", &plan, &err);
+		CHECK(ok && plan.nsteps == n && plan.final_rows.n == 0, "star downgrade");
+	}
+	mg_graph_free(g);
+
+	/* a merge ladder: m_i merges m_{i-1} and s_i, s_i a child of m_{i-1} */
+	g = mg_graph_new();
+	memset(&in, 0, sizeof(in));
+	in.id = "m0";
+	mg_graph_add(g, &in);
+	for (int i = 1; i < n / 2; i++)
+	{
+		snprintf(prev, sizeof(prev), "m%d", i - 1);
+		snprintf(id, sizeof(id), "s%d", i);
+		in.id = id;
+		in.down = down;
+		in.ndown = 1;
+		mg_graph_add(g, &in);
+		strcpy(other, id);
+		snprintf(id, sizeof(id), "m%d", i);
+		in.id = id;
+		in.ndown = 2;
+		mg_graph_add(g, &in);
+	}
+	ok = mg_graph_finish(g, &err);
+	ok = ok && mg_history(g, rows, "m0:", &hist, &err);
+	CHECK(ok && hist.n == n - 1, "ladder history m0: lists %d", ok ? hist.n : -1);
+	mg_graph_free(g);
+
+	/* a 40,000-step walk along a labelled chain */
+	g = chain(n);
+	ok = mg_graph_finish(g, &err);
+	ok = ok && mg_plan_upgrade(g, rows, "r0@+39999", &plan, &err);
+	CHECK(ok && plan.nsteps == n - 1, "walk r0@+39999 from base reaches r39998");
+	mg_graph_free(g);
+}
+
 int
 main(void)
 {
@@ -327,6 +429,7 @@ main(void)
 	test_rows();
 	test_long_chain();
 	test_wide_merge();
+	test_large_shapes();
 	printf("core unit tests: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -1175,43 +1175,54 @@ closure_of(MgGraph *g, const int *starts, int n, EdgeKind k)
 }
 
 /*
- * is_ancestor
- *		Is anc reachable from x through normalized down revisions
- *		(x itself included)?  Skips revisions placed before anc in the
- *		topological order, which cannot lead to it.
+ * walk_down_to
+ *		Does a walk from x through normalized down revisions reach target
+ *		(x itself included)?  The walk skips revisions placed before target
+ *		in the topological order, which cannot lead to it, and revisions
+ *		outside within (if given).  Returns 1 or 0, or -1 when it gave up
+ *		after visiting budget revisions (budget < 0: no limit).
  */
-static bool
-is_ancestor(MgGraph *g, int anc, int x)
+static int
+walk_down_to(MgGraph *g, int x, int target, Bits within, int budget)
 {
 	unsigned	st;
 	int			sp = 0;
-	int			limit = g->revs[anc].topo;
+	int			limit = g->revs[target].topo;
 
-	if (anc == x)
-		return true;
+	if (x == target)
+		return 1;
 	if (g->revs[x].topo < limit)
-		return false;
+		return 0;
 	st = new_stamp(g);
-	g->stack[sp++] = x;
 	g->mark[x] = st;
+	g->stack[sp++] = x;
 	while (sp > 0)
 	{
-		Rev		   *r = &g->revs[g->stack[--sp]];
+		IntVec	   *e = &g->revs[g->stack[--sp]].norm;
 
-		for (int j = 0; j < r->norm.n; j++)
+		for (int j = 0; j < e->n; j++)
 		{
-			int			p = r->norm.v[j];
+			int			p = e->v[j];
 
-			if (p == anc)
-				return true;
-			if (g->mark[p] != st && g->revs[p].topo > limit)
-			{
-				g->mark[p] = st;
-				g->stack[sp++] = p;
-			}
+			if (p == target)
+				return 1;
+			if (g->mark[p] == st || g->revs[p].topo < limit ||
+				(within && !BIT_TEST(within, p)))
+				continue;
+			if (budget >= 0 && --budget < 0)
+				return -1;
+			g->mark[p] = st;
+			g->stack[sp++] = p;
 		}
 	}
-	return false;
+	return 0;
+}
+
+/* Is anc an ancestor of x, or x itself (through normalized down revisions)? */
+static bool
+is_ancestor(MgGraph *g, int anc, int x)
+{
+	return walk_down_to(g, x, anc, NULL, -1) == 1;
 }
 
 /*
@@ -1977,46 +1988,6 @@ typedef struct TopoState
 	} while (0)
 
 /*
- * reaches_within
- *		Does a walk down from x through revisions still to be emitted reach
- *		target?  1: yes, 0: no, -1: gave up after visiting budget revisions.
- *		Revisions placed before target in the topological order are skipped.
- */
-static int
-reaches_within(TopoState *ts, int x, int target, int budget)
-{
-	MgGraph    *g = ts->g;
-	unsigned	st;
-	int			sp = 0;
-	int			limit = g->revs[target].topo;
-
-	if (g->revs[x].topo < limit)
-		return 0;
-	st = new_stamp(g);
-	g->mark[x] = st;
-	g->stack[sp++] = x;
-	while (sp > 0)
-	{
-		IntVec	   *e = &g->revs[g->stack[--sp]].norm;
-
-		for (int j = 0; j < e->n; j++)
-		{
-			int			p = e->v[j];
-
-			if (p == target)
-				return 1;
-			if (g->mark[p] == st || !BIT_TEST(ts->todo, p) || g->revs[p].topo < limit)
-				continue;
-			if (--budget < 0)
-				return -1;
-			g->mark[p] = st;
-			g->stack[sp++] = p;
-		}
-	}
-	return 0;
-}
-
-/*
  * first_slot_above
  *		Among the slots whose revision lies above cand, the one created first;
  *		-1 if none.  Walks up through revisions still to be emitted.
@@ -2235,7 +2206,7 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 
 				if (k == i)
 					continue;
-				res = reaches_within(&ts, slots[k].rev, cand, 64);
+				res = walk_down_to(g, slots[k].rev, cand, ts.todo, 64);
 				if (res > 0)
 				{
 					j = k;

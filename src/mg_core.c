@@ -2121,14 +2121,19 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 	ts.todo = todo;
 	ts.full = full_ancestry;
 	ts.scope = full_scope;
-	ts.cnt = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
-	ts.pending = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
+	ts.cnt = NULL;
+	ts.pending = NULL;
 	ts.slot_id = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
 	in_cur = arena_alloc(&g->arena, g->n + 1);
-	if (!full_ancestry)
+	if (full_ancestry)
+		ts.cnt = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
+	else
+	{
+		ts.pending = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
 		for (int x = 0; x < g->n; x++)
 			if (BIT_TEST(todo, x))
 				FOREACH_PARENT(g, x, p, if (BIT_TEST(todo, p)) ts.pending[p]++);
+	}
 
 	slots = arena_alloc(&g->arena, sizeof(Slot) * capslots);
 

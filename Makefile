@@ -33,6 +33,40 @@ all install installcheck test demo unittest:
 else
 include $(PGXS)
 
+# The client, pg_migrate: built and installed with the extension.  Debian
+# keeps PostgreSQL's bindir off PATH, so install also links the program
+# into PG_MIGRATE_LINKDIR (empty: no link).
+PG_MIGRATE_LINKDIR ?= /usr/local/bin
+
+all: pg_migrate-bin
+
+pg_migrate-bin:
+	$(MAKE) --no-print-directory -C src/bin/pg_migrate PG_CONFIG=$(PG_CONFIG)
+
+install: install-pg_migrate
+
+install-pg_migrate: pg_migrate-bin
+	$(MAKE) --no-print-directory -C src/bin/pg_migrate PG_CONFIG=$(PG_CONFIG) install
+ifneq ($(PG_MIGRATE_LINKDIR),)
+	@if [ "$(bindir)" != "$(PG_MIGRATE_LINKDIR)" ]; then \
+		$(MKDIR_P) '$(DESTDIR)$(PG_MIGRATE_LINKDIR)' && \
+		ln -sf '$(bindir)/pg_migrate' '$(DESTDIR)$(PG_MIGRATE_LINKDIR)/pg_migrate'; \
+	fi
+endif
+
+uninstall: uninstall-pg_migrate
+
+uninstall-pg_migrate:
+	$(MAKE) --no-print-directory -C src/bin/pg_migrate PG_CONFIG=$(PG_CONFIG) uninstall
+ifneq ($(PG_MIGRATE_LINKDIR),)
+	rm -f '$(DESTDIR)$(PG_MIGRATE_LINKDIR)/pg_migrate'
+endif
+
+clean: clean-pg_migrate
+
+clean-pg_migrate:
+	$(MAKE) --no-print-directory -C src/bin/pg_migrate PG_CONFIG=$(PG_CONFIG) clean
+
 # Unit tests of the graph core: no server needed.
 UNIT_CC ?= cc
 UNIT_CFLAGS = -g -O1 -Wall -Wextra -Wno-format-truncation -fsanitize=address,undefined -fno-omit-frame-pointer -I$(srcdir)/src
@@ -55,5 +89,5 @@ test:
 demo:
 	bash $(srcdir)/test/demo.sh
 
-.PHONY: test demo unittest
+.PHONY: test demo unittest pg_migrate-bin install-pg_migrate uninstall-pg_migrate clean-pg_migrate
 endif

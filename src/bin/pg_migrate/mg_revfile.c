@@ -1,0 +1,1213 @@
+/*-------------------------------------------------------------------------
+ *
+ * mg_revfile.c
+ *	  Parse revision files and read directories of them.
+ *
+ * A revision file is UTF-8 text: header lines "-- migrate:<key> <value>",
+ * then the bodies, each introduced by "-- migrate:upgrade" or
+ * "-- migrate:downgrade" and running to the next marker or the end of the
+ * file.  Blank lines and ordinary "--" comments may appear among the header
+ * lines.  Line ends may be LF or CRLF; a UTF-8 byte order mark at the start
+ * is skipped.  A body is stored without its leading and trailing blank
+ * lines, its lines joined by LF.
+ *
+ * Bodies are scanned like psql scans its input (quotes, dollar quotes,
+ * comments) so that a backslash outside them, which psql would take as a
+ * meta-command and the server would reject, is reported on its line.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mg_core.h"
+#include "mg_revfile.h"
+
+const char *const mg_key_names[MG_KEY_COUNT] = {
+	"revision", "down_revision", "branch_labels", "depends_on", "message",
+	"transactional", "upgrade", "downgrade"
+};
+
+/* Longest revision file we read: bodies are text values (1 GB limit) */
+#define MG_MAX_FILE_SIZE	((size_t) 1 << 30)
+
+/*
+ * Memory: failure to allocate ends the program, as in PostgreSQL's
+ * front-end tools.
+ */
+void *
+mg_xmalloc(size_t size)
+{
+	void	   *p = malloc(size ? size : 1);
+
+	if (p == NULL)
+	{
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+void *
+mg_xrealloc(void *ptr, size_t size)
+{
+	void	   *p = realloc(ptr, size ? size : 1);
+
+	if (p == NULL)
+	{
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+char *
+mg_xstrndup(const char *s, size_t n)
+{
+	char	   *p = mg_xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+mg_xstrdup(const char *s)
+{
+	return mg_xstrndup(s, strlen(s));
+}
+
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+static char *
+vformat(const char *fmt, va_list ap)
+{
+	va_list		ap2;
+	int			n;
+	char	   *p;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		n = 0;
+	p = mg_xmalloc((size_t) n + 1);
+	vsnprintf(p, (size_t) n + 1, fmt, ap);
+	return p;
+}
+
+/*
+ * Diagnostics
+ */
+MgDiag *
+mg_diag_add(MgDiags *diags, const char *path, int line, const char *fmt,...)
+{
+	MgDiag	   *d;
+	va_list		ap;
+
+	if (diags->n == diags->cap)
+	{
+		diags->cap = diags->cap ? diags->cap * 2 : 8;
+		diags->items = mg_xrealloc(diags->items, sizeof(MgDiag) * diags->cap);
+	}
+	d = &diags->items[diags->n++];
+	d->path = mg_xstrdup(path);
+	d->line = line;
+	va_start(ap, fmt);
+	d->message = vformat(fmt, ap);
+	va_end(ap);
+	d->detail = NULL;
+	d->hint = NULL;
+	return d;
+}
+
+void
+mg_diag_detail(MgDiag *d, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	free(d->detail);
+	d->detail = vformat(fmt, ap);
+	va_end(ap);
+}
+
+void
+mg_diag_hint(MgDiag *d, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	free(d->hint);
+	d->hint = vformat(fmt, ap);
+	va_end(ap);
+}
+
+void
+mg_diags_free(MgDiags *diags)
+{
+	for (int i = 0; i < diags->n; i++)
+	{
+		free(diags->items[i].path);
+		free(diags->items[i].message);
+		free(diags->items[i].detail);
+		free(diags->items[i].hint);
+	}
+	free(diags->items);
+	diags->items = NULL;
+	diags->n = diags->cap = 0;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s (at most len bytes), or 0 if the
+ * bytes there are not one: overlong forms, surrogates and code points above
+ * U+10FFFF are invalid, as in PostgreSQL.
+ */
+static int
+utf8_seq_len(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	int			n;
+	unsigned int cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if ((size_t) n > len)
+		return 0;
+	for (int i = 1; i < n; i++)
+	{
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		(cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * Check the whole file for NUL bytes and invalid UTF-8 before anything
+ * else looks at it.
+ */
+static bool
+check_encoding(const char *path, const char *buf, size_t len, MgDiags *diags)
+{
+	const unsigned char *s = (const unsigned char *) buf;
+	int			line = 1;
+	size_t		linestart = 0;
+
+	for (size_t i = 0; i < len;)
+	{
+		int			n;
+
+		if (s[i] == '\n')
+		{
+			line++;
+			linestart = ++i;
+			continue;
+		}
+		if (s[i] == '\0')
+		{
+			MgDiag	   *d = mg_diag_add(diags, path, line, "file contains a NUL byte");
+
+			mg_diag_detail(d, "The NUL byte is at column %zu.", i - linestart + 1);
+			mg_diag_hint(d, "Revision files are UTF-8 text.");
+			return false;
+		}
+		n = utf8_seq_len(s + i, len - i);
+		if (n == 0)
+		{
+			MgDiag	   *d = mg_diag_add(diags, path, line,
+										"invalid byte sequence for encoding \"UTF8\"");
+			char		bytes[32];
+			size_t		k = 0;
+
+			for (size_t j = i; j < len && j < i + 4; j++)
+				k += snprintf(bytes + k, sizeof(bytes) - k, "%s0x%02x",
+							  j > i ? " " : "", s[j]);
+			mg_diag_detail(d, "Bytes %s at column %zu are not valid UTF-8.",
+						   bytes, i - linestart + 1);
+			mg_diag_hint(d, "Revision files are UTF-8 text; convert the file, for example with iconv.");
+			return false;
+		}
+		i += n;
+	}
+	return true;
+}
+
+static bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static bool
+is_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_space(s[i]))
+			return false;
+	return true;
+}
+
+/* Trim spaces at both ends of s[0..*n) in place; returns the new start */
+static const char *
+trim(const char *s, size_t *n)
+{
+	while (*n > 0 && is_space(s[0]))
+		s++, (*n)--;
+	while (*n > 0 && is_space(s[*n - 1]))
+		(*n)--;
+	return s;
+}
+
+/*
+ * Is this line a directive, "--", optional blanks, "migrate:"?  Then set
+ * the key's span and the value's (trimmed) span.
+ */
+static bool
+match_directive(const char *s, size_t n, const char **key, size_t *keylen,
+				const char **val, size_t *vallen)
+{
+	size_t		i = 0;
+
+	if (n < 2 || s[0] != '-' || s[1] != '-')
+		return false;
+	i = 2;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (n - i < 8 || memcmp(s + i, "migrate:", 8) != 0)
+		return false;
+	i += 8;
+	*key = s + i;
+	while (i < n && !is_space(s[i]))
+		i++;
+	*keylen = (size_t) (s + i - *key);
+	*val = s + i;
+	*vallen = n - i;
+	*val = trim(*val, vallen);
+	return true;
+}
+
+static int
+key_lookup(const char *key, size_t keylen)
+{
+	for (int k = 0; k < MG_KEY_COUNT; k++)
+		if (strlen(mg_key_names[k]) == keylen &&
+			memcmp(mg_key_names[k], key, keylen) == 0)
+			return k;
+	return -1;
+}
+
+/* A name shown in a message: at most 80 bytes, cut on a UTF-8 boundary */
+static char *
+shown(const char *s, size_t n)
+{
+	size_t		cut = n;
+	char	   *p;
+
+	if (n <= 80)
+		return mg_xstrndup(s, n);
+	cut = 80;
+	while (cut > 0 && ((unsigned char) s[cut] & 0xc0) == 0x80)
+		cut--;
+	p = mg_xmalloc(cut + 4);
+	memcpy(p, s, cut);
+	memcpy(p + cut, "...", 4);
+	return p;
+}
+
+/*
+ * Parse a comma-separated list value into rf's array; every item must be a
+ * valid id (labels: a valid label) and appear once.
+ */
+static bool
+parse_list(const char *path, int line, const char *key, const char *val,
+		   size_t vallen, bool label, char ***items, int *nitems,
+		   MgDiags *diags)
+{
+	const char *p = val;
+	const char *end = val + vallen;
+	int			cap = 0;
+
+	*items = NULL;
+	*nitems = 0;
+	if (vallen == 0)
+		return true;
+	for (;;)
+	{
+		const char *comma = memchr(p, ',', (size_t) (end - p));
+		size_t		n = comma ? (size_t) (comma - p) : (size_t) (end - p);
+		const char *item = trim(p, &n);
+		char	   *s = mg_xstrndup(item, n);
+
+		if (n == 0)
+		{
+			MgDiag	   *d = mg_diag_add(diags, path, line, "empty item in %s list", key);
+
+			mg_diag_hint(d, "Separate items with single commas.");
+			free(s);
+			return false;
+		}
+		if (mg_reserved_name(s))
+		{
+			MgDiag	   *d = mg_diag_add(diags, path, line,
+										"%s \"%s\" is a reserved word", key, s);
+
+			mg_diag_detail(d, "\"base\", \"head\", \"heads\" and \"current\" are words of the target grammar.");
+			free(s);
+			return false;
+		}
+		if (strlen(s) != n || !(label ? mg_valid_label(s) : mg_valid_id(s)))
+		{
+			char	   *sh = shown(item, n);
+			MgDiag	   *d = mg_diag_add(diags, path, line,
+										"invalid %s \"%s\"", key, sh);
+
+			mg_diag_detail(d, "%s are 1 to %d letters, digits or underscores.",
+						   label ? "Branch labels and dependencies" : "Revision ids",
+						   label ? MG_MAX_LABEL_LEN : MG_MAX_ID_LEN);
+			free(sh);
+			free(s);
+			return false;
+		}
+		for (int i = 0; i < *nitems; i++)
+			if (strcmp((*items)[i], s) == 0)
+			{
+				mg_diag_add(diags, path, line, "%s lists \"%s\" twice", key, s);
+				free(s);
+				return false;
+			}
+		if (*nitems == cap)
+		{
+			cap = cap ? cap * 2 : 4;
+			*items = mg_xrealloc(*items, sizeof(char *) * cap);
+		}
+		(*items)[(*nitems)++] = s;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	return true;
+}
+
+/*
+ * Body text being collected: leading blank lines are dropped, and blank
+ * lines are held back until a non-blank line follows them.
+ */
+typedef struct Body
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+	int			held;			/* blank lines not yet written */
+} Body;
+
+static void
+body_append(Body *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+	{
+		while (b->len + n + 1 > b->cap)
+			b->cap = b->cap ? b->cap * 2 : 256;
+		b->data = mg_xrealloc(b->data, b->cap);
+	}
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+static void
+body_line(Body *b, const char *s, size_t n)
+{
+	if (is_blank(s, n))
+	{
+		if (b->len > 0)
+			b->held++;
+		return;
+	}
+	for (; b->held > 0; b->held--)
+		body_append(b, "\n", 1);
+	if (b->len > 0)
+		body_append(b, "\n", 1);
+	body_append(b, s, n);
+}
+
+static char *
+body_finish(Body *b)
+{
+	char	   *s = b->data ? b->data : mg_xstrdup("");
+
+	b->data = NULL;
+	return s;
+}
+
+/*
+ * The lexical state of a body, carried from line to line: where a
+ * backslash would be data rather than a psql meta-command.
+ */
+typedef enum LexState
+{
+	LEX_SQL,
+	LEX_STRING,					/* '...' */
+	LEX_ESTRING,				/* E'...', backslash escapes */
+	LEX_IDENT,					/* "..." */
+	LEX_DOLLAR,					/* $tag$...$tag$ */
+	LEX_COMMENT					/* slash-star comment, nests */
+} LexState;
+
+typedef struct Lexer
+{
+	LexState	state;
+	int			depth;			/* comment nesting */
+	const char *tag;			/* dollar quote tag, with both '$' */
+	size_t		taglen;
+} Lexer;
+
+static bool
+ident_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '_' || c >= 0x80;
+}
+
+/*
+ * Scan one body line.  Returns the offset of a backslash that psql would
+ * read as a meta-command, or -1.
+ */
+static long
+lex_line(Lexer *lx, const char *s, size_t n)
+{
+	size_t		i = 0;
+
+	while (i < n)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		switch (lx->state)
+		{
+			case LEX_SQL:
+				if (c == '-' && i + 1 < n && s[i + 1] == '-')
+					return -1;	/* comment to the end of the line */
+				if (c == '/' && i + 1 < n && s[i + 1] == '*')
+				{
+					lx->state = LEX_COMMENT;
+					lx->depth = 1;
+					i += 2;
+					continue;
+				}
+				if (c == '\'')
+				{
+					bool		e = i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') &&
+						(i < 2 || !ident_char((unsigned char) s[i - 2]));
+
+					lx->state = e ? LEX_ESTRING : LEX_STRING;
+				}
+				else if (c == '"')
+					lx->state = LEX_IDENT;
+				else if (c == '$' && (i == 0 || (!ident_char((unsigned char) s[i - 1]) &&
+												 s[i - 1] != '$')))
+				{
+					size_t		j = i + 1;
+
+					if (j < n && !(s[j] >= '0' && s[j] <= '9'))
+						while (j < n && ident_char((unsigned char) s[j]))
+							j++;
+					if (j < n && s[j] == '$')
+					{
+						lx->state = LEX_DOLLAR;
+						lx->tag = s + i;
+						lx->taglen = j - i + 1;
+						i = j + 1;
+						continue;
+					}
+				}
+				else if (c == '\\')
+					return (long) i;
+				i++;
+				break;
+			case LEX_STRING:
+			case LEX_ESTRING:
+				if (c == '\\' && lx->state == LEX_ESTRING)
+					i += 2;
+				else if (c == '\'')
+				{
+					if (i + 1 < n && s[i + 1] == '\'')
+						i += 2;
+					else
+					{
+						lx->state = LEX_SQL;
+						i++;
+					}
+				}
+				else
+					i++;
+				break;
+			case LEX_IDENT:
+				if (c == '"')
+				{
+					if (i + 1 < n && s[i + 1] == '"')
+						i += 2;
+					else
+					{
+						lx->state = LEX_SQL;
+						i++;
+					}
+				}
+				else
+					i++;
+				break;
+			case LEX_DOLLAR:
+				if (c == '$' && n - i >= lx->taglen &&
+					memcmp(s + i, lx->tag, lx->taglen) == 0)
+				{
+					lx->state = LEX_SQL;
+					i += lx->taglen;
+				}
+				else
+					i++;
+				break;
+			case LEX_COMMENT:
+				if (c == '/' && i + 1 < n && s[i + 1] == '*')
+				{
+					lx->depth++;
+					i += 2;
+				}
+				else if (c == '*' && i + 1 < n && s[i + 1] == '/')
+				{
+					if (--lx->depth == 0)
+						lx->state = LEX_SQL;
+					i += 2;
+				}
+				else
+					i++;
+				break;
+		}
+	}
+	return -1;
+}
+
+static bool
+parse_bool(const char *s, size_t n, bool *out)
+{
+	static const char *const yes[] = {"true", "on", "yes", "1"};
+	static const char *const no[] = {"false", "off", "no", "0"};
+
+	for (int i = 0; i < 4; i++)
+	{
+		if (strlen(yes[i]) == n && strncasecmp(s, yes[i], n) == 0)
+			return *out = true, true;
+		if (strlen(no[i]) == n && strncasecmp(s, no[i], n) == 0)
+			return *out = false, true;
+	}
+	return false;
+}
+
+void
+mg_revfile_free(MgRevFile *rf)
+{
+	if (rf == NULL)
+		return;
+	free(rf->path);
+	free(rf->source);
+	free(rf->revision);
+	for (int i = 0; i < rf->ndown; i++)
+		free(rf->down[i]);
+	free(rf->down);
+	for (int i = 0; i < rf->nlabels; i++)
+		free(rf->labels[i]);
+	free(rf->labels);
+	for (int i = 0; i < rf->ndeps; i++)
+		free(rf->deps[i]);
+	free(rf->deps);
+	free(rf->message);
+	free(rf->upgrade);
+	free(rf->downgrade);
+	free(rf);
+}
+
+static const char header_hint[] =
+"A revision file starts with header lines such as \"-- migrate:revision <id>\" and \"-- migrate:down_revision <id>|none\", then \"-- migrate:upgrade\" and the upgrade SQL.";
+
+/*
+ * mg_revfile_parse
+ *		Parse a revision file held in buf.  Returns NULL after adding one
+ *		diagnostic (the first problem found) to diags.
+ */
+MgRevFile *
+mg_revfile_parse(const char *path, const char *source, const char *buf,
+				 size_t len, MgDiags *diags)
+{
+	MgRevFile  *rf = mg_xmalloc(sizeof(MgRevFile));
+	Body		bodies[2];
+	int			cur = -1;		/* body being read: 0 upgrade, 1 downgrade */
+	Lexer		lx;
+	const char *p = buf;
+	const char *end = buf + len;
+	int			line = 0;
+	MgDiag	   *d;
+
+	memset(rf, 0, sizeof(MgRevFile));
+	memset(bodies, 0, sizeof(bodies));
+	memset(&lx, 0, sizeof(lx));
+	rf->path = mg_xstrdup(path);
+	rf->source = source ? mg_xstrdup(source) : NULL;
+	rf->transactional = true;
+
+	if (!check_encoding(path, buf, len, diags))
+		goto fail;
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	if (is_blank(p, (size_t) (end - p)))
+	{
+		d = mg_diag_add(diags, path, 1, "revision file is empty");
+		mg_diag_hint(d, "%s", header_hint);
+		goto fail;
+	}
+
+	while (p < end)
+	{
+		const char *nl = memchr(p, '\n', (size_t) (end - p));
+		const char *s = p;
+		size_t		n = nl ? (size_t) (nl - p) : (size_t) (end - p);
+		const char *key,
+				   *val;
+		size_t		keylen,
+					vallen;
+		int			k;
+
+		p = nl ? nl + 1 : end;
+		line++;
+		if (n > 0 && s[n - 1] == '\r')
+			n--;
+
+		if (!match_directive(s, n, &key, &keylen, &val, &vallen))
+		{
+			long		bs;
+
+			if (cur >= 0)
+			{
+				bs = lex_line(&lx, s, n);
+				if (bs >= 0)
+				{
+					size_t		m = 1;
+					char	   *cmd;
+
+					while ((size_t) bs + m < n && !is_space(s[bs + m]) && m < 20)
+						m++;
+					cmd = mg_xstrndup(s + bs, m);
+					d = mg_diag_add(diags, path, line,
+									"psql meta-command \"%s\" in the %s body",
+									cmd, cur == 0 ? "upgrade" : "downgrade");
+					mg_diag_detail(d, "Bodies are sent to the server as SQL; psql's backslash commands are not run.");
+					mg_diag_hint(d, "Write the SQL the meta-command stands for, or split the revision.");
+					free(cmd);
+					goto fail;
+				}
+				body_line(&bodies[cur], s, n);
+				continue;
+			}
+			if (is_blank(s, n) || (n >= 2 && s[0] == '-' && s[1] == '-'))
+				continue;		/* blank line or comment among the headers */
+			d = mg_diag_add(diags, path, line,
+							"SQL text before the \"-- migrate:upgrade\" line");
+			mg_diag_hint(d, "%s", header_hint);
+			goto fail;
+		}
+
+		k = key_lookup(key, keylen);
+		if (k < 0)
+		{
+			char	   *sh = shown(key, keylen);
+
+			d = mg_diag_add(diags, path, line, "unknown header key \"%s\"", sh);
+			mg_diag_hint(d, "The keys are revision, down_revision, branch_labels, depends_on, message, transactional, upgrade and downgrade.");
+			free(sh);
+			goto fail;
+		}
+		if (rf->line[k] != 0)
+		{
+			d = mg_diag_add(diags, path, line,
+							k >= MG_KEY_UPGRADE ? "body marker \"-- migrate:%s\" appears twice" :
+							"duplicate header key \"%s\"", mg_key_names[k]);
+			mg_diag_detail(d, "It first appears on line %d.", rf->line[k]);
+			goto fail;
+		}
+		if (k >= MG_KEY_UPGRADE)
+		{
+			if (vallen > 0)
+			{
+				d = mg_diag_add(diags, path, line,
+								"unexpected text after \"-- migrate:%s\"", mg_key_names[k]);
+				mg_diag_hint(d, "The body starts on the next line.");
+				goto fail;
+			}
+			rf->line[k] = line;
+			cur = k - MG_KEY_UPGRADE;
+			memset(&lx, 0, sizeof(lx));
+			continue;
+		}
+		if (cur >= 0)
+		{
+			d = mg_diag_add(diags, path, line,
+							"header key \"%s\" after the start of a body", mg_key_names[k]);
+			mg_diag_hint(d, "Header lines come before \"-- migrate:upgrade\".");
+			goto fail;
+		}
+		rf->line[k] = line;
+		switch ((MgKey) k)
+		{
+			case MG_KEY_REVISION:
+				{
+					char	   *s2 = mg_xstrndup(val, vallen);
+
+					if (vallen == 0)
+					{
+						d = mg_diag_add(diags, path, line, "empty revision id");
+						mg_diag_hint(d, "Write \"-- migrate:revision <id>\".");
+						free(s2);
+						goto fail;
+					}
+					if (mg_reserved_name(s2))
+					{
+						d = mg_diag_add(diags, path, line,
+										"revision id \"%s\" is a reserved word", s2);
+						mg_diag_detail(d, "\"base\", \"head\", \"heads\" and \"current\" are words of the target grammar.");
+						free(s2);
+						goto fail;
+					}
+					if (!mg_valid_id(s2) || strlen(s2) != vallen)
+					{
+						char	   *sh = shown(val, vallen);
+
+						d = mg_diag_add(diags, path, line, "invalid revision id \"%s\"", sh);
+						mg_diag_detail(d, "A revision id is 1 to %d letters, digits or underscores.",
+									   MG_MAX_ID_LEN);
+						free(sh);
+						free(s2);
+						goto fail;
+					}
+					rf->revision = s2;
+				}
+				break;
+			case MG_KEY_DOWN_REVISION:
+				if (vallen == 0)
+				{
+					d = mg_diag_add(diags, path, line, "empty down_revision");
+					mg_diag_hint(d, "Write \"none\" for a base revision, or the parent ids separated by commas.");
+					goto fail;
+				}
+				if (vallen == 4 && strncasecmp(val, "none", 4) == 0)
+					break;
+				if (!parse_list(path, line, "down_revision", val, vallen, false,
+								&rf->down, &rf->ndown, diags))
+					goto fail;
+				break;
+			case MG_KEY_BRANCH_LABELS:
+				if (!parse_list(path, line, "branch_labels", val, vallen, true,
+								&rf->labels, &rf->nlabels, diags))
+					goto fail;
+				break;
+			case MG_KEY_DEPENDS_ON:
+				if (!parse_list(path, line, "depends_on", val, vallen, true,
+								&rf->deps, &rf->ndeps, diags))
+					goto fail;
+				break;
+			case MG_KEY_MESSAGE:
+				rf->message = vallen ? mg_xstrndup(val, vallen) : NULL;
+				break;
+			case MG_KEY_TRANSACTIONAL:
+				if (!parse_bool(val, vallen, &rf->transactional))
+				{
+					char	   *sh = shown(val, vallen);
+
+					d = mg_diag_add(diags, path, line,
+									"invalid value \"%s\" for \"transactional\"", sh);
+					mg_diag_hint(d, "Use true or false.");
+					free(sh);
+					goto fail;
+				}
+				break;
+			default:
+				break;
+		}
+	}
+
+	{
+		static const MgKey required[] = {MG_KEY_REVISION, MG_KEY_DOWN_REVISION, MG_KEY_UPGRADE};
+
+		for (int i = 0; i < 3; i++)
+		{
+			if (rf->line[required[i]] != 0)
+				continue;
+			/* a missing header is reported where the header ends */
+			d = mg_diag_add(diags, path,
+							rf->line[MG_KEY_UPGRADE] ? rf->line[MG_KEY_UPGRADE] :
+							rf->line[MG_KEY_DOWNGRADE] ? rf->line[MG_KEY_DOWNGRADE] : line,
+							"missing \"-- migrate:%s\" line", mg_key_names[required[i]]);
+			mg_diag_hint(d, "%s", header_hint);
+			goto fail;
+		}
+	}
+	rf->upgrade = body_finish(&bodies[0]);
+	if (rf->line[MG_KEY_DOWNGRADE])
+		rf->downgrade = body_finish(&bodies[1]);
+	free(bodies[1].data);
+	return rf;
+
+fail:
+	free(bodies[0].data);
+	free(bodies[1].data);
+	mg_revfile_free(rf);
+	return NULL;
+}
+
+/*
+ * Directories
+ */
+static void
+set_append(MgRevSet *set, MgRevFile *rf)
+{
+	if (set->n == set->cap)
+	{
+		set->cap = set->cap ? set->cap * 2 : 64;
+		set->files = mg_xrealloc(set->files, sizeof(MgRevFile *) * set->cap);
+	}
+	set->files[set->n++] = rf;
+}
+
+static bool
+read_file(const char *path, char **buf, size_t *len, MgDiags *diags)
+{
+	int			fd = open(path, O_RDONLY);
+	struct stat st;
+	size_t		cap,
+				n = 0;
+	char	   *data;
+
+	if (fd < 0)
+	{
+		mg_diag_add(diags, path, 0, "could not open file: %s", strerror(errno));
+		return false;
+	}
+	if (fstat(fd, &st) != 0)
+	{
+		mg_diag_add(diags, path, 0, "could not stat file: %s", strerror(errno));
+		close(fd);
+		return false;
+	}
+	if (S_ISDIR(st.st_mode))
+	{
+		mg_diag_add(diags, path, 0, "could not read file: %s", strerror(EISDIR));
+		close(fd);
+		return false;
+	}
+	if ((size_t) st.st_size > MG_MAX_FILE_SIZE)
+	{
+		MgDiag	   *d = mg_diag_add(diags, path, 0, "file is too large");
+
+		mg_diag_detail(d, "The file has %lld bytes; the limit is %zu.",
+					   (long long) st.st_size, MG_MAX_FILE_SIZE);
+		close(fd);
+		return false;
+	}
+	cap = st.st_size > 0 ? (size_t) st.st_size + 1 : 4096;
+	data = mg_xmalloc(cap);
+	for (;;)
+	{
+		ssize_t		r;
+
+		if (n + 1 >= cap)
+		{
+			if (cap > MG_MAX_FILE_SIZE)
+			{
+				mg_diag_add(diags, path, 0, "file is too large");
+				free(data);
+				close(fd);
+				return false;
+			}
+			cap *= 2;
+			data = mg_xrealloc(data, cap);
+		}
+		r = read(fd, data + n, cap - n - 1);
+		if (r < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			mg_diag_add(diags, path, 0, "could not read file: %s", strerror(errno));
+			free(data);
+			close(fd);
+			return false;
+		}
+		if (r == 0)
+			break;
+		n += (size_t) r;
+	}
+	close(fd);
+	data[n] = '\0';
+	*buf = data;
+	*len = n;
+	return true;
+}
+
+bool
+mg_revset_add_file(MgRevSet *set, const char *path, const char *source,
+				   MgDiags *diags)
+{
+	char	   *buf;
+	size_t		len;
+	MgRevFile  *rf;
+
+	if (!read_file(path, &buf, &len, diags))
+		return false;
+	rf = mg_revfile_parse(path, source, buf, len, diags);
+	free(buf);
+	if (rf == NULL)
+		return false;
+	set_append(set, rf);
+	return true;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static bool
+ends_with_sql(const char *name)
+{
+	size_t		n = strlen(name);
+
+	return n > 4 && strcmp(name + n - 4, ".sql") == 0;
+}
+
+static char *
+join_path(const char *a, const char *b)
+{
+	size_t		na = strlen(a);
+	bool		slash = na > 0 && a[na - 1] == '/';
+	char	   *p = mg_xmalloc(na + strlen(b) + 2);
+
+	sprintf(p, "%s%s%s", a, slash || na == 0 ? "" : "/", b);
+	return p;
+}
+
+static bool
+add_dir(MgRevSet *set, const char *dir, const char *srcprefix, bool recursive,
+		int depth, MgDiags *diags)
+{
+	DIR		   *dh;
+	struct dirent *de;
+	char	  **names = NULL;
+	int			nnames = 0,
+				cap = 0;
+	char	  **subdirs = NULL;
+	int			nsub = 0;
+	bool		ok = true;
+
+	if (depth > 64)
+	{
+		mg_diag_add(diags, dir, 0, "directories nested too deeply");
+		return false;
+	}
+	dh = opendir(dir);
+	if (dh == NULL)
+	{
+		mg_diag_add(diags, dir, 0, "could not open directory: %s", strerror(errno));
+		return false;
+	}
+	while ((errno = 0, de = readdir(dh)) != NULL)
+	{
+		if (de->d_name[0] == '.')
+			continue;			/* ".", "..", hidden files, editor droppings */
+		if (nnames == cap)
+		{
+			cap = cap ? cap * 2 : 64;
+			names = mg_xrealloc(names, sizeof(char *) * cap);
+		}
+		names[nnames++] = mg_xstrdup(de->d_name);
+	}
+	if (errno != 0)
+	{
+		mg_diag_add(diags, dir, 0, "could not read directory: %s", strerror(errno));
+		ok = false;
+	}
+	closedir(dh);
+	if (nnames > 0)
+		qsort(names, nnames, sizeof(char *), cmp_names);
+	subdirs = mg_xmalloc(sizeof(char *) * (size_t) (nnames > 0 ? nnames : 1));
+
+	for (int i = 0; i < nnames && ok; i++)
+	{
+		char	   *path = join_path(dir, names[i]);
+		struct stat st;
+		bool		isdir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+
+		if (isdir && recursive)
+			subdirs[nsub++] = mg_xstrdup(names[i]);
+		else if (!isdir && ends_with_sql(names[i]))
+		{
+			char	   *source = join_path(srcprefix, names[i]);
+
+			if (!mg_revset_add_file(set, path, source, diags))
+				ok = false;
+			free(source);
+		}
+		else
+			set->nskipped++;
+		free(path);
+	}
+	/* keep parsing after a bad file, to report every problem at once */
+	for (int i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	for (int i = 0; i < nsub; i++)
+	{
+		char	   *path = join_path(dir, subdirs[i]);
+		char	   *source = join_path(srcprefix, subdirs[i]);
+
+		if (!add_dir(set, path, source, recursive, depth + 1, diags))
+			ok = false;
+		free(path);
+		free(source);
+		free(subdirs[i]);
+	}
+	free(subdirs);
+	return ok;
+}
+
+/*
+ * The name a directory's files are stored under: the directory's own name
+ * (the last component of its real path), so that loading from another
+ * checkout or working directory does not change the stored source.
+ */
+static char *
+dir_source_name(const char *dir)
+{
+	char	   *real = realpath(dir, NULL);
+	const char *base;
+	char	   *res;
+
+	if (real == NULL)
+		return mg_xstrdup(dir);
+	base = strrchr(real, '/');
+	base = base && base[1] ? base + 1 : real;
+	res = mg_xstrdup(base);
+	free(real);
+	return res;
+}
+
+bool
+mg_revset_add_dir(MgRevSet *set, const char *dir, bool recursive,
+				  MgDiags *diags)
+{
+	struct stat st;
+	char	   *prefix;
+	bool		ok;
+
+	if (stat(dir, &st) != 0)
+	{
+		mg_diag_add(diags, dir, 0, "could not open directory: %s", strerror(errno));
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode))
+	{
+		MgDiag	   *d = mg_diag_add(diags, dir, 0, "not a directory");
+
+		mg_diag_hint(d, "Give the directories that hold the revision files.");
+		return false;
+	}
+	prefix = dir_source_name(dir);
+	ok = add_dir(set, dir, prefix, recursive, 0, diags);
+	free(prefix);
+	return ok;
+}
+
+/*
+ * The same revision in two files: sort file indexes by revision id and
+ * look at neighbours.
+ */
+static const MgRevSet *sort_set;
+
+static int
+cmp_by_id(const void *a, const void *b)
+{
+	int			ia = *(const int *) a;
+	int			ib = *(const int *) b;
+	int			c = strcmp(sort_set->files[ia]->revision, sort_set->files[ib]->revision);
+
+	return c != 0 ? c : (ia > ib) - (ia < ib);
+}
+
+bool
+mg_revset_check_duplicates(const MgRevSet *set, MgDiags *diags)
+{
+	int		   *idx;
+	bool		ok = true;
+
+	if (set->n < 2)
+		return true;
+	idx = mg_xmalloc(sizeof(int) * set->n);
+	for (int i = 0; i < set->n; i++)
+		idx[i] = i;
+	sort_set = set;
+	qsort(idx, set->n, sizeof(int), cmp_by_id);
+	for (int i = 1; i < set->n; i++)
+	{
+		const MgRevFile *first = set->files[idx[i - 1]];
+		const MgRevFile *again = set->files[idx[i]];
+
+		if (strcmp(first->revision, again->revision) == 0)
+		{
+			MgDiag	   *d = mg_diag_add(diags, again->path, again->line[MG_KEY_REVISION],
+										"revision \"%s\" is defined twice",
+										again->revision);
+
+			mg_diag_detail(d, "It is also defined in %s, line %d.",
+						   first->path, first->line[MG_KEY_REVISION]);
+			mg_diag_hint(d, "Give one of the revisions a new id.");
+			ok = false;
+			/* report a third copy against the first one */
+			idx[i] = idx[i - 1];
+		}
+	}
+	free(idx);
+	return ok;
+}
+
+int
+mg_revset_find(const MgRevSet *set, const char *id)
+{
+	for (int i = 0; i < set->n; i++)
+		if (strcmp(set->files[i]->revision, id) == 0)
+			return i;
+	return -1;
+}
+
+void
+mg_revset_free(MgRevSet *set)
+{
+	for (int i = 0; i < set->n; i++)
+		mg_revfile_free(set->files[i]);
+	free(set->files);
+	set->files = NULL;
+	set->n = set->cap = 0;
+}

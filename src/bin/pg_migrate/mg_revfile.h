@@ -1,0 +1,124 @@
+/*-------------------------------------------------------------------------
+ *
+ * mg_revfile.h
+ *	  Revision files: parsing one file, and reading directories of them.
+ *
+ * This code has no dependency on libpq or the server: pg_migrate, the unit
+ * tests and the fuzzers link it with the graph core.  Every failure becomes
+ * an MgDiag naming the file and, where the problem is on a line, the line.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MG_REVFILE_H
+#define MG_REVFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Header keys, in the order new files write them */
+typedef enum MgKey
+{
+	MG_KEY_REVISION,
+	MG_KEY_DOWN_REVISION,
+	MG_KEY_BRANCH_LABELS,
+	MG_KEY_DEPENDS_ON,
+	MG_KEY_MESSAGE,
+	MG_KEY_TRANSACTIONAL,
+	MG_KEY_UPGRADE,				/* body markers */
+	MG_KEY_DOWNGRADE,
+	MG_KEY_COUNT
+} MgKey;
+
+/* One problem, in a file and usually on a line of it */
+typedef struct MgDiag
+{
+	char	   *path;
+	int			line;			/* 1-based; 0 when not about a line */
+	char	   *message;
+	char	   *detail;			/* complete sentence(s), or NULL */
+	char	   *hint;			/* complete sentence, or NULL */
+} MgDiag;
+
+typedef struct MgDiags
+{
+	MgDiag	   *items;
+	int			n;
+	int			cap;
+} MgDiags;
+
+/* One parsed revision file */
+typedef struct MgRevFile
+{
+	char	   *path;			/* as found, for messages */
+	char	   *source;			/* "<directory name>/<path inside it>" */
+	char	   *revision;
+	char	  **down;			/* down_revision ids; none for a base */
+	int			ndown;
+	char	  **labels;
+	int			nlabels;
+	char	  **deps;
+	int			ndeps;
+	char	   *message;		/* NULL when absent or empty */
+	bool		transactional;
+	char	   *upgrade;		/* never NULL once parsed */
+	char	   *downgrade;		/* NULL: the file has no downgrade section */
+	int			line[MG_KEY_COUNT]; /* line of each key, 0 if absent */
+} MgRevFile;
+
+/* The revision files of one or more directories, in load order */
+typedef struct MgRevSet
+{
+	MgRevFile **files;
+	int			n;
+	int			cap;
+	int			nskipped;		/* entries that were not .sql files */
+} MgRevSet;
+
+extern const char *const mg_key_names[MG_KEY_COUNT];
+
+/*
+ * Parse one file held in memory.  Returns the revision, or NULL after
+ * adding a diagnostic to diags.  path is used for messages; source (may be
+ * NULL) is stored in the result.
+ */
+extern MgRevFile *mg_revfile_parse(const char *path, const char *source,
+								   const char *buf, size_t len,
+								   MgDiags *diags);
+extern void mg_revfile_free(MgRevFile *rf);
+
+/*
+ * Read every ".sql" file of dir (in byte order of names; with recursive,
+ * then every subdirectory the same way) into set.  Problems are added to
+ * diags; the function returns false if there was any.
+ */
+extern bool mg_revset_add_dir(MgRevSet *set, const char *dir, bool recursive,
+							  MgDiags *diags);
+
+/* Parse one file from disk into set (false and a diagnostic on failure) */
+extern bool mg_revset_add_file(MgRevSet *set, const char *path,
+							   const char *source, MgDiags *diags);
+
+/* The same revision id in two files; false if there was any */
+extern bool mg_revset_check_duplicates(const MgRevSet *set, MgDiags *diags);
+
+/* Index of the file defining revision id, or -1 */
+extern int	mg_revset_find(const MgRevSet *set, const char *id);
+
+extern void mg_revset_free(MgRevSet *set);
+
+extern MgDiag *mg_diag_add(MgDiags *diags, const char *path, int line,
+						   const char *fmt,...)
+			__attribute__((format(printf, 4, 5)));
+extern void mg_diag_detail(MgDiag *d, const char *fmt,...)
+			__attribute__((format(printf, 2, 3)));
+extern void mg_diag_hint(MgDiag *d, const char *fmt,...)
+			__attribute__((format(printf, 2, 3)));
+extern void mg_diags_free(MgDiags *diags);
+
+/* Small helpers shared with pg_migrate */
+extern void *mg_xmalloc(size_t size);
+extern void *mg_xrealloc(void *ptr, size_t size);
+extern char *mg_xstrdup(const char *s);
+extern char *mg_xstrndup(const char *s, size_t n);
+
+#endif							/* MG_REVFILE_H */

@@ -17,7 +17,7 @@ REGRESS_OPTS = --load-extension=plpgsql
 ISOLATION = concurrent_upgrade
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 
-EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/results \
+EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/test_revfile test/unit/results \
 	test/isolation/output_iso
 
 PG_CONFIG ?= pg_config
@@ -77,8 +77,14 @@ test/unit/mg_replay: test/unit/mg_replay.c src/mg_core.c src/mg_core.h
 test/unit/test_core: test/unit/test_core.c src/mg_core.c src/mg_core.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_core.c src/mg_core.c
 
-unittest: test/unit/mg_replay test/unit/test_core
+REVFILE_SRC = src/bin/pg_migrate/mg_revfile.c src/bin/pg_migrate/mg_revfile.h
+
+test/unit/test_revfile: test/unit/test_revfile.c $(REVFILE_SRC) src/mg_core.c src/mg_core.h
+	$(UNIT_CC) $(UNIT_CFLAGS) -I$(srcdir)/src/bin/pg_migrate -o $@ test/unit/test_revfile.c src/bin/pg_migrate/mg_revfile.c src/mg_core.c
+
+unittest: test/unit/mg_replay test/unit/test_core test/unit/test_revfile
 	test/unit/test_core
+	test/unit/test_revfile
 	bash $(srcdir)/test/unit/run_replay.sh
 
 # Everything: unit tests, then build, install and run the regression and

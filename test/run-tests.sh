@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # make test: everything, in a throwaway cluster.
-#  1. unit tests of the graph core (no server), under ASan and UBSan, the
+#  1. unit tests of the graph core and of the revision file parser (no
+#     server), under ASan and UBSan, the
 #     core's replay of every Alembic fixture compared with Alembic 1.8, and
 #     40 random histories run through both and compared;
 #  2. build and install the extension;
 #  3. in a throwaway cluster (pg_virtualenv): the pg_regress suite, the
-#     isolation specs, the SQL replay of every Alembic fixture, and a
-#     pg_dump/pg_restore round trip.
+#     isolation specs, the SQL replay of every Alembic fixture, a
+#     pg_dump/pg_restore round trip, and the end-to-end TAP tests of the
+#     installed pg_migrate (test/t/).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -44,6 +46,7 @@ in_cluster() {
 run "regression and isolation tests" in_cluster "make -s installcheck || { cat regression.diffs test/isolation/output_iso/regression.diffs 2>/dev/null; exit 1; }"
 run "SQL replay against Alembic" in_cluster "bash test/alembic/replay_sql.sh"
 run "pg_dump and pg_restore" in_cluster "bash test/dump_restore.sh"
+run "pg_migrate end to end (TAP)" in_cluster "prove test/t/"
 
 echo
 printf '%s\n' "${summary[@]}"

@@ -267,6 +267,16 @@ is_blank(const char *s, size_t n)
 	return true;
 }
 
+/* Only white space and line ends? */
+static bool
+is_blank_text(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_space(s[i]) && s[i] != '\n')
+			return false;
+	return true;
+}
+
 /* Trim spaces at both ends of s[0..*n) in place; returns the new start */
 static const char *
 trim(const char *s, size_t *n)
@@ -675,7 +685,7 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 		goto fail;
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
 		p += 3;
-	if (is_blank(p, (size_t) (end - p)))
+	if (is_blank_text(p, (size_t) (end - p)))
 	{
 		d = mg_diag_add(diags, path, 1, "revision file is empty");
 		mg_diag_hint(d, "%s", header_hint);
@@ -1055,7 +1065,7 @@ add_dir(MgRevSet *set, const char *dir, const char *srcprefix, bool recursive,
 		qsort(names, nnames, sizeof(char *), cmp_names);
 	subdirs = mg_xmalloc(sizeof(char *) * (size_t) (nnames > 0 ? nnames : 1));
 
-	for (int i = 0; i < nnames && ok; i++)
+	for (int i = 0; i < nnames; i++)
 	{
 		char	   *path = join_path(dir, names[i]);
 		struct stat st;

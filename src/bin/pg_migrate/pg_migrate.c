@@ -211,8 +211,6 @@ read_dirs(MgRevSet *set, char **dirs, int ndirs, bool recursive)
 	if (ok && !mg_revset_check_duplicates(set, &diags))
 		ok = false;
 	report_diags(&diags);
-	if (!ok)
-		pg_log_error_hint("Nothing was loaded.");
 	mg_diags_free(&diags);
 	return ok;
 }
@@ -1164,7 +1162,10 @@ cmd_load(int argc, char **argv)
 		usage_error("load needs at least one directory");
 
 	if (!read_dirs(&set, argv + optind, argc - optind, recursive))
+	{
+		pg_log_error_hint("Nothing was loaded.");
 		return EXIT_FAILED;
+	}
 
 	connect_db();
 	if (!run_command("BEGIN"))
@@ -1244,7 +1245,7 @@ main(int argc, char **argv)
 {
 	static struct option long_options[] = {
 		CONN_LONG_OPTIONS,
-		{"help", no_argument, NULL, '?'},
+		{"help", no_argument, NULL, 1},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
@@ -1273,7 +1274,7 @@ main(int argc, char **argv)
 	}
 
 	/* options before the command: connection options and -v */
-	while ((c = getopt_long(argc, argv, "+" CONN_SHORT_OPTIONS "V?", long_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+" CONN_SHORT_OPTIONS "V", long_options, NULL)) != -1)
 	{
 		if (conn_option(c))
 			continue;
@@ -1282,7 +1283,7 @@ main(int argc, char **argv)
 			printf("pg_migrate (migrations) " PG_MIGRATE_VERSION "\n");
 			exit(0);
 		}
-		if (c == '?' && optopt == 0)
+		if (c == 1)
 		{
 			usage();
 			exit(0);

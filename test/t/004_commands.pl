@@ -1,0 +1,149 @@
+# pg_migrate upgrade, downgrade, stamp, heads, current and history against a
+# real server: progress lines, result tables, exit codes, server errors with
+# DETAIL, HINT and CONTEXT, and all-or-nothing failures.
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::Bin;
+use MgTest;
+use Test::More;
+
+my ($rc, $out, $err);
+my @dirs = copy_examples();
+my $db = new_db();
+my @d = ('-d', $db);
+
+# without the extension
+($rc, $out, $err) = pgm(@d, 'heads');
+is($rc, 1, 'heads without the extension fails');
+like($err, qr/error: extension "migrations" is not installed in database "\Q$db\E"\n.*hint: Run "pg_migrate load DIR\.\.\.", or CREATE EXTENSION migrations\./,
+	'says how to install it');
+
+pgm_ok(@d, 'load', @dirs);
+($rc, $out, $err) = pgm(@d, 'current');
+is("$rc $out", "0  revision | branch_labels | kind | message \n----------+---------------+------+---------\n(0 rows)\n\n",
+	'current of an empty database: an empty table');
+
+# upgrade heads: one NOTICE per step as it runs, then the steps as a table
+($rc, $out, $err) = pgm(@d, 'upgrade');
+is($rc, 0, 'upgrade succeeds') or diag($err);
+my @steps = $err =~ /^NOTICE:  (upgrade .*)$/mg;
+is(scalar(@steps), 14, '14 progress lines');
+is($steps[0], 'upgrade  -> dbdbc1b19cf2, Create alembic branches.', 'first step: the base');
+is($steps[10], 'upgrade d8020e465d8a, 68a1bc9fc402 -> c59020af2c8f, Merge branches.', 'the merge step');
+like($out, qr/^ +revision +\| direction \| +message +\| +duration +$/m, 'result table header');
+like($out, qr/^ c59020af2c8f \| upgrade   \| Merge branches\. +\| \d\d:\d\d:\d\d/m, 'merge row');
+like($out, qr/^\(14 rows\)$/m, '14 rows');
+is(psql($db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename ~ '^(accounts|records|rdm)_'"),
+	13, 'the example tables exist');
+
+($rc, $out, $err) = pgm(@d, 'upgrade');
+is("$rc $err", "0 ", 'upgrade at heads: nothing to do, no progress lines');
+like($out, qr/^\(0 rows\)$/m, 'no steps');
+
+# heads, current, history
+($rc, $out) = pgm(@d, 'heads');
+is($out, <<'T', 'heads table');
+   revision   |    branch_labels    | kind |               message               
+--------------+---------------------+------+-------------------------------------
+ 1db94dcc2387 | invenio_accounts    | head | Add username and profile to users.
+ 0ac99b85ce2c | invenio_rdm_records | head | Create legacy record mapping table.
+ 74ee3dd23415 | invenio_records     | head | Add is_deleted to records.
+(3 rows)
+
+T
+($rc, $out) = pgm(@d, 'current');
+like($out, qr/^ 74ee3dd23415 \| invenio_records +\| head \| Add is_deleted to records\./m, 'current lists the heads');
+like($out, qr/^\(3 rows\)$/m, 'current: 3 revisions');
+($rc, $out) = pgm(@d, 'history');
+is($rc, 0, 'history succeeds');
+my @hist = $out =~ /^ ([0-9a-f]{12}) \|/mg;
+is(scalar(@hist), 14, 'history lists all 14 revisions');
+is($hist[0], '1db94dcc2387', 'history: newest first');
+is($hist[-1], 'dbdbc1b19cf2', 'history: base last');
+like($out, qr/^ c59020af2c8f \| d8020e465d8a, 68a1bc9fc402 \| invenio_rdm_records \| +\| mergepoint +\| yes +\| Merge branches\./m,
+	'history shows parents, labels, merge point, applied');
+like($out, qr/^ d8020e465d8a \| d850ec42296c +\| invenio_rdm_records \| e7ae7b675731 \|/m, 'history shows depends_on');
+($rc, $out) = pgm(@d, 'history', 'dbdbc1b19cf2:invenio_records@head');
+is(join(' ', $out =~ /^ ([0-9a-f]{12}) \|/mg), '74ee3dd23415 526071ea8db9 702e2fba0db9 dbdbc1b19cf2',
+	'history of a range');
+
+# downgrade one module by one step, then stamp, then downgrade to base
+($rc, $out, $err) = pgm(@d, 'downgrade', 'invenio_records@-1');
+is($rc, 0, 'downgrade invenio_records@-1');
+is($err, "NOTICE:  downgrade 74ee3dd23415 -> 526071ea8db9, Add is_deleted to records.\n", 'one progress line');
+like($out, qr/^ 74ee3dd23415 \| downgrade \|/m, 'downgrade row');
+is(psql($db, "SELECT string_agg(revision, ' ' ORDER BY revision) FROM migrate_version"),
+	'0ac99b85ce2c 1db94dcc2387',
+	'version table after the downgrade: 526071ea8db9 is implied by a dependency of 0ac99b85ce2c');
+
+($rc, $out) = pgm(@d, 'stamp', 'invenio_records@head');
+is($rc, 0, 'stamp');
+like($out, qr/^ 74ee3dd23415$/m, 'stamp prints the version table');
+is(psql($db, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'records_metadata' AND column_name = 'is_deleted'"),
+	0, 'stamp ran no body');
+is(psql($db, "SELECT direction || ' ' || revision FROM migrate_log ORDER BY id DESC LIMIT 1"),
+	'stamp 74ee3dd23415', 'stamp logged');
+($rc, $out, $err) = pgm(@d, 'stamp', 'invenio_records@-1');
+is($rc, 1, 'stamp refuses a relative target');
+like($err, qr/error: stamp target "invenio_records\@-1" cannot be relative/, 'and says so');
+($rc, $out) = pgm(@d, 'stamp', '--purge', 'invenio_accounts@head', 'invenio_rdm_records@head');
+is($rc, 0, 'stamp --purge with several targets');
+is(psql($db, "SELECT string_agg(revision, ' ' ORDER BY revision) FROM migrate_version"),
+	'0ac99b85ce2c 1db94dcc2387', 'version table after stamp --purge');
+
+($rc, $out, $err) = pgm(@d, 'downgrade', 'base');
+is($rc, 0, 'downgrade base') or diag($err);
+is(scalar(() = $err =~ /^NOTICE:  downgrade /mg), 13, '13 downgrade steps');
+is(psql($db, "SELECT string_agg(tablename, ' ') FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'migrate\\_%'"), '', 'no example table left');
+
+# errors of the server: message, detail, hint, exit 1
+($rc, $out, $err) = pgm(@d, 'upgrade', 'head');
+is($rc, 1, 'upgrade head with several heads fails');
+like($err, qr/^pg_migrate: error: .*head.*\n/m, 'error reported');
+like($err, qr/1db94dcc2387/, 'the heads are named');
+is($out, '', 'no table on failure');
+($rc, $out, $err) = pgm(@d, 'downgrade', 'nosuchrev');
+is($rc, 1, 'unknown target fails');
+like($err, qr/^pg_migrate: error: revision "nosuchrev" does not exist\npg_migrate: detail: /m, 'unknown target: message and detail');
+($rc, $out, $err) = pgm(@d, 'history', 'a:b:c');
+is($rc, 1, 'bad range fails');
+
+# a failing step: the error, its context naming the revision, nothing applied
+my ($rdm) = grep { /invenio_rdm_records$/ } @dirs;
+write_file("$rdm/fff000000001_broken.sql", "-- migrate:revision fff000000001\n"
+	  . "-- migrate:down_revision 0ac99b85ce2c\n-- migrate:message Break things.\n"
+	  . "-- migrate:upgrade\nCREATE TABLE ok_before_failure (id int);\nSELECT 1/0;\n");
+pgm_ok(@d, 'load', @dirs);
+my $state = catalog_state($db);
+($rc, $out, $err) = pgm(@d, 'upgrade');
+is($rc, 1, 'failing step: exit 1');
+like($err, qr/^NOTICE:  upgrade 0ac99b85ce2c -> fff000000001, Break things\.$/m, 'progress up to the failing step');
+like($err, qr/^pg_migrate: error: division by zero\n(?:.*\n)*pg_migrate: context: upgrade of revision "fff000000001" \(Break things\.\)$/m,
+	'server error with the revision in its context') or diag($err);
+is($out, '', 'no result table');
+is(catalog_state($db), $state, 'nothing applied: catalog and tables unchanged');
+($rc, $out, $err) = pgm(@d, '-v', 'upgrade');
+like($err, qr/^pg_migrate: sqlstate: 22012$/m, '-v shows the SQLSTATE');
+
+# downgrade of a revision without a downgrade section
+unlink("$rdm/fff000000001_broken.sql");
+psql($db, "DELETE FROM migrate_revision WHERE revision = 'fff000000001'");
+write_file("$rdm/fff000000002_oneway.sql", "-- migrate:revision fff000000002\n"
+	  . "-- migrate:down_revision 0ac99b85ce2c\n-- migrate:upgrade\nCREATE TABLE oneway (id int);\n");
+pgm_ok(@d, 'load', @dirs);
+pgm_ok(@d, 'upgrade');
+($rc, $out, $err) = pgm(@d, 'downgrade', 'invenio_rdm_records@-1');
+is($rc, 1, 'downgrade without a downgrade body fails');
+like($err, qr/error: revision "fff000000002" has no downgrade/, 'and says so');
+
+# bodies run with the caller's search_path
+my $sp = new_db();
+psql($sp, "CREATE SCHEMA app");
+pgm_ok('-d', $sp, 'load', @dirs);
+($rc, $out, $err) = pgm({ PGOPTIONS => '-c search_path=app' }, '-d', $sp, 'upgrade', 'invenio_records@head');
+is($rc, 0, 'upgrade with a search_path') or diag($err);
+is(psql($sp, "SELECT string_agg(schemaname || '.' || tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE tablename LIKE 'records%'"),
+	'app.records_metadata app.records_metadata_version', 'tables created in the caller\'s schema');
+
+done_testing();

@@ -1,0 +1,280 @@
+/*
+ * test_revfile.c
+ *	  Unit tests of the revision file parser (src/bin/pg_migrate/mg_revfile.c):
+ *	  every error with its line, the accepted variants (CRLF, byte order
+ *	  mark, comments among the headers), body boundaries, and the lexer
+ *	  that finds psql meta-commands outside quotes and comments.  The
+ *	  end-to-end tests of the same errors through pg_migrate are in test/t/.
+ */
+#include "mg_core.h"
+#include "mg_revfile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int	passed = 0;
+static int	failed = 0;
+
+#define CHECK(cond, ...) \
+	do { \
+		if (cond) passed++; \
+		else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+			printf(__VA_ARGS__); printf("\n"); } \
+	} while (0)
+
+/* Parse text (with explicit length, so NUL bytes can be tested) */
+static MgRevFile *
+parse_n(const char *text, size_t len, MgDiags *diags)
+{
+	return mg_revfile_parse("t.sql", "d/t.sql", text, len, diags);
+}
+
+static MgRevFile *
+parse(const char *text, MgDiags *diags)
+{
+	return parse_n(text, strlen(text), diags);
+}
+
+/* The text must fail on line with a message containing needle */
+static void
+expect_error_n(const char *text, size_t len, int line, const char *needle,
+			   int srcline)
+{
+	MgDiags		diags = {0};
+	MgRevFile  *rf = parse_n(text, len, &diags);
+
+	if (rf != NULL)
+	{
+		failed++;
+		printf("FAIL %s:%d: parsed, expected error \"%s\"\n", __FILE__, srcline, needle);
+		mg_revfile_free(rf);
+		return;
+	}
+	if (diags.n != 1 || diags.items[0].line != line ||
+		strstr(diags.items[0].message, needle) == NULL ||
+		strcmp(diags.items[0].path, "t.sql") != 0)
+	{
+		failed++;
+		printf("FAIL %s:%d: expected line %d \"%s\", got %d diags, line %d \"%s\"\n",
+			   __FILE__, srcline, line, needle, diags.n,
+			   diags.n ? diags.items[0].line : -1,
+			   diags.n ? diags.items[0].message : "");
+	}
+	else
+		passed++;
+	mg_diags_free(&diags);
+}
+
+#define EXPECT_ERROR(text, line, needle) \
+	expect_error_n(text, strlen(text), line, needle, __LINE__)
+
+#define HDR "-- migrate:revision abc123\n-- migrate:down_revision none\n"
+
+static void
+test_valid(void)
+{
+	MgDiags		diags = {0};
+	MgRevFile  *rf;
+
+	rf = parse("-- migrate:revision 1975ea83b712\n"
+			   "-- migrate:down_revision ae1027a6acf2, 55af2cb1c267\n"
+			   "-- migrate:branch_labels invenio_foo,other\n"
+			   "-- migrate:depends_on 55af2cb1c267\n"
+			   "-- migrate:message Create foo tables.\n"
+			   "-- migrate:transactional false\n"
+			   "-- migrate:upgrade\n"
+			   "\n"
+			   "CREATE TABLE foo (id int PRIMARY KEY);\n"
+			   "\n"
+			   "CREATE INDEX ON foo (id);\n"
+			   "\n\n"
+			   "-- migrate:downgrade\n"
+			   "DROP TABLE foo;\n", &diags);
+	CHECK(rf != NULL, "valid file parses (%s)", diags.n ? diags.items[0].message : "");
+	if (rf == NULL)
+		return;
+	CHECK(strcmp(rf->revision, "1975ea83b712") == 0, "revision");
+	CHECK(rf->ndown == 2 && strcmp(rf->down[0], "ae1027a6acf2") == 0 &&
+		  strcmp(rf->down[1], "55af2cb1c267") == 0, "down_revision list trimmed");
+	CHECK(rf->nlabels == 2 && strcmp(rf->labels[1], "other") == 0, "labels");
+	CHECK(rf->ndeps == 1, "depends_on");
+	CHECK(strcmp(rf->message, "Create foo tables.") == 0, "message");
+	CHECK(!rf->transactional, "transactional false");
+	CHECK(strcmp(rf->upgrade, "CREATE TABLE foo (id int PRIMARY KEY);\n\nCREATE INDEX ON foo (id);") == 0,
+		  "upgrade body without outer blank lines, inner kept: [%s]", rf->upgrade);
+	CHECK(strcmp(rf->downgrade, "DROP TABLE foo;") == 0, "downgrade body [%s]", rf->downgrade);
+	CHECK(rf->line[MG_KEY_UPGRADE] == 7 && rf->line[MG_KEY_DOWNGRADE] == 14, "marker lines");
+	CHECK(strcmp(rf->source, "d/t.sql") == 0, "source kept");
+	mg_revfile_free(rf);
+
+	/* base, no downgrade section, empty upgrade body */
+	rf = parse(HDR "-- migrate:upgrade\n", &diags);
+	CHECK(rf && rf->ndown == 0 && rf->downgrade == NULL && strcmp(rf->upgrade, "") == 0 &&
+		  rf->message == NULL && rf->transactional, "minimal base revision");
+	mg_revfile_free(rf);
+
+	/* empty downgrade section: a downgrade that does nothing */
+	rf = parse(HDR "-- migrate:upgrade\n-- migrate:downgrade\n", &diags);
+	CHECK(rf && rf->downgrade != NULL && rf->downgrade[0] == '\0', "empty downgrade body");
+	mg_revfile_free(rf);
+
+	/* CRLF, byte order mark, comments and blank lines among the headers */
+	rf = parse("\xef\xbb\xbf-- Copyright notice\r\n\r\n"
+			   "-- migrate:revision abc123\r\n"
+			   "--migrate:down_revision None\r\n"
+			   "-- migrate:message  Spaces  around  \r\n"
+			   "-- migrate:upgrade\r\n"
+			   "SELECT 1;\r\n"
+			   "SELECT 2;\r\n", &diags);
+	CHECK(rf && strcmp(rf->revision, "abc123") == 0 && rf->ndown == 0 &&
+		  strcmp(rf->upgrade, "SELECT 1;\nSELECT 2;") == 0 &&
+		  strcmp(rf->message, "Spaces  around") == 0,
+		  "CRLF, BOM, comments, None: [%s]", rf ? rf->upgrade : "");
+	mg_revfile_free(rf);
+
+	/* downgrade before upgrade is allowed */
+	rf = parse(HDR "-- migrate:downgrade\nDROP TABLE t;\n-- migrate:upgrade\nCREATE TABLE t ();\n", &diags);
+	CHECK(rf && strcmp(rf->upgrade, "CREATE TABLE t ();") == 0 &&
+		  strcmp(rf->downgrade, "DROP TABLE t;") == 0, "bodies in either order");
+	mg_revfile_free(rf);
+
+	/* no final newline */
+	rf = parse(HDR "-- migrate:upgrade\nSELECT 1;", &diags);
+	CHECK(rf && strcmp(rf->upgrade, "SELECT 1;") == 0, "no final newline");
+	mg_revfile_free(rf);
+
+	/* transactional spellings */
+	rf = parse(HDR "-- migrate:transactional ON\n-- migrate:upgrade\n", &diags);
+	CHECK(rf && rf->transactional, "transactional ON");
+	mg_revfile_free(rf);
+	rf = parse(HDR "-- migrate:transactional no\n-- migrate:upgrade\n", &diags);
+	CHECK(rf && !rf->transactional, "transactional no");
+	mg_revfile_free(rf);
+
+	/* UTF-8 text is fine */
+	rf = parse(HDR "-- migrate:message Créer la table « foo ».\n-- migrate:upgrade\n"
+			   "COMMENT ON TABLE t IS 'naïve ☃';\n", &diags);
+	CHECK(rf && strcmp(rf->message, "Créer la table « foo ».") == 0, "UTF-8 message");
+	mg_revfile_free(rf);
+	CHECK(diags.n == 0, "no diagnostics for valid files (%d)", diags.n);
+	mg_diags_free(&diags);
+}
+
+static void
+test_errors(void)
+{
+	EXPECT_ERROR("", 1, "revision file is empty");
+	EXPECT_ERROR("\n  \n\t\n", 1, "revision file is empty");
+	EXPECT_ERROR("\xef\xbb\xbf", 1, "revision file is empty");
+	EXPECT_ERROR("-- migrate:down_revision none\n-- migrate:upgrade\nSELECT 1;\n",
+				 2, "missing \"-- migrate:revision\" line");
+	EXPECT_ERROR("-- migrate:revision abc123\n-- migrate:upgrade\n",
+				 2, "missing \"-- migrate:down_revision\" line");
+	EXPECT_ERROR(HDR "-- migrate:message m\n", 3, "missing \"-- migrate:upgrade\" line");
+	EXPECT_ERROR(HDR "-- only comments\n\n", 4, "missing \"-- migrate:upgrade\" line");
+	EXPECT_ERROR("-- just a comment\n", 1, "missing \"-- migrate:revision\" line");
+	EXPECT_ERROR(HDR "-- migrate:author me\n-- migrate:upgrade\n", 3, "unknown header key \"author\"");
+	EXPECT_ERROR(HDR "-- migrate:Revision x\n-- migrate:upgrade\n", 3, "unknown header key \"Revision\"");
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n-- migrate:up\n", 5, "unknown header key \"up\"");
+	EXPECT_ERROR(HDR "-- migrate:revision abc124\n-- migrate:upgrade\n", 3, "duplicate header key \"revision\"");
+	EXPECT_ERROR(HDR "-- migrate:message a\n-- migrate:message b\n-- migrate:upgrade\n",
+				 4, "duplicate header key \"message\"");
+	EXPECT_ERROR("-- migrate:revision abc-123\n-- migrate:down_revision none\n-- migrate:upgrade\n",
+				 1, "invalid revision id \"abc-123\"");
+	EXPECT_ERROR("-- migrate:revision abc 123\n-- migrate:down_revision none\n-- migrate:upgrade\n",
+				 1, "invalid revision id \"abc 123\"");
+	EXPECT_ERROR("-- migrate:revision 0123456789abcdef0123456789abcdef0\n-- migrate:down_revision none\n-- migrate:upgrade\n",
+				 1, "invalid revision id");
+	EXPECT_ERROR("-- migrate:revision\n-- migrate:down_revision none\n-- migrate:upgrade\n",
+				 1, "empty revision id");
+	EXPECT_ERROR("-- migrate:revision heads\n-- migrate:down_revision none\n-- migrate:upgrade\n",
+				 1, "revision id \"heads\" is a reserved word");
+	EXPECT_ERROR("-- migrate:revision x'; DROP TABLE t; --\n-- migrate:down_revision none\n-- migrate:upgrade\n",
+				 1, "invalid revision id");
+	EXPECT_ERROR("-- migrate:revision abc123\n-- migrate:down_revision\n-- migrate:upgrade\n",
+				 2, "empty down_revision");
+	EXPECT_ERROR("-- migrate:revision abc123\n-- migrate:down_revision a1,,b2\n-- migrate:upgrade\n",
+				 2, "empty item in down_revision list");
+	EXPECT_ERROR("-- migrate:revision abc123\n-- migrate:down_revision a1, a1\n-- migrate:upgrade\n",
+				 2, "down_revision lists \"a1\" twice");
+	EXPECT_ERROR("-- migrate:revision abc123\n-- migrate:down_revision a.1\n-- migrate:upgrade\n",
+				 2, "invalid down_revision \"a.1\"");
+	EXPECT_ERROR(HDR "-- migrate:branch_labels ok, not ok\n-- migrate:upgrade\n",
+				 3, "invalid branch_labels \"not ok\"");
+	EXPECT_ERROR(HDR "-- migrate:depends_on head\n-- migrate:upgrade\n",
+				 3, "depends_on \"head\" is a reserved word");
+	EXPECT_ERROR(HDR "-- migrate:transactional maybe\n-- migrate:upgrade\n",
+				 3, "invalid value \"maybe\" for \"transactional\"");
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n-- migrate:upgrade\nSELECT 2;\n",
+				 5, "body marker \"-- migrate:upgrade\" appears twice");
+	EXPECT_ERROR(HDR "-- migrate:upgrade\n-- migrate:downgrade\n\n-- migrate:downgrade\n",
+				 6, "body marker \"-- migrate:downgrade\" appears twice");
+	EXPECT_ERROR(HDR "-- migrate:upgrade now\n", 3, "unexpected text after \"-- migrate:upgrade\"");
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n-- migrate:message late\n",
+				 5, "header key \"message\" after the start of a body");
+	EXPECT_ERROR(HDR "CREATE TABLE t ();\n-- migrate:upgrade\n", 3, "SQL text before");
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n\\i other.sql\n", 5, "psql meta-command \"\\i\" in the upgrade body");
+	EXPECT_ERROR(HDR "-- migrate:upgrade\n  \\set x 1\n", 4, "psql meta-command \"\\set\"");
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1 \\gset\n", 4, "psql meta-command \"\\gset\"");
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n-- migrate:downgrade\n\\connect other\n",
+				 6, "in the downgrade body");
+	/* after a string, a comment and a dollar quote closed on earlier lines */
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 'a\nb';\n/* x\n*/ \\q\n", 7, "psql meta-command \"\\q\"");
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nDO $f$ BEGIN\nEND $f$;\n\\echo hi\n", 6, "\"\\echo\"");
+	expect_error_n(HDR "-- migrate:upgrade\nSELECT '\0';\n", sizeof(HDR "-- migrate:upgrade\nSELECT '\0';\n") - 1,
+				   4, "file contains a NUL byte", __LINE__);
+	expect_error_n("\0", 1, 1, "file contains a NUL byte", __LINE__);
+	EXPECT_ERROR(HDR "-- migrate:message caf\xe9\n-- migrate:upgrade\n", 3,
+				 "invalid byte sequence for encoding \"UTF8\"");
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n\nSELECT '\xc0\xaf';\n", 6, "invalid byte sequence");	/* overlong */
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT '\xed\xa0\x80';\n", 4, "invalid byte sequence");	/* surrogate */
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT '\xe2\x98';\n", 4, "invalid byte sequence");	/* truncated */
+	EXPECT_ERROR("\xff\xfe-\0-\0", 1, "invalid byte sequence");	/* UTF-16 */
+}
+
+/* Backslashes psql would not read as meta-commands are data */
+static void
+test_lexer(void)
+{
+	static const char *const bodies[] = {
+		"SELECT E'a\\'b\\\\c';",	/* escapes in an E string */
+		"SELECT e'\\n';",
+		"SELECT 'C:\\path';",		/* backslash in a standard string */
+		"SELECT 'it''s \\';",
+		"SELECT \"we\\ird\";",
+		"SELECT $$ \\i file $$;",
+		"CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $body$\nSELECT '\\x'\n$body$;",
+		"DO $$\nBEGIN\n  RAISE NOTICE '%', E'\\t';\nEND\n$$;",
+		"-- comment \\i file\nSELECT 1;",
+		"/* comment \\i /* nested */ still \\q */ SELECT 1;",
+		"SELECT $1;",				/* not a dollar quote */
+		"SELECT a$b$c;",			/* $ inside an identifier */
+		"SELECT 'multi\nline \\ string';",
+		"SELECT $q$ $notq$ \\ $q$;",
+	};
+
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+	{
+		MgDiags		diags = {0};
+		char		text[1024];
+		MgRevFile  *rf;
+
+		snprintf(text, sizeof(text), HDR "-- migrate:upgrade\n%s\n", bodies[i]);
+		rf = parse(text, &diags);
+		CHECK(rf != NULL && strcmp(rf->upgrade, bodies[i]) == 0,
+			  "body %zu is data: %s", i, diags.n ? diags.items[0].message : bodies[i]);
+		mg_revfile_free(rf);
+		mg_diags_free(&diags);
+	}
+}
+
+int
+main(void)
+{
+	test_valid();
+	test_errors();
+	test_lexer();
+	printf("test_revfile: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

@@ -7,6 +7,7 @@ use FindBin;
 use lib $FindBin::Bin;
 use MgTest;
 use Test::More;
+use IPC::Run;
 
 my ($rc, $out, $err);
 my @dirs = copy_examples();
@@ -145,5 +146,32 @@ pgm_ok('-d', $sp, 'load', @dirs);
 is($rc, 0, 'upgrade with a search_path') or diag($err);
 is(psql($sp, "SELECT string_agg(schemaname || '.' || tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE tablename LIKE 'records%'"),
 	'app.records_metadata app.records_metadata_version', 'tables created in the caller\'s schema');
+
+# Ctrl-C during a step cancels the command: nothing of the run remains
+{
+	my $cdb = new_db();
+	my $cdir = tmpdir() . "/cancel";
+	write_file("$cdir/a.sql", "-- migrate:revision a1\n-- migrate:down_revision none\n"
+		  . "-- migrate:upgrade\nCREATE TABLE before_sleep ();\n");
+	write_file("$cdir/b.sql", "-- migrate:revision a2\n-- migrate:down_revision a1\n"
+		  . "-- migrate:message Slow.\n-- migrate:upgrade\nSELECT pg_sleep(60);\n");
+	pgm_ok('-d', $cdb, 'load', $cdir);
+	my ($cout, $cerr) = ('', '');
+	my $h = IPC::Run::start([ $PG_MIGRATE, '-d', $cdb, 'upgrade' ], '<', \undef, '>', \$cout, '2>', \$cerr);
+	# wait until the slow step runs
+	for (1 .. 100)
+	{
+		last if psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE datname = '$cdb' AND query LIKE '%migrate_upgrade%' AND wait_event = 'PgSleep'") eq '1';
+		select(undef, undef, undef, 0.1);
+	}
+	$h->signal('INT');
+	$h->finish;
+	is($h->result, 1, 'Ctrl-C: exit 1');
+	like($cerr, qr/^pg_migrate: error: canceling statement due to user request\n(?:.*\n)*pg_migrate: context: upgrade of revision "a2" \(Slow\.\)$/m,
+		'Ctrl-C: the server cancelled the step') or diag($cerr);
+	is(psql($cdb, "SELECT count(*) FROM migrate_version") . ' ' . psql($cdb, "SELECT count(*) FROM migrate_log")
+		  . ' ' . psql($cdb, "SELECT to_regclass('before_sleep') IS NULL"), '0 0 t',
+		'Ctrl-C: no version row, no log row, no table of the earlier step');
+}
 
 done_testing();

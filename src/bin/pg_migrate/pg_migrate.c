@@ -21,6 +21,7 @@
 
 #include "common/logging.h"
 #include "common/string.h"
+#include "fe_utils/cancel.h"
 #include "fe_utils/print.h"
 #include "getopt_long.h"
 #include "libpq-fe.h"
@@ -778,6 +779,8 @@ connect_db(void)
 		exit(EXIT_FAILED);
 	}
 	PQsetNoticeReceiver(conn, notice_receiver, NULL);
+	/* Ctrl-C cancels the running command: the server rolls it back */
+	SetCancelConn(conn);
 	pg_log_info("connected to database \"%s\" as \"%s\" (server %d)",
 				PQdb(conn), PQuser(conn), PQserverVersion(conn));
 }
@@ -1257,6 +1260,7 @@ main(int argc, char **argv)
 	pg_logging_init(argv[0]);
 	pg_logging_set_level(PG_LOG_WARNING);
 	progname = get_progname(argv[0]);
+	setup_cancel_handler(NULL);
 
 	if (argc > 1)
 	{

@@ -48,6 +48,16 @@ typedef struct MgState
 /* mg_catalog.c */
 extern const char *mg_qualified(const char *relname);
 extern void mg_lock_changes(void);
+
+/* A plan kept across calls, keyed by its statement text */
+typedef struct MgKeptPlan
+{
+	SPIPlanPtr	plan;
+	char	   *sql;
+} MgKeptPlan;
+
+extern SPIPlanPtr mg_kept_plan(MgKeptPlan *kp, const char *sql, int nargs,
+							   Oid *argtypes);
 #define MG_LOAD_ROWS		0x01	/* resolve the version rows */
 #define MG_LOAD_FOR_CHANGE	0x02	/* read with a new snapshot */
 #define MG_LOAD_LENIENT		0x04	/* keep an invalid graph */

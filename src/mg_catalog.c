@@ -89,6 +89,36 @@ mg_qualified(const char *relname)
 }
 
 /*
+ * mg_kept_plan
+ *		A plan kept for the life of the backend, for statements run once per
+ *		call of a function that is called once per row (migrate_register).
+ *		The statement text is the key: when the extension is created again
+ *		in another schema, the qualified names change and the statement is
+ *		prepared again.  Plans of dropped tables are invalidated by the plan
+ *		cache as usual.
+ */
+SPIPlanPtr
+mg_kept_plan(MgKeptPlan *kp, const char *sql, int nargs, Oid *argtypes)
+{
+	if (kp->plan != NULL && strcmp(kp->sql, sql) == 0)
+		return kp->plan;
+	if (kp->plan != NULL)
+	{
+		SPI_freeplan(kp->plan);
+		pfree(kp->sql);
+		kp->plan = NULL;
+	}
+	kp->plan = SPI_prepare(sql, nargs, argtypes);
+	if (kp->plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(kp->plan) != 0)
+		elog(ERROR, "could not keep the plan of \"%s\"", sql);
+	kp->sql = MemoryContextStrdup(TopMemoryContext, sql);
+	return kp->plan;
+}
+
+/*
  * check_snapshot_current
  *		In REPEATABLE READ and SERIALIZABLE the transaction keeps the snapshot
  *		it took before waiting for the lock, so it would not see a migration
@@ -147,11 +177,13 @@ check_snapshot_current(void)
 void
 mg_lock_changes(void)
 {
+	static MgKeptPlan lock_plan;
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(MG_ADVISORY_LOCK_KEY)};
 
-	if (SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock($1)",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(mg_kept_plan(&lock_plan, "SELECT pg_catalog.pg_advisory_xact_lock($1)",
+									  1, argtypes),
+						 values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not take the migrations advisory lock");
 	SPI_freetuptable(SPI_tuptable);
 

@@ -281,6 +281,9 @@ migrate_register(PG_FUNCTION_ARGS)
 	char		nulls[9];
 	const char *result;
 	int			ret;
+	static MgKeptPlan select_plan,
+				insert_plan,
+				update_plan;
 
 	check_writable("migrate_register");
 	mg_refuse_in_step("migrate_register");
@@ -347,7 +350,8 @@ migrate_register(PG_FUNCTION_ARGS)
 					 " upgrade, downgrade, transactional, source"
 					 " FROM %s WHERE revision OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 					 revtable);
-	ret = SPI_execute_with_args(sql.data, 1, argtypes, values, nulls, false, 0);
+	ret = SPI_execute_plan(mg_kept_plan(&select_plan, sql.data, 1, argtypes),
+						   values, nulls, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s: %s", MG_REVISION_TABLE,
 			 SPI_result_code_string(ret));
@@ -363,7 +367,8 @@ migrate_register(PG_FUNCTION_ARGS)
 						 " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9,"
 						 " COALESCE(pg_catalog.max(seq), 0) OPERATOR(pg_catalog.+) 1 FROM %s",
 						 revtable, revtable);
-		ret = SPI_execute_with_args(sql.data, 9, argtypes, values, nulls, false, 0);
+		ret = SPI_execute_plan(mg_kept_plan(&insert_plan, sql.data, 9, argtypes),
+							   values, nulls, false, 0);
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "could not insert into %s: %s", MG_REVISION_TABLE,
 				 SPI_result_code_string(ret));
@@ -415,7 +420,8 @@ migrate_register(PG_FUNCTION_ARGS)
 							 " registered_at = pg_catalog.now(), registered_by = CURRENT_USER"
 							 " WHERE revision OPERATOR(pg_catalog.=) $1",
 							 revtable);
-			ret = SPI_execute_with_args(sql.data, 9, argtypes, values, nulls, false, 0);
+			ret = SPI_execute_plan(mg_kept_plan(&update_plan, sql.data, 9, argtypes),
+								   values, nulls, false, 0);
 			if (ret != SPI_OK_UPDATE)
 				elog(ERROR, "could not update %s: %s", MG_REVISION_TABLE,
 					 SPI_result_code_string(ret));

@@ -40,6 +40,11 @@ SELECT migrate_register('1975ea83b712', '{}', 'CREATE TABLE reg_b (id bigint);',
                         true, 'versions/1975ea83b712_create_b.sql');
 SELECT migrate_register('ae1027a6acf2', '{}', 'CREATE TABLE reg_a (id int);',
                         'DROP TABLE reg_a;', 'Create a.', '{}', '{}', false);
+-- an error about a revision registered from a file names the file
+SELECT migrate_register('ae1027a6acf2', '{}', 'CREATE TABLE reg_a (id int8);',
+                        'DROP TABLE reg_a;', 'Create a.', '{}', '{}', true,
+                        'versions/ae1027a6acf2_create_a.sql');
+SELECT migrate_register('a.b', '{}', '', NULL, NULL, '{}', '{}', true, 'versions/a.b.sql');
 -- but its message and source may change
 SELECT migrate_register('ae1027a6acf2', '{}', 'CREATE TABLE reg_a (id int);',
                         'DROP TABLE reg_a;', 'Create table a.', '{}', '{}', true, 'a.sql');

@@ -251,6 +251,21 @@ revision_is_applied(const char *revision)
 								 state.nrows, revision);
 }
 
+/* Error context of migrate_register: where the revision came from */
+typedef struct RegisterContext
+{
+	const char *revision;
+	const char *source;
+} RegisterContext;
+
+static void
+register_error_callback(void *arg)
+{
+	RegisterContext *rc = (RegisterContext *) arg;
+
+	errcontext("registering revision \"%s\" from \"%s\"", rc->revision, rc->source);
+}
+
 /*
  * migrate_register
  *		Store one revision, or update a stored one.  Returns "added",
@@ -284,6 +299,8 @@ migrate_register(PG_FUNCTION_ARGS)
 	static MgKeptPlan select_plan,
 				insert_plan,
 				update_plan;
+	ErrorContextCallback errcb;
+	RegisterContext regctx;
 
 	check_writable("migrate_register");
 	mg_refuse_in_step("migrate_register");
@@ -292,6 +309,18 @@ migrate_register(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("revision must not be null")));
 	revision = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	/* errors about a revision loaded from a file name the file */
+	if (source != NULL)
+	{
+		regctx.revision = revision;
+		regctx.source = source;
+		errcb.callback = register_error_callback;
+		errcb.arg = &regctx;
+		errcb.previous = error_context_stack;
+		error_context_stack = &errcb;
+	}
+
 	if (mg_reserved_name(revision))
 		ereport(ERROR,
 				(errcode(ERRCODE_RESERVED_NAME),
@@ -429,6 +458,8 @@ migrate_register(PG_FUNCTION_ARGS)
 		}
 	}
 	finish_spi();
+	if (source != NULL)
+		error_context_stack = errcb.previous;
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }
 

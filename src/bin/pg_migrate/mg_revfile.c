@@ -129,14 +129,23 @@ mg_diag_add(MgDiags *diags, const char *path, int line, const char *fmt,...)
 	return d;
 }
 
+static void
+set_text(char **field, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+static void
+set_text(char **field, const char *fmt, va_list ap)
+{
+	free(*field);
+	*field = vformat(fmt, ap);
+}
+
 void
 mg_diag_detail(MgDiag *d, const char *fmt,...)
 {
 	va_list		ap;
 
 	va_start(ap, fmt);
-	free(d->detail);
-	d->detail = vformat(fmt, ap);
+	set_text(&d->detail, fmt, ap);
 	va_end(ap);
 }
 
@@ -146,8 +155,7 @@ mg_diag_hint(MgDiag *d, const char *fmt,...)
 	va_list		ap;
 
 	va_start(ap, fmt);
-	free(d->hint);
-	d->hint = vformat(fmt, ap);
+	set_text(&d->hint, fmt, ap);
 	va_end(ap);
 }
 

@@ -127,6 +127,13 @@ usage_error(const char *fmt,...)
 	exit(EXIT_USAGE);
 }
 
+static void
+more_verbose(void)
+{
+	verbosity++;
+	pg_logging_increase_verbosity();
+}
+
 /* Handle an option every database command shares; false if not one */
 static bool
 conn_option(int c)
@@ -152,8 +159,7 @@ conn_option(int c)
 			conn_opts.force_password = true;
 			return true;
 		case 'v':
-			verbosity++;
-			pg_logging_increase_verbosity();
+			more_verbose();
 			return true;
 	}
 	return false;
@@ -303,8 +309,7 @@ cmd_check(int argc, char **argv)
 				single_head = true;
 				break;
 			case 'v':
-				verbosity++;
-				pg_logging_increase_verbosity();
+				more_verbose();
 				break;
 			default:
 				usage_error("invalid option for check");
@@ -489,8 +494,7 @@ cmd_new(int argc, char **argv)
 				recursive = true;
 				break;
 			case 'v':
-				verbosity++;
-				pg_logging_increase_verbosity();
+				more_verbose();
 				break;
 			default:
 				usage_error("invalid option for new");

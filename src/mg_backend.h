@@ -24,7 +24,7 @@
 #define MG_LOG_TABLE		"migrate_log"
 
 /* Key of the transaction-level advisory lock that serializes changes */
-#define MG_ADVISORY_LOCK_KEY	INT64CONST(0x6d6967726174)	/* "migrat" */
+#define MG_ADVISORY_LOCK_KEY	((int64) MG_ADVISORY_LOCK_KEY_VALUE)
 
 /* The stored graph and version table, loaded for one call */
 typedef struct MgState

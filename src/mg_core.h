@@ -22,6 +22,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/*
+ * The transaction-level advisory lock that serializes changes of migration
+ * state (the backend's migrate_* functions and pg_migrate load): "migrat".
+ */
+#define MG_ADVISORY_LOCK_KEY_VALUE	0x6d6967726174LL
+
 #define MG_MAX_ID_LEN		32
 #define MG_MAX_LABEL_LEN	64
 

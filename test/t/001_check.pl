@@ -27,8 +27,19 @@ for my $bad ([], ['frobnicate'], ['--frobnicate', 'heads'], ['check'], ['new', t
 		"usage error says what is wrong: @$bad");
 }
 
-# the example project: three module heads, a warning, exit 0
 my @dirs = map { s{/$}{}r } sort glob(examples_dir() . "/*/");
+
+# options may follow operands; --help after a command
+($rc, $out, $err) = pgm('check', $dirs[1], '--single-head', '-v');
+is($rc, 0, 'options after the directory are options') or diag($err);
+like($err, qr/1 revisions, 1 heads/, '-v after the directory');
+($rc, $out) = pgm('load', '--help');
+is($rc, 0, 'load --help exits with 0');
+like($out, qr/^Usage:/m, 'load --help shows usage');
+($rc, $out, $err) = pgm('check', $dirs[1], '--bogus');
+is($rc, 2, 'an unknown option after the directory is a usage error');
+
+# the example project: three module heads, a warning, exit 0
 is(scalar(@dirs), 4, 'four example modules');
 ($rc, $out, $err) = pgm('check', @dirs);
 is($rc, 0, 'check of the examples succeeds');

@@ -7,6 +7,7 @@ use FindBin;
 use lib $FindBin::Bin;
 use MgTest;
 use Test::More;
+use IPC::Run;
 
 my ($rc, $out, $err);
 my @dirs = copy_examples();
@@ -132,6 +133,66 @@ is("$rc $out", "0 added 0, updated 0, unchanged 14\n", 'PGDATABASE selects the d
 is($rc, 1, 'unreachable server: exit 1');
 like($err, qr/^pg_migrate: error: connection to server .* failed/m, 'connection failure reported');
 
+# encodings: files are UTF-8 whatever the database or client encoding
+{
+	my $edir = tmpdir() . "/enc";
+	write_file("$edir/e1.sql", "-- migrate:revision e1\n-- migrate:down_revision none\n"
+		  . "-- migrate:message Cr\xc3\xa9er la table.\n-- migrate:upgrade\n"
+		  . "CREATE TABLE enc_t (v text DEFAULT '\xc3\xa9t\xc3\xa9');\n");
+	my $lat = sprintf('mgtest_%d_latin1', $$);
+	psql('postgres', "CREATE DATABASE $lat ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+	for my $case ([ $lat, {} ], [ new_db(), { PGCLIENTENCODING => 'LATIN1' } ])
+	{
+		my ($edb, $env) = @$case;
+		($rc, $out, $err) = pgm($env, '-d', $edb, 'load', $edir);
+		is($rc, 0, "load into $edb (@{[ %$env ]})") or diag($err);
+		is(psql($edb, "SELECT message = 'Cr' || chr(233) || 'er la table.' AND upgrade LIKE '%' || chr(233) || 't' || chr(233) || '%' FROM migrate_revision"),
+			't', 'non-ASCII text stored as the characters of the file');
+	}
+	my $raw = tmpdir() . "/rawname";
+	write_file("$raw/caf\xe9.sql", "-- migrate:revision c1\n-- migrate:down_revision none\n-- migrate:upgrade\n");
+	($rc, $out, $err) = pgm('-d', $db, 'load', $raw);
+	is($rc, 1, 'a file name that is not UTF-8: error');
+	like($err, qr/error: .*caf.\.sql: file name is not valid UTF-8/, 'the file is named');
+}
+
+# a directory without revision files is an error, not an empty success
+mkdir(tmpdir() . "/nothing");
+($rc, $out, $err) = pgm('-d', $bare, 'load', tmpdir() . "/nothing");
+is($rc, 1, 'no revision files: error');
+like($err, qr/error: no revision files found/, 'said');
+like(catalog_state($bare), qr/extension: absent/, 'extension not created');
+
+# the loader's own statements are immune to objects placed first on search_path
+{
+	my $sdb = new_db();
+	psql($sdb, "CREATE SCHEMA evil; CREATE DOMAIN evil.text AS pg_catalog.text CHECK (false);"
+		  . " CREATE DOMAIN evil.int4 AS pg_catalog.int4 CHECK (false);"
+		  . " CREATE DOMAIN evil.bool AS pg_catalog.bool CHECK (false);"
+		  . " CREATE FUNCTION evil.textne(text, text) RETURNS bool LANGUAGE sql AS 'SELECT pg_catalog.pg_sleep(0) IS NULL';"
+		  . " CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.textne);"
+		  . " CREATE OPERATOR evil.<> (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.textne);"
+		  . " GRANT USAGE ON SCHEMA evil TO PUBLIC");
+	($rc, $out, $err) = pgm({ PGOPTIONS => '-c search_path=evil,public' }, '-d', $sdb, 'load', @dirs);
+	is("$rc $out", "0 added 14, updated 0, unchanged 0\n", 'load with a hostile search_path') or diag($err);
+	($rc, $out, $err) = pgm({ PGOPTIONS => '-c search_path=evil,public' }, '-d', $sdb, 'load', @dirs);
+	is("$rc $out", "0 added 0, updated 0, unchanged 14\n", 'and again: the comparisons are not evil.=') or diag($err);
+}
+
+# load takes the extension's advisory lock before anything else
+{
+	my $ldb = new_db();
+	my ($hin, $hout) = ("BEGIN; SELECT pg_advisory_xact_lock(x'6d6967726174'::bigint); SELECT 'locked';\n", '');
+	my $holder = IPC::Run::start([ 'psql', '-X', '-q', '-A', '-t', '-d', $ldb ], '<', \$hin, '>', \$hout);
+	$holder->pump until $hout =~ /locked/;
+	($rc, $out, $err) = pgm({ PGOPTIONS => '-c lock_timeout=200' }, '-d', $ldb, 'load', @dirs);
+	is($rc, 1, 'lock held elsewhere: load times out');
+	like($err, qr/error: canceling statement due to lock timeout/, 'on the lock');
+	like(catalog_state($ldb), qr/extension: absent/, 'before creating the extension');
+	$hin .= "COMMIT;\n";
+	$holder->finish;
+}
+
 # many files in one go: one COPY, not a round trip per file
 my $big = tmpdir() . "/big";
 my $bigdb = new_db();
@@ -143,8 +204,11 @@ for my $i (1 .. 2000)
 		  . "-- migrate:upgrade\nCREATE SEQUENCE s_$i;\n-- migrate:downgrade\nDROP SEQUENCE s_$i;\n");
 	$prev = $id;
 }
-($rc, $out) = pgm('-d', $bigdb, 'load', $big);
+($rc, $out, $err) = pgm('-d', $bigdb, '-v', '-v', 'load', $big);
 is("$rc $out", "0 added 2000, updated 0, unchanged 0\n", '2000 files loaded');
+my $queries = () = $err =~ /^pg_migrate: query: /mg;
+ok($queries > 3 && $queries < 12, "a few statements for 2000 files ($queries)");
+like($err, qr/query: SELECT s\.path, s\.revision,\s+public\.migrate_register/, 'one statement registers them all');
 ($rc, $out) = pgm('-d', $bigdb, 'upgrade');
 is($rc, 0, '2000 revisions upgraded');
 is(psql($bigdb, "SELECT count(*) FROM pg_class WHERE relkind = 'S' AND relname LIKE 's\\_%'"), 2000,

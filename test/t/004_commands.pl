@@ -147,6 +147,50 @@ is($rc, 0, 'upgrade with a search_path') or diag($err);
 is(psql($sp, "SELECT string_agg(schemaname || '.' || tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE tablename LIKE 'records%'"),
 	'app.records_metadata app.records_metadata_version', 'tables created in the caller\'s schema');
 
+# relative targets are operands, not options: downgrade -1, upgrade +1
+{
+	my $rdb = new_db();
+	my $rdir = tmpdir() . "/linear";
+	for my $i (1 .. 3)
+	{
+		write_file("$rdir/l$i.sql", "-- migrate:revision l$i\n-- migrate:down_revision "
+			  . ($i == 1 ? 'none' : 'l' . ($i - 1)) . "\n-- migrate:upgrade\n-- migrate:downgrade\n");
+	}
+	pgm_ok('-d', $rdb, 'load', $rdir);
+	pgm_ok('-d', $rdb, 'upgrade', '+2');
+	($rc, $out, $err) = pgm('-d', $rdb, 'downgrade', '-1');
+	is($rc, 0, 'downgrade -1') or diag($err);
+	is($err, "NOTICE:  downgrade l2 -> l1, \n", 'one step down');
+	($rc, $out, $err) = pgm('downgrade', '-1', '-d', $rdb, '-v');
+	is($rc, 0, 'downgrade -1 with options after it') or diag($err);
+	is(psql($rdb, "SELECT count(*) FROM migrate_version"), 0, 'at base');
+	pgm_ok('-d', $rdb, 'upgrade');
+	($rc, $out, $err) = pgm('-d', $rdb, 'history', '-1:');
+	is($rc, 0, 'history -1: is a range, not an option') or diag($err);
+	is(join(" ", $out =~ /^ (l\d) +\|/mg), "l3 l2", 'from one below the current head');
+}
+
+# Ctrl-C before the connection: the program ends, nothing is loaded
+{
+	my $fdb = new_db();
+	my $fdir = tmpdir() . "/fifo";
+	mkdir($fdir);
+	system('mkfifo', "$fdir/a.sql") == 0 or die;
+	my ($fout, $ferr) = ('', '');
+	my $h = IPC::Run::start([ $PG_MIGRATE, '-d', $fdb, 'load', $fdir ], '<', \undef, '>', \$fout, '2>', \$ferr);
+	select(undef, undef, undef, 0.3);
+	$h->signal('INT');
+	# let the reader go on, if it still lives
+	if (open(my $w, '>', "$fdir/a.sql"))
+	{
+		print $w "-- migrate:revision f1\n-- migrate:down_revision none\n-- migrate:upgrade\n";
+		close($w);
+	}
+	$h->finish;
+	isnt($h->full_result, 0, 'Ctrl-C while reading files: failure');
+	like(catalog_state($fdb), qr/extension: absent/, 'nothing loaded');
+}
+
 # Ctrl-C during a step cancels the command: nothing of the run remains
 {
 	my $cdb = new_db();

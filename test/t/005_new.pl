@@ -95,6 +95,23 @@ is($rc, 0, '-p base starts a new base');
 chomp(my $basefile = $out);
 like(slurp($basefile), qr/^-- migrate:down_revision none$/m, 'written as none');
 
+# duplicated names and the word none
+for my $bad ([ '-m', 'x', '-p', $root, '-p', $root, $dir ], [ '-m', 'x', '-b', 'l1', '-b', 'l1', $dir ],
+	[ '-m', 'x', '-d', 'l1', '-d', 'l1', '-p', $root, $dir ], [ '-m', 'x', '--rev-id', 'None', '-p', $root, $dir ])
+{
+	($rc, $out, $err) = pgm('new', @$bad);
+	is($rc, 2, "refused: new @$bad");
+	like($err, qr/error: (.* is given twice|invalid revision id "None")/, 'and said why');
+}
+
+# more heads than arguments (a buffer sized by the arguments once overflowed)
+my $many = tmpdir() . "/many";
+write_file("$many/h$_.sql", "-- migrate:revision h$_\n-- migrate:down_revision none\n-- migrate:upgrade\n")
+  for 1 .. 6;
+($rc, $out, $err) = pgm('new', '-m', 'x', $many);
+is($rc, 1, 'six heads: error, no crash');
+like($err, qr/error: directory "\Q$many\E" has 6 heads: h1, h2, h3, h4, h5, h6/, 'six heads named');
+
 # a broken file in the directory stops new
 write_file("$dir/zzz_broken.sql", "-- migrate:revision\n");
 ($rc, $out, $err) = pgm('new', '-m', 'x', '-p', $root, $dir);

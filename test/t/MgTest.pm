@@ -35,7 +35,8 @@ sub pgm
 	my ($out, $err) = ('', '');
 	local %ENV = (%ENV, %$env);
 	run([ $PG_MIGRATE, @_ ], '<', \undef, '>', \$out, '2>', \$err);
-	my $rc = $? >> 8;
+	# a death by signal (a crash) is never a success
+	my $rc = ($? & 127) ? 128 + ($? & 127) : $? >> 8;
 	return ($rc, $out, $err);
 }
 

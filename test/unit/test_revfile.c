@@ -152,6 +152,12 @@ test_valid(void)
 	CHECK(rf && !rf->transactional, "transactional no");
 	mg_revfile_free(rf);
 
+	/* white space inside a body is kept; only blank lines at its ends go */
+	rf = parse(HDR "-- migrate:upgrade\n  \n\nSELECT $$a\n   \n\n\tb$$;\n  \n\n", &diags);
+	CHECK(rf && strcmp(rf->upgrade, "SELECT $$a\n   \n\n\tb$$;") == 0,
+		  "inner blank lines kept as they are: [%s]", rf ? rf->upgrade : "");
+	mg_revfile_free(rf);
+
 	/* UTF-8 text is fine */
 	rf = parse(HDR "-- migrate:message Créer la table « foo ».\n-- migrate:upgrade\n"
 			   "COMMENT ON TABLE t IS 'naïve ☃';\n", &diags);
@@ -230,7 +236,32 @@ test_errors(void)
 	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n\nSELECT '\xc0\xaf';\n", 6, "invalid byte sequence");	/* overlong */
 	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT '\xed\xa0\x80';\n", 4, "invalid byte sequence");	/* surrogate */
 	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT '\xe2\x98';\n", 4, "invalid byte sequence");	/* truncated */
-	EXPECT_ERROR("\xff\xfe-\0-\0", 1, "invalid byte sequence");	/* UTF-16 */
+	expect_error_n("\xff\xfe-\0-\0", 6, 1, "invalid byte sequence", __LINE__);	/* UTF-16 */
+	EXPECT_ERROR("-- migrate:revision none\n-- migrate:down_revision none\n-- migrate:upgrade\n",
+				 1, "revision id \"none\" cannot be used in revision files");
+	EXPECT_ERROR("-- migrate:revision NONE\n-- migrate:down_revision none\n-- migrate:upgrade\n",
+				 1, "revision id \"NONE\" cannot be used");
+	EXPECT_ERROR("-- migrate:revision abc\n-- migrate:down_revision a1, none\n-- migrate:upgrade\n",
+				 2, "\"none\" in a down_revision list");
+	/* a marker inside a quote is text: the quote then runs to the end */
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\nDO $$ BEGIN\n-- migrate:downgrade\nEND $;\n",
+				 5, "unterminated dollar-quoted string in the upgrade body");
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n-- migrate:downgrade\nSELECT 'abc\n\n-- migrate:message m\n",
+				 6, "unterminated quoted string in the downgrade body");
+	EXPECT_ERROR(HDR "-- migrate:upgrade\n/* a /* nested */ comment\n", 4, "unterminated comment in the upgrade body");
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT \"col\n", 4, "unterminated quoted identifier");
+	/* psql reads 1E- as one token: the "--" after it is no comment */
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1E--\\Z\n", 4, "psql meta-command \"\\Z\"");
+	{
+		/* columns count characters, not bytes */
+		MgDiags		diags = {0};
+		const char	text[] = HDR "-- migrate:upgrade\nSELECT '\xc3\xa9\xc3\xa9\0';\n";
+
+		CHECK(parse_n(text, sizeof(text) - 1, &diags) == NULL && diags.n == 1 &&
+			  strcmp(diags.items[0].detail, "The NUL byte is at column 11.") == 0,
+			  "NUL column in characters: %s", diags.n ? diags.items[0].detail : "");
+		mg_diags_free(&diags);
+	}
 }
 
 /* Backslashes psql would not read as meta-commands are data */
@@ -252,6 +283,12 @@ test_lexer(void)
 		"SELECT a$b$c;",			/* $ inside an identifier */
 		"SELECT 'multi\nline \\ string';",
 		"SELECT $q$ $notq$ \\ $q$;",
+		"SELECT 1$b$\\$b$;",		/* a dollar quote right after a number */
+		"SELECT ''$1$$\\Z $$;",	/* a parameter, then a dollar quote */
+		"SELECT x1$y$z;",			/* '$' inside an identifier */
+		"SELECT U&'d\\0061t\\+000061';",
+		"DO $$\n-- migrate:downgrade\n$$;",	/* marker text inside a quote */
+		"SELECT 'a\n-- migrate:message m\n';",
 	};
 
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -219,23 +220,24 @@ check_encoding(const char *path, const char *buf, size_t len, MgDiags *diags)
 {
 	const unsigned char *s = (const unsigned char *) buf;
 	int			line = 1;
-	size_t		linestart = 0;
+	size_t		column = 1;		/* in characters */
 
-	for (size_t i = 0; i < len;)
+	for (size_t i = 0; i < len; column++)
 	{
 		int			n;
 
 		if (s[i] == '\n')
 		{
 			line++;
-			linestart = ++i;
+			column = 0;
+			i++;
 			continue;
 		}
 		if (s[i] == '\0')
 		{
 			MgDiag	   *d = mg_diag_add(diags, path, line, "file contains a NUL byte");
 
-			mg_diag_detail(d, "The NUL byte is at column %zu.", i - linestart + 1);
+			mg_diag_detail(d, "The NUL byte is at column %zu.", column);
 			mg_diag_hint(d, "Revision files are UTF-8 text.");
 			return false;
 		}
@@ -251,7 +253,7 @@ check_encoding(const char *path, const char *buf, size_t len, MgDiags *diags)
 				k += snprintf(bytes + k, sizeof(bytes) - k, "%s0x%02x",
 							  j > i ? " " : "", s[j]);
 			mg_diag_detail(d, "Bytes %s at column %zu are not valid UTF-8.",
-						   bytes, i - linestart + 1);
+						   bytes, column);
 			mg_diag_hint(d, "Revision files are UTF-8 text; convert the file, for example with iconv.");
 			return false;
 		}
@@ -406,6 +408,14 @@ parse_list(const char *path, int line, const char *key, const char *val,
 			free(s);
 			return false;
 		}
+		if (!label && strcasecmp(s, "none") == 0)
+		{
+			MgDiag	   *d = mg_diag_add(diags, path, line, "\"%s\" in a %s list", s, key);
+
+			mg_diag_hint(d, "A base revision has \"-- migrate:down_revision none\" and no other parent.");
+			free(s);
+			return false;
+		}
 		for (int i = 0; i < *nitems; i++)
 			if (strcmp((*items)[i], s) == 0)
 			{
@@ -428,18 +438,24 @@ parse_list(const char *path, int line, const char *key, const char *val,
 
 /*
  * Body text being collected: leading blank lines are dropped, and blank
- * lines are held back until a non-blank line follows them.
+ * lines (kept as they are, white space included) are held back until a
+ * non-blank line follows them, so that trailing ones are dropped too.
  */
-typedef struct Body
+typedef struct Buf
 {
 	char	   *data;
 	size_t		len;
 	size_t		cap;
-	int			held;			/* blank lines not yet written */
+} Buf;
+
+typedef struct Body
+{
+	Buf			text;
+	Buf			held;			/* blank lines not yet written, each after a LF */
 } Body;
 
 static void
-body_append(Body *b, const char *s, size_t n)
+buf_append(Buf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap)
 	{
@@ -457,29 +473,44 @@ body_line(Body *b, const char *s, size_t n)
 {
 	if (is_blank(s, n))
 	{
-		if (b->len > 0)
-			b->held++;
+		if (b->text.len > 0)
+		{
+			buf_append(&b->held, "\n", 1);
+			buf_append(&b->held, s, n);
+		}
 		return;
 	}
-	for (; b->held > 0; b->held--)
-		body_append(b, "\n", 1);
-	if (b->len > 0)
-		body_append(b, "\n", 1);
-	body_append(b, s, n);
+	if (b->text.len > 0)
+	{
+		if (b->held.len > 0)
+			buf_append(&b->text, b->held.data, b->held.len);
+		buf_append(&b->text, "\n", 1);
+	}
+	b->held.len = 0;
+	buf_append(&b->text, s, n);
 }
 
 static char *
 body_finish(Body *b)
 {
-	char	   *s = b->data ? b->data : mg_xstrdup("");
+	char	   *s = b->text.data ? b->text.data : mg_xstrdup("");
 
-	b->data = NULL;
+	b->text.data = NULL;
 	return s;
+}
+
+static void
+body_free(Body *b)
+{
+	free(b->text.data);
+	free(b->held.data);
 }
 
 /*
  * The lexical state of a body, carried from line to line: where a
- * backslash would be data rather than a psql meta-command.
+ * backslash is data and where it starts a psql meta-command, and whether a
+ * "-- migrate:" line is a marker or text inside a quote or comment.  The
+ * rules are psql's (psqlscan.l) for the tokens that matter here.
  */
 typedef enum LexState
 {
@@ -497,13 +528,24 @@ typedef struct Lexer
 	int			depth;			/* comment nesting */
 	const char *tag;			/* dollar quote tag, with both '$' */
 	size_t		taglen;
+	int			start_line;		/* where the quote or comment began */
 } Lexer;
 
+static const char *const lex_state_names[] = {
+	NULL, "quoted string", "quoted string", "quoted identifier",
+	"dollar-quoted string", "comment"
+};
+
 static bool
-ident_char(unsigned char c)
+ident_start(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9') || c == '_' || c >= 0x80;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+}
+
+static bool
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
 }
 
 /*
@@ -511,48 +553,89 @@ ident_char(unsigned char c)
  * read as a meta-command, or -1.
  */
 static long
-lex_line(Lexer *lx, const char *s, size_t n)
+lex_line(Lexer *lx, const char *s, size_t n, int line)
 {
 	size_t		i = 0;
 
 	while (i < n)
 	{
 		unsigned char c = (unsigned char) s[i];
+		unsigned char next = i + 1 < n ? (unsigned char) s[i + 1] : '\0';
 
 		switch (lx->state)
 		{
 			case LEX_SQL:
-				if (c == '-' && i + 1 < n && s[i + 1] == '-')
+				if (c == '-' && next == '-')
 					return -1;	/* comment to the end of the line */
-				if (c == '/' && i + 1 < n && s[i + 1] == '*')
+				if (c == '/' && next == '*')
 				{
 					lx->state = LEX_COMMENT;
 					lx->depth = 1;
+					lx->start_line = line;
 					i += 2;
+					continue;
+				}
+				if (ident_start(c))
+				{
+					/* a keyword or identifier, digits and '$' included */
+					size_t		j = i + 1;
+
+					if ((c == 'E' || c == 'e') && next == '\'')
+					{
+						lx->state = LEX_ESTRING;
+						lx->start_line = line;
+						i += 2;
+						continue;
+					}
+					while (j < n && (ident_start((unsigned char) s[j]) ||
+									 is_digit((unsigned char) s[j]) || s[j] == '$'))
+						j++;
+					i = j;
+					continue;
+				}
+				if (is_digit(c) || (c == '.' && is_digit(next)))
+				{
+					/* a number, with an exponent and its sign ("1E-" too) */
+					size_t		j = i;
+
+					while (j < n && (is_digit((unsigned char) s[j]) || s[j] == '.'))
+						j++;
+					if (j < n && (s[j] == 'e' || s[j] == 'E'))
+					{
+						j++;
+						if (j < n && (s[j] == '+' || s[j] == '-'))
+							j++;
+						while (j < n && is_digit((unsigned char) s[j]))
+							j++;
+					}
+					i = j;
 					continue;
 				}
 				if (c == '\'')
 				{
-					bool		e = i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') &&
-						(i < 2 || !ident_char((unsigned char) s[i - 2]));
-
-					lx->state = e ? LEX_ESTRING : LEX_STRING;
+					lx->state = LEX_STRING;
+					lx->start_line = line;
 				}
 				else if (c == '"')
-					lx->state = LEX_IDENT;
-				else if (c == '$' && (i == 0 || (!ident_char((unsigned char) s[i - 1]) &&
-												 s[i - 1] != '$')))
 				{
+					lx->state = LEX_IDENT;
+					lx->start_line = line;
+				}
+				else if (c == '$')
+				{
+					/* a dollar quote, or a parameter such as $1 */
 					size_t		j = i + 1;
 
-					if (j < n && !(s[j] >= '0' && s[j] <= '9'))
-						while (j < n && ident_char((unsigned char) s[j]))
+					if (j < n && ident_start((unsigned char) s[j]))
+						while (j < n && (ident_start((unsigned char) s[j]) ||
+										 is_digit((unsigned char) s[j])))
 							j++;
 					if (j < n && s[j] == '$')
 					{
 						lx->state = LEX_DOLLAR;
 						lx->tag = s + i;
 						lx->taglen = j - i + 1;
+						lx->start_line = line;
 						i = j + 1;
 						continue;
 					}
@@ -567,7 +650,7 @@ lex_line(Lexer *lx, const char *s, size_t n)
 					i += 2;
 				else if (c == '\'')
 				{
-					if (i + 1 < n && s[i + 1] == '\'')
+					if (next == '\'')
 						i += 2;
 					else
 					{
@@ -581,7 +664,7 @@ lex_line(Lexer *lx, const char *s, size_t n)
 			case LEX_IDENT:
 				if (c == '"')
 				{
-					if (i + 1 < n && s[i + 1] == '"')
+					if (next == '"')
 						i += 2;
 					else
 					{
@@ -603,12 +686,12 @@ lex_line(Lexer *lx, const char *s, size_t n)
 					i++;
 				break;
 			case LEX_COMMENT:
-				if (c == '/' && i + 1 < n && s[i + 1] == '*')
+				if (c == '/' && next == '*')
 				{
 					lx->depth++;
 					i += 2;
 				}
-				else if (c == '*' && i + 1 < n && s[i + 1] == '/')
+				else if (c == '*' && next == '/')
 				{
 					if (--lx->depth == 0)
 						lx->state = LEX_SQL;
@@ -716,13 +799,15 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 		if (n > 0 && s[n - 1] == '\r')
 			n--;
 
-		if (!match_directive(s, n, &key, &keylen, &val, &vallen))
+		/* inside a quote or comment of a body, no line is a directive */
+		if ((cur >= 0 && lx.state != LEX_SQL) ||
+			!match_directive(s, n, &key, &keylen, &val, &vallen))
 		{
 			long		bs;
 
 			if (cur >= 0)
 			{
-				bs = lex_line(&lx, s, n);
+				bs = lex_line(&lx, s, n, line);
 				if (bs >= 0)
 				{
 					size_t		m = 1;
@@ -811,6 +896,14 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 						free(s2);
 						goto fail;
 					}
+					if (strcasecmp(s2, "none") == 0)
+					{
+						d = mg_diag_add(diags, path, line,
+										"revision id \"%s\" cannot be used in revision files", s2);
+						mg_diag_detail(d, "\"-- migrate:down_revision none\" marks a base revision.");
+						free(s2);
+						goto fail;
+					}
 					if (!mg_valid_id(s2) || strlen(s2) != vallen)
 					{
 						char	   *sh = shown(val, vallen);
@@ -868,6 +961,15 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 		}
 	}
 
+	if (cur >= 0 && lx.state != LEX_SQL)
+	{
+		d = mg_diag_add(diags, path, lx.start_line, "unterminated %s in the %s body",
+						lex_state_names[lx.state], cur == 0 ? "upgrade" : "downgrade");
+		mg_diag_detail(d, "The %s starting on line %d runs to the end of the file.",
+					   lex_state_names[lx.state], lx.start_line);
+		mg_diag_hint(d, "Close it; a \"-- migrate:\" line inside it is part of it, not a marker.");
+		goto fail;
+	}
 	{
 		static const MgKey required[] = {MG_KEY_REVISION, MG_KEY_DOWN_REVISION, MG_KEY_UPGRADE};
 
@@ -887,12 +989,13 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 	rf->upgrade = body_finish(&bodies[0]);
 	if (rf->line[MG_KEY_DOWNGRADE])
 		rf->downgrade = body_finish(&bodies[1]);
-	free(bodies[1].data);
+	body_free(&bodies[0]);
+	body_free(&bodies[1]);
 	return rf;
 
 fail:
-	free(bodies[0].data);
-	free(bodies[1].data);
+	body_free(&bodies[0]);
+	body_free(&bodies[1]);
 	mg_revfile_free(rf);
 	return NULL;
 }
@@ -996,6 +1099,20 @@ mg_revset_add_file(MgRevSet *set, const char *path, const char *source,
 	size_t		len;
 	MgRevFile  *rf;
 
+	/* the path is stored in the catalog and shown in messages */
+	for (size_t i = 0, n = strlen(path); i < n;)
+	{
+		int			k = utf8_seq_len((const unsigned char *) path + i, n - i);
+
+		if (k == 0)
+		{
+			MgDiag	   *d = mg_diag_add(diags, path, 0, "file name is not valid UTF-8");
+
+			mg_diag_hint(d, "Rename the file.");
+			return false;
+		}
+		i += k;
+	}
 	if (!read_file(path, &buf, &len, diags))
 		return false;
 	rf = mg_revfile_parse(path, source, buf, len, diags);

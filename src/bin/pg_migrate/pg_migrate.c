@@ -33,9 +33,6 @@
 
 #define PG_MIGRATE_VERSION	"0.1"
 
-/* The extension's advisory lock key ("migrat"), see mg_backend.h */
-#define MG_ADVISORY_LOCK_KEY	"120384484209012"
-
 #define EXIT_FAILED		1
 #define EXIT_USAGE		2
 
@@ -64,6 +61,10 @@ static int	verbosity = 0;
 	{"password", no_argument, NULL, 'W'}, \
 	{"verbose", no_argument, NULL, 'v'}
 #define CONN_SHORT_OPTIONS "d:h:p:U:wWv"
+
+/* --help after the command */
+#define HELP_OPTION	500
+#define HELP_LONG_OPTION {"help", no_argument, NULL, HELP_OPTION}
 
 static void
 usage(void)
@@ -161,6 +162,9 @@ conn_option(int c)
 		case 'v':
 			more_verbose();
 			return true;
+		case HELP_OPTION:
+			usage();
+			exit(0);
 	}
 	return false;
 }
@@ -289,6 +293,7 @@ cmd_check(int argc, char **argv)
 		{"recursive", no_argument, NULL, 'r'},
 		{"single-head", no_argument, NULL, 1},
 		{"verbose", no_argument, NULL, 'v'},
+		HELP_LONG_OPTION,
 		{NULL, 0, NULL, 0}
 	};
 	bool		recursive = false;
@@ -311,6 +316,9 @@ cmd_check(int argc, char **argv)
 			case 'v':
 				more_verbose();
 				break;
+			case HELP_OPTION:
+				usage();
+				exit(0);
 			default:
 				usage_error("invalid option for check");
 		}
@@ -434,6 +442,15 @@ append_list(PQExpBuffer buf, const char *key, char **items, int n)
 	appendPQExpBufferChar(buf, '\n');
 }
 
+static void
+check_unique(const char *what, char **items, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < i; j++)
+			if (strcmp(items[i], items[j]) == 0)
+				usage_error("%s \"%s\" is given twice", what, items[i]);
+}
+
 static int
 cmd_new(int argc, char **argv)
 {
@@ -446,6 +463,7 @@ cmd_new(int argc, char **argv)
 		{"empty", no_argument, NULL, 2},
 		{"recursive", no_argument, NULL, 'r'},
 		{"verbose", no_argument, NULL, 'v'},
+		HELP_LONG_OPTION,
 		{NULL, 0, NULL, 0}
 	};
 	const char *message = NULL;
@@ -496,6 +514,9 @@ cmd_new(int argc, char **argv)
 			case 'v':
 				more_verbose();
 				break;
+			case HELP_OPTION:
+				usage();
+				exit(0);
 			default:
 				usage_error("invalid option for new");
 		}
@@ -511,9 +532,12 @@ cmd_new(int argc, char **argv)
 		usage_error("the message must be UTF-8");
 
 	/* names given on the command line */
+	check_unique("parent", parents, nparents);
+	check_unique("dependency", deps, ndeps);
+	check_unique("branch label", labels, nlabels);
 	for (int i = 0; i < nparents; i++)
 	{
-		if (strcmp(parents[i], "base") == 0 || strcmp(parents[i], "none") == 0)
+		if (strcmp(parents[i], "base") == 0 || strcasecmp(parents[i], "none") == 0)
 		{
 			if (nparents > 1)
 				usage_error("-p %s cannot be combined with other parents", parents[i]);
@@ -530,7 +554,7 @@ cmd_new(int argc, char **argv)
 	for (int i = 0; i < nlabels; i++)
 		if (!mg_valid_label(labels[i]))
 			usage_error("invalid branch label \"%s\"", labels[i]);
-	if (rev_id && !mg_valid_id(rev_id))
+	if (rev_id && (!mg_valid_id(rev_id) || strcasecmp(rev_id, "none") == 0))
 		usage_error("invalid revision id \"%s\"", rev_id);
 
 	/* the directory: created when missing, otherwise read */
@@ -553,6 +577,7 @@ cmd_new(int argc, char **argv)
 	{
 		bool	   *is_parent = pg_malloc0(sizeof(bool) * (set.n ? set.n : 1));
 		int			nheads = 0;
+		int			head = -1;
 		PQExpBufferData list;
 
 		for (int i = 0; i < set.n; i++)
@@ -568,7 +593,8 @@ cmd_new(int argc, char **argv)
 			if (!is_parent[i])
 			{
 				appendPQExpBuffer(&list, "%s%s", nheads ? ", " : "", set.files[i]->revision);
-				parents[nheads++] = pg_strdup(set.files[i]->revision);
+				nheads++;
+				head = i;
 			}
 		if (nheads > 1)
 		{
@@ -576,8 +602,10 @@ cmd_new(int argc, char **argv)
 			pg_log_error_hint("Choose the parent with -p, or give -p for each head to write a merge revision.");
 			return EXIT_FAILED;
 		}
-		nparents = nheads;
+		if (nheads == 1)
+			parents[nparents++] = pg_strdup(set.files[head]->revision);
 		termPQExpBuffer(&list);
+		free(is_parent);
 	}
 	for (int i = 0; i < nlabels; i++)
 		for (int j = 0; j < set.n; j++)
@@ -697,6 +725,12 @@ run_query(const char *sql, int nparams, const char *const *params)
 {
 	PGresult   *res;
 
+	/* Ctrl-C between statements: send no more (COMMIT included) */
+	if (CancelRequested)
+	{
+		pg_log_error("canceled");
+		return NULL;
+	}
 	if (verbosity > 1)
 		pg_log_info("query: %s", sql);
 	res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
@@ -737,11 +771,16 @@ notice_receiver(void *arg, const PGresult *res)
 	fflush(stderr);
 }
 
+/*
+ * Connect.  load sends file contents, which are UTF-8, so it talks UTF8;
+ * the other commands use the locale's encoding for their arguments and
+ * output, as psql does, unless PGCLIENTENCODING says otherwise.
+ */
 static void
-connect_db(void)
+connect_db(bool utf8)
 {
-	const char *keywords[8];
-	const char *values[8];
+	const char *keywords[9];
+	const char *values[9];
 	int			n = 0;
 	char	   *password = NULL;
 	bool		again;
@@ -757,6 +796,8 @@ connect_db(void)
 		keywords[n] = "password", values[n++] = password;
 		keywords[n] = "dbname", values[n++] = conn_opts.dbname;
 		keywords[n] = "fallback_application_name", values[n++] = progname;
+		keywords[n] = "client_encoding";
+		values[n++] = utf8 ? "UTF8" : getenv("PGCLIENTENCODING") ? NULL : "auto";
 		keywords[n] = NULL, values[n] = NULL;
 
 		conn = PQconnectdbParams(keywords, values, true);
@@ -783,7 +824,14 @@ connect_db(void)
 		exit(EXIT_FAILED);
 	}
 	PQsetNoticeReceiver(conn, notice_receiver, NULL);
-	/* Ctrl-C cancels the running command: the server rolls it back */
+
+	/*
+	 * From here on Ctrl-C sends a cancel request: the server rolls back the
+	 * running statement, and the commands check CancelRequested between
+	 * statements.  Before, the default action ends the program, which has
+	 * changed nothing yet.
+	 */
+	setup_cancel_handler(NULL);
 	SetCancelConn(conn);
 	pg_log_info("connected to database \"%s\" as \"%s\" (server %d)",
 				PQdb(conn), PQuser(conn), PQserverVersion(conn));
@@ -853,6 +901,7 @@ parse_db_options(int argc, char **argv, const char *cmd, bool *purge)
 	static struct option long_options[] = {
 		CONN_LONG_OPTIONS,
 		{"purge", no_argument, NULL, 1},
+		HELP_LONG_OPTION,
 		{NULL, 0, NULL, 0}
 	};
 	int			c;
@@ -874,10 +923,18 @@ parse_db_options(int argc, char **argv, const char *cmd, bool *purge)
 /*
  * upgrade, downgrade, stamp, heads, current, history: one query each.
  */
-static int
-cmd_query(int argc, char **argv)
+/* An operand of a command: relative targets come marked (see main) */
+#define TARGET_MARK '\x01'
+
+static const char *
+operand(const char *arg)
 {
-	const char *cmd = argv[0];
+	return arg[0] == TARGET_MARK ? arg + 1 : arg;
+}
+
+static int
+cmd_query(const char *cmd, int argc, char **argv)
+{
 	bool		purge = false;
 	bool		is_stamp = strcmp(cmd, "stamp") == 0;
 	int			first = parse_db_options(argc, argv, cmd, is_stamp ? &purge : NULL);
@@ -891,13 +948,13 @@ cmd_query(int argc, char **argv)
 	{
 		if (nargs > 1)
 			usage_error("upgrade takes at most one target");
-		params[nparams++] = nargs ? argv[first] : "heads";
+		params[nparams++] = nargs ? operand(argv[first]) : "heads";
 	}
 	else if (strcmp(cmd, "downgrade") == 0)
 	{
 		if (nargs != 1)
 			usage_error("downgrade needs one target");
-		params[nparams++] = argv[first];
+		params[nparams++] = operand(argv[first]);
 	}
 	else if (is_stamp)
 	{
@@ -907,7 +964,7 @@ cmd_query(int argc, char **argv)
 			usage_error("stamp needs a target");
 		initPQExpBuffer(&targets);
 		for (int i = first; i < argc; i++)
-			appendPQExpBuffer(&targets, "%s%s", i > first ? " " : "", argv[i]);
+			appendPQExpBuffer(&targets, "%s%s", i > first ? " " : "", operand(argv[i]));
 		params[nparams++] = targets.data;
 		params[nparams++] = purge ? "true" : "false";
 	}
@@ -915,12 +972,12 @@ cmd_query(int argc, char **argv)
 	{
 		if (nargs > 1)
 			usage_error("history takes at most one range");
-		params[nparams++] = nargs ? argv[first] : NULL;
+		params[nparams++] = nargs ? operand(argv[first]) : NULL;
 	}
 	else if (nargs > 0)
 		usage_error("%s takes no arguments", cmd);
 
-	connect_db();
+	connect_db(false);
 	require_extension();
 
 	if (strcmp(cmd, "upgrade") == 0 || strcmp(cmd, "downgrade") == 0)
@@ -1084,6 +1141,11 @@ copy_revisions(const MgRevSet *set)
  * with its file, before anything is registered.  The server refuses the
  * same changes (migrate_register); checking here reports them all at once.
  */
+/* IS NOT DISTINCT FROM, without an operator looked up on search_path */
+#define SAME_DOWNGRADE \
+	"((r.downgrade IS NULL AND s.downgrade IS NULL) OR" \
+	" COALESCE(r.downgrade OPERATOR(pg_catalog.=) s.downgrade, false))"
+
 static bool
 check_applied_changes(void)
 {
@@ -1097,7 +1159,7 @@ check_applied_changes(void)
 				   "  CASE WHEN r.depends_on OPERATOR(pg_catalog.<>) s.depends_on THEN 'depends_on' END,"
 				   "  CASE WHEN r.branch_labels OPERATOR(pg_catalog.<>) s.branch_labels THEN 'branch_labels' END,"
 				   "  CASE WHEN r.upgrade OPERATOR(pg_catalog.<>) s.upgrade THEN 'upgrade body' END,"
-				   "  CASE WHEN r.downgrade IS DISTINCT FROM s.downgrade THEN 'downgrade body' END,"
+				   "  CASE WHEN " SAME_DOWNGRADE " THEN NULL ELSE 'downgrade body' END,"
 				   "  CASE WHEN r.transactional OPERATOR(pg_catalog.<>) s.transactional THEN 'transactional flag' END)"
 				   " FROM pg_temp.pg_migrate_load s"
 				   " JOIN %s.migrate_revision r ON r.revision OPERATOR(pg_catalog.=) s.revision"
@@ -1106,7 +1168,7 @@ check_applied_changes(void)
 				   "  OR r.depends_on OPERATOR(pg_catalog.<>) s.depends_on"
 				   "  OR r.branch_labels OPERATOR(pg_catalog.<>) s.branch_labels"
 				   "  OR r.upgrade OPERATOR(pg_catalog.<>) s.upgrade"
-				   "  OR r.downgrade IS DISTINCT FROM s.downgrade"
+				   "  OR NOT " SAME_DOWNGRADE
 				   "  OR r.transactional OPERATOR(pg_catalog.<>) s.transactional)"
 				   " ORDER BY s.ord", ext_schema, ext_schema);
 	res = run_query(sql, 0, NULL);
@@ -1134,6 +1196,7 @@ cmd_load(int argc, char **argv)
 		{"recursive", no_argument, NULL, 'r'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"no-create-extension", no_argument, NULL, 1},
+		HELP_LONG_OPTION,
 		{NULL, 0, NULL, 0}
 	};
 	bool		recursive = false;
@@ -1145,6 +1208,8 @@ cmd_load(int argc, char **argv)
 	char	   *sql;
 	int			counts[3] = {0, 0, 0};
 	static const char *const kinds[3] = {"added", "updated", "unchanged"};
+	char		lockkey[32];
+	const char *params[1];
 
 	while ((c = getopt_long(argc, argv, CONN_SHORT_OPTIONS "rn", long_options, NULL)) != -1)
 	{
@@ -1173,13 +1238,23 @@ cmd_load(int argc, char **argv)
 		pg_log_error_hint("Nothing was loaded.");
 		return EXIT_FAILED;
 	}
+	if (set.n == 0)
+	{
+		pg_log_error("no revision files found");
+		pg_log_error_hint("Revision files are the .sql files of the directories given.");
+		return EXIT_FAILED;
+	}
 
-	connect_db();
+	connect_db(true);
 	if (!run_command("BEGIN"))
 		goto fail;
 	/* serialize with other loaders and migrations, extension creation included */
-	if (!run_command("SELECT pg_catalog.pg_advisory_xact_lock(" MG_ADVISORY_LOCK_KEY ")"))
+	snprintf(lockkey, sizeof(lockkey), "%lld", (long long) MG_ADVISORY_LOCK_KEY_VALUE);
+	params[0] = lockkey;
+	res = run_query("SELECT pg_catalog.pg_advisory_xact_lock($1::pg_catalog.int8)", 1, params);
+	if (res == NULL)
 		goto fail;
+	PQclear(res);
 	if (!find_extension())
 	{
 		if (!create_ext)
@@ -1197,10 +1272,12 @@ cmd_load(int argc, char **argv)
 	}
 
 	if (!run_command("CREATE TEMPORARY TABLE pg_migrate_load ("
-					 " ord int, path text, line int, revision text,"
-					 " down_revisions text[], upgrade text, downgrade text,"
-					 " message text, branch_labels text[], depends_on text[],"
-					 " transactional bool, source text) ON COMMIT DROP"))
+					 " ord pg_catalog.int4, path pg_catalog.text, line pg_catalog.int4,"
+					 " revision pg_catalog.text, down_revisions pg_catalog.text[],"
+					 " upgrade pg_catalog.text, downgrade pg_catalog.text,"
+					 " message pg_catalog.text, branch_labels pg_catalog.text[],"
+					 " depends_on pg_catalog.text[], transactional pg_catalog.bool,"
+					 " source pg_catalog.text) ON COMMIT DROP"))
 		goto fail;
 	if (!copy_revisions(&set))
 		goto fail;
@@ -1258,13 +1335,13 @@ main(int argc, char **argv)
 	};
 	int			c;
 	const char *cmd;
+	bool		takes_target;
 	int			cmdargc;
 	char	  **cmdargv;
 
 	pg_logging_init(argv[0]);
 	pg_logging_set_level(PG_LOG_WARNING);
 	progname = get_progname(argv[0]);
-	setup_cancel_handler(NULL);
 
 	if (argc > 1)
 	{
@@ -1302,9 +1379,31 @@ main(int argc, char **argv)
 		usage_error("no command given");
 
 	cmd = argv[optind];
+	takes_target = strcmp(cmd, "upgrade") == 0 || strcmp(cmd, "downgrade") == 0 ||
+		strcmp(cmd, "stamp") == 0 || strcmp(cmd, "history") == 0;
+
+	/*
+	 * The command's arguments, behind the program's name (getopt names it in
+	 * its messages).  Options may follow operands.  A relative target such
+	 * as -1 is an operand: it is marked so that getopt passes it by.
+	 */
 	cmdargc = argc - optind;
-	cmdargv = argv + optind;
+	cmdargv = pg_malloc(sizeof(char *) * (cmdargc + 1));
+	cmdargv[0] = argv[0];
+	for (int i = 1; i < cmdargc; i++)
+	{
+		char	   *arg = argv[optind + i];
+
+		if (takes_target && arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9')
+			arg = psprintf("%c%s", TARGET_MARK, arg);
+		cmdargv[i] = arg;
+	}
+	cmdargv[cmdargc] = NULL;
+#ifdef __GLIBC__
+	optind = 0;					/* start afresh, without the "+" of the scan above */
+#else
 	optind = 1;
+#endif
 
 	if (strcmp(cmd, "load") == 0)
 		return cmd_load(cmdargc, cmdargv);
@@ -1312,10 +1411,8 @@ main(int argc, char **argv)
 		return cmd_check(cmdargc, cmdargv);
 	if (strcmp(cmd, "new") == 0)
 		return cmd_new(cmdargc, cmdargv);
-	if (strcmp(cmd, "upgrade") == 0 || strcmp(cmd, "downgrade") == 0 ||
-		strcmp(cmd, "stamp") == 0 || strcmp(cmd, "heads") == 0 ||
-		strcmp(cmd, "current") == 0 || strcmp(cmd, "history") == 0)
-		return cmd_query(cmdargc, cmdargv);
+	if (takes_target || strcmp(cmd, "heads") == 0 || strcmp(cmd, "current") == 0)
+		return cmd_query(cmd, cmdargc, cmdargv);
 	usage_error("unknown command \"%s\"", cmd);
 	return EXIT_USAGE;
 }

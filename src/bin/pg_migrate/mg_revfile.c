@@ -1307,18 +1307,19 @@ cmp_by_id(const void *a, const void *b)
 }
 
 bool
-mg_revset_check_duplicates(const MgRevSet *set, MgDiags *diags)
+mg_revset_check_duplicates(MgRevSet *set, MgDiags *diags)
 {
 	int		   *idx;
 	bool		ok = true;
 
-	if (set->n < 2)
-		return true;
-	idx = mg_xmalloc(sizeof(int) * set->n);
+	free(set->by_id);
+	set->by_id = NULL;
+	idx = mg_xmalloc(sizeof(int) * (size_t) (set->n > 0 ? set->n : 1));
 	for (int i = 0; i < set->n; i++)
 		idx[i] = i;
 	sort_set = set;
-	qsort(idx, set->n, sizeof(int), cmp_by_id);
+	if (set->n > 1)
+		qsort(idx, set->n, sizeof(int), cmp_by_id);
 	for (int i = 1; i < set->n; i++)
 	{
 		const MgRevFile *first = set->files[idx[i - 1]];
@@ -1334,17 +1335,35 @@ mg_revset_check_duplicates(const MgRevSet *set, MgDiags *diags)
 						   first->path, first->line[MG_KEY_REVISION]);
 			mg_diag_hint(d, "Give one of the revisions a new id.");
 			ok = false;
-			/* report a third copy against the first one */
-			idx[i] = idx[i - 1];
 		}
 	}
-	free(idx);
+	set->by_id = idx;
+	set->nsorted = set->n;
 	return ok;
 }
 
 int
 mg_revset_find(const MgRevSet *set, const char *id)
 {
+	if (set->by_id != NULL && set->nsorted == set->n)
+	{
+		int			lo = 0,
+					hi = set->n - 1;
+
+		/* the first of equal ids, which sort by file order */
+		while (lo < hi)
+		{
+			int			mid = lo + (hi - lo) / 2;
+
+			if (strcmp(set->files[set->by_id[mid]]->revision, id) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (set->n > 0 && strcmp(set->files[set->by_id[lo]]->revision, id) == 0)
+			return set->by_id[lo];
+		return -1;
+	}
 	for (int i = 0; i < set->n; i++)
 		if (strcmp(set->files[i]->revision, id) == 0)
 			return i;
@@ -1357,6 +1376,8 @@ mg_revset_free(MgRevSet *set)
 	for (int i = 0; i < set->n; i++)
 		mg_revfile_free(set->files[i]);
 	free(set->files);
+	free(set->by_id);
 	set->files = NULL;
-	set->n = set->cap = 0;
+	set->by_id = NULL;
+	set->n = set->cap = set->nsorted = 0;
 }

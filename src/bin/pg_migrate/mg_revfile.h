@@ -72,6 +72,8 @@ typedef struct MgRevSet
 	int			n;
 	int			cap;
 	int			nskipped;		/* entries that were not .sql files */
+	int		   *by_id;			/* file indexes sorted by revision id, or NULL */
+	int			nsorted;		/* how many files by_id covers */
 } MgRevSet;
 
 extern const char *const mg_key_names[MG_KEY_COUNT];
@@ -98,10 +100,13 @@ extern bool mg_revset_add_dir(MgRevSet *set, const char *dir, bool recursive,
 extern bool mg_revset_add_file(MgRevSet *set, const char *path,
 							   const char *source, MgDiags *diags);
 
-/* The same revision id in two files; false if there was any */
-extern bool mg_revset_check_duplicates(const MgRevSet *set, MgDiags *diags);
+/*
+ * The same revision id in two files; false if there was any.  Also indexes
+ * the set by revision id for mg_revset_find.
+ */
+extern bool mg_revset_check_duplicates(MgRevSet *set, MgDiags *diags);
 
-/* Index of the file defining revision id, or -1 */
+/* Index of the file defining revision id (the first one), or -1 */
 extern int	mg_revset_find(const MgRevSet *set, const char *id);
 
 extern void mg_revset_free(MgRevSet *set);

@@ -480,7 +480,6 @@ cmd_new(int argc, char **argv)
 	const char *dir;
 	int			c;
 	MgRevSet	set = {0};
-	MgDiags		diags = {0};
 	char	   *slug;
 	char	   *path;
 	PQExpBufferData text;
@@ -663,7 +662,6 @@ cmd_new(int argc, char **argv)
 	if (write(fd, text.data, text.len) != (ssize_t) text.len || close(fd) != 0)
 		pg_fatal("could not write file \"%s\": %m", path);
 	printf("%s\n", path);
-	mg_diags_free(&diags);
 	mg_revset_free(&set);
 	return 0;
 }

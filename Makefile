@@ -74,12 +74,12 @@ UNIT_CFLAGS = -g -O1 -Wall -Wextra -Wno-format-truncation -fsanitize=address,und
 test/unit/mg_replay: test/unit/mg_replay.c src/mg_core.c src/mg_core.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/mg_replay.c src/mg_core.c
 
-test/unit/test_core: test/unit/test_core.c src/mg_core.c src/mg_core.h
+test/unit/test_core: test/unit/test_core.c test/unit/unit_check.h src/mg_core.c src/mg_core.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_core.c src/mg_core.c
 
 REVFILE_SRC = src/bin/pg_migrate/mg_revfile.c src/bin/pg_migrate/mg_revfile.h
 
-test/unit/test_revfile: test/unit/test_revfile.c $(REVFILE_SRC) src/mg_core.c src/mg_core.h
+test/unit/test_revfile: test/unit/test_revfile.c test/unit/unit_check.h $(REVFILE_SRC) src/mg_core.c src/mg_core.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -I$(srcdir)/src/bin/pg_migrate -o $@ test/unit/test_revfile.c src/bin/pg_migrate/mg_revfile.c src/mg_core.c
 
 unittest: test/unit/mg_replay test/unit/test_core test/unit/test_revfile

@@ -11,15 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int	passed = 0;
-static int	failed = 0;
-
-#define CHECK(cond, ...) \
-	do { \
-		if (cond) passed++; \
-		else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-			printf(__VA_ARGS__); printf("\n"); } \
-	} while (0)
+#include "unit_check.h"
 
 /* Build a graph from "id:down1,down2:deps:labels" specs */
 static MgGraph *

@@ -13,15 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int	passed = 0;
-static int	failed = 0;
-
-#define CHECK(cond, ...) \
-	do { \
-		if (cond) passed++; \
-		else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-			printf(__VA_ARGS__); printf("\n"); } \
-	} while (0)
+#include "unit_check.h"
 
 /* Parse text (with explicit length, so NUL bytes can be tested) */
 static MgRevFile *

@@ -203,10 +203,10 @@ report_mg_error(const MgError *err)
 
 /*
  * Read the revision files of the directories.  Returns false after
- * reporting every problem.
+ * reporting every problem; with need_files, finding no file is one.
  */
 static bool
-read_dirs(MgRevSet *set, char **dirs, int ndirs, bool recursive)
+read_dirs(MgRevSet *set, char **dirs, int ndirs, bool recursive, bool need_files)
 {
 	MgDiags		diags = {0};
 	bool		ok = true;
@@ -223,6 +223,12 @@ read_dirs(MgRevSet *set, char **dirs, int ndirs, bool recursive)
 		ok = false;
 	report_diags(&diags);
 	mg_diags_free(&diags);
+	if (ok && need_files && set->n == 0)
+	{
+		pg_log_error("no revision files found");
+		pg_log_error_hint("Revision files are the .sql files of the directories given.");
+		return false;
+	}
 	return ok;
 }
 
@@ -326,14 +332,8 @@ cmd_check(int argc, char **argv)
 	if (optind >= argc)
 		usage_error("check needs at least one directory");
 
-	if (!read_dirs(&set, argv + optind, argc - optind, recursive))
+	if (!read_dirs(&set, argv + optind, argc - optind, recursive, true))
 		return EXIT_FAILED;
-	if (set.n == 0)
-	{
-		pg_log_error("no revision files found");
-		pg_log_error_hint("Revision files are the .sql files of the directories given.");
-		return EXIT_FAILED;
-	}
 	g = build_graph(&set);
 	if (g == NULL)
 		return EXIT_FAILED;
@@ -567,7 +567,7 @@ cmd_new(int argc, char **argv)
 	{
 		char	   *dirs[1] = {(char *) dir};
 
-		if (!read_dirs(&set, dirs, 1, recursive))
+		if (!read_dirs(&set, dirs, 1, recursive, false))
 			return EXIT_FAILED;
 	}
 
@@ -685,12 +685,7 @@ report_result_error(const PGresult *res)
 	if (primary == NULL)
 	{
 		/* a client-side failure, such as a lost connection */
-		char	   *msg = pg_strdup(PQerrorMessage(conn));
-		size_t		n = strlen(msg);
-
-		while (n > 0 && msg[n - 1] == '\n')
-			msg[--n] = '\0';
-		pg_log_error("%s", msg);
+		pg_log_error("%s", PQerrorMessage(conn));
 		return;
 	}
 	pg_log_error("%s", primary);
@@ -813,12 +808,8 @@ connect_db(bool utf8)
 
 	if (PQstatus(conn) == CONNECTION_BAD)
 	{
-		char	   *msg = pg_strdup(PQerrorMessage(conn));
-		size_t		len = strlen(msg);
-
-		while (len > 0 && msg[len - 1] == '\n')
-			msg[--len] = '\0';
-		pg_log_error("%s", msg);
+		/* pg_log_error drops the message's final newline */
+		pg_log_error("%s", PQerrorMessage(conn));
 		exit(EXIT_FAILED);
 	}
 	PQsetNoticeReceiver(conn, notice_receiver, NULL);
@@ -1231,15 +1222,9 @@ cmd_load(int argc, char **argv)
 	if (optind >= argc)
 		usage_error("load needs at least one directory");
 
-	if (!read_dirs(&set, argv + optind, argc - optind, recursive))
+	if (!read_dirs(&set, argv + optind, argc - optind, recursive, true))
 	{
 		pg_log_error_hint("Nothing was loaded.");
-		return EXIT_FAILED;
-	}
-	if (set.n == 0)
-	{
-		pg_log_error("no revision files found");
-		pg_log_error_hint("Revision files are the .sql files of the directories given.");
 		return EXIT_FAILED;
 	}
 

@@ -27,7 +27,7 @@ ifeq ($(wildcard $(PGXS)),)
 # The server development files are missing: install them (as root), then
 # run the requested target again.
 .DEFAULT_GOAL := all
-all install installcheck test demo unittest:
+all install installcheck test demo unittest fuzz bench:
 	bash $(CURDIR)/test/install-deps.sh
 	$(MAKE) $@
 else
@@ -95,5 +95,14 @@ test:
 demo:
 	bash $(srcdir)/test/demo.sh
 
-.PHONY: test demo unittest pg_migrate-bin install-pg_migrate uninstall-pg_migrate clean-pg_migrate
+# libFuzzer targets (clang), each run for a bounded time; never part of test.
+FUZZ_SECONDS ?= 60
+fuzz:
+	bash $(srcdir)/test/fuzz/run.sh $(FUZZ_SECONDS)
+
+# Benchmarks against psql and Alembic; never part of test.
+bench:
+	bash $(srcdir)/test/bench/run.sh
+
+.PHONY: test demo unittest fuzz bench pg_migrate-bin install-pg_migrate uninstall-pg_migrate clean-pg_migrate
 endif

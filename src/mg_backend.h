@@ -72,6 +72,9 @@ extern void mg_log_purge(MgState *state);
 extern Datum mg_text_array(MgGraph *g, const int *revs, int n);
 extern Datum mg_cstring_array(const char *const *items, int n);
 
+/* migrations.c */
+extern int	mg_step_lock_timeout;
+
 /* mg_execute.c */
 extern void mg_refuse_in_step(const char *funcname);
 extern void mg_check_plan(MgState *state, const MgPlan *plan);

@@ -14,6 +14,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #include "mg_backend.h"
@@ -130,6 +131,8 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 	int			usecs;
 	double		seconds;
 	int			ret;
+	volatile int guc_level = -1;
+	MemoryContext oldcontext = CurrentMemoryContext;
 
 	sc.direction = step->direction == MG_UPGRADE ? "upgrade" : "downgrade";
 	sc.revision = mg_rev_id(g, step->rev);
@@ -145,16 +148,48 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 	start = GetCurrentTimestamp();
 	if (body == NULL)
 		elog(ERROR, "body of revision \"%s\" not found", sc.revision);
+
+	/*
+	 * migrations.lock_timeout applies to the body only, as a function's SET
+	 * clause would: the session's value comes back when the body ends.
+	 */
+	if (mg_step_lock_timeout > 0)
+	{
+		char		buf[32];
+
+		snprintf(buf, sizeof(buf), "%dms", mg_step_lock_timeout);
+		guc_level = NewGUCNestLevel();
+		(void) set_config_option("lock_timeout", buf, PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+								 false);
+	}
 	step_depth++;
 	PG_TRY();
 	{
 		ret = SPI_execute(body, false, 0);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
 		step_depth--;
+		/* a lock wait cut short by our setting: say which setting */
+		if (guc_level >= 0 && geterrcode() == ERRCODE_LOCK_NOT_AVAILABLE)
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(oldcontext);
+			edata = CopyErrorData();
+			FlushErrorState();
+			if (edata->hint == NULL)
+				edata->hint = psprintf("The step waited longer than migrations.lock_timeout (%d ms) for a lock another session holds. Retry when the table is less busy, or raise migrations.lock_timeout.",
+									   mg_step_lock_timeout);
+			ReThrowError(edata);
+		}
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	step_depth--;
+	if (guc_level >= 0)
+		AtEOXact_GUC(true, guc_level);
 	if (ret == SPI_ERROR_TRANSACTION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),

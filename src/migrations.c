@@ -22,11 +22,33 @@
 #include "utils/array.h"
 #include "access/tupdesc.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "mg_backend.h"
 
 PG_MODULE_MAGIC;
+
+/* migrations.lock_timeout: lock_timeout of each step's body, 0 for none */
+int			mg_step_lock_timeout = 0;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("migrations.lock_timeout",
+							"Sets the lock_timeout of each migration step.",
+							"A step whose body waits longer than this for a lock fails, "
+							"so that it does not hold up every query queued behind it. "
+							"0 leaves the session's lock_timeout in force.",
+							&mg_step_lock_timeout,
+							0, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("migrations");
+}
 
 /* SQL-callable functions */
 PG_FUNCTION_INFO_V1(migrate_register);

@@ -7,8 +7,8 @@
 #  2. build and install the extension;
 #  3. in a throwaway cluster (pg_virtualenv): the pg_regress suite, the
 #     isolation specs, the SQL replay of every Alembic fixture, a
-#     pg_dump/pg_restore round trip, and the end-to-end TAP tests of the
-#     installed pg_migrate (test/t/).
+#     pg_dump/pg_restore round trip, and the end-to-end TAP tests of
+#     pg_migrate (test/t/), built under ASan and UBSan.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -46,7 +46,12 @@ in_cluster() {
 run "regression and isolation tests" in_cluster "make -s installcheck || { cat regression.diffs test/isolation/output_iso/regression.diffs 2>/dev/null; exit 1; }"
 run "SQL replay against Alembic" in_cluster "bash test/alembic/replay_sql.sh"
 run "pg_dump and pg_restore" in_cluster "bash test/dump_restore.sh"
-run "pg_migrate end to end (TAP)" in_cluster "prove test/t/*.pl"
+# The end-to-end tests run a build of pg_migrate under AddressSanitizer and
+# UndefinedBehaviorSanitizer (leak checks off: the program exits without
+# freeing what it allocated, as PostgreSQL's own client programs do).
+run "pg_migrate under ASan/UBSan" make -s -C src/bin/pg_migrate san/pg_migrate
+run "pg_migrate end to end (TAP, ASan/UBSan)" in_cluster \
+    "ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 PG_MIGRATE=$top/src/bin/pg_migrate/san/pg_migrate prove test/t/*.pl"
 
 echo
 printf '%s\n' "${summary[@]}"

@@ -11,9 +11,12 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_am.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
@@ -21,6 +24,9 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "access/tupmacs.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -28,6 +34,8 @@
 #include "utils/snapmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/timestamp.h"
 
 #include "mg_backend.h"
@@ -255,42 +263,314 @@ text_array_items(Datum arr, bool isnull, char ***items)
 }
 
 /*
- * mg_load_state
- *		Read every revision (in registration order) and the version table,
- *		and build the graph.  An invalid graph, and with MG_LOAD_ROWS a
- *		version row naming no revision, raises an error, unless
- *		MG_LOAD_LENIENT asks to keep going (state->valid tells).
+ * Reading the revisions
  *
- *		MG_LOAD_FOR_CHANGE: the caller holds the advisory lock and will
- *		change state.  The reads then take a new snapshot (SPI's read-write
- *		mode), so they see what the previous lock holder committed;
- *		read-only mode would reuse the calling query's snapshot, taken
- *		before the wait.
+ * The graph is built from every row of migrate_revision that the reading
+ * snapshot sees, in registration (seq) order.  Large histories make this
+ * the main cost of planning, so the rows are read with a plain heap scan
+ * rather than a query, and the finished graph is kept for the next call of
+ * the same backend while the rows it was built from are unchanged.
+ *
+ * "Unchanged" is decided by a fingerprint of the visible row versions: the
+ * position and inserting transaction of each tuple the snapshot sees.  Rows
+ * are never changed in place, so any insert, update or delete (committed by
+ * anyone, or made by the calling transaction itself) changes the set, and
+ * so the fingerprint; a rolled-back change restores the old set and the old
+ * graph stays right.  The scan that computes it reads no column.
+ *
+ * The kept graph is shared by the calls of one backend, one at a time: a
+ * call that finds it in use (a function called from a migration body) builds
+ * a graph of its own.  Whatever a call allocates in the kept graph's arena is
+ * given back when the call's memory goes away, error or not.
  */
-void
-mg_load_state(MgState *state, int flags)
+typedef struct GraphCache
 {
-	bool		for_change = (flags & MG_LOAD_FOR_CHANGE) != 0;
-	int			save_nestlevel;
-	MemoryContext rowcxt;
-	StringInfoData sql;
-	MgGraph    *g;
-	MgError		err;
-	uint64		n;
-	int			ret;
+	Oid			relid;			/* migrate_revision */
+	Oid			relfilenode;
+	uint64		fingerprint;
+	uint64		ntuples;
+	MemoryContext context;		/* holds everything below */
+	MgGraph    *graph;			/* NULL: nothing kept */
+	bool	   *transactional;
+	bool	   *has_downgrade;
+	MgArenaMark mark;			/* the graph as built */
+	bool		in_use;
+} GraphCache;
 
-	memset(state, 0, sizeof(MgState));
-	state->context = AllocSetContextCreate(CurrentMemoryContext,
-										   "migrations graph",
-										   ALLOCSET_DEFAULT_SIZES);
+static GraphCache graph_cache;
+
+/* Ends a call's use of the kept graph (memory context reset callback) */
+static void
+graph_cache_done(void *arg)
+{
+	(void) arg;
+	if (graph_cache.graph != NULL)
+		mg_graph_release(graph_cache.graph, &graph_cache.mark);
+	graph_cache.in_use = false;
+}
+
+static void
+graph_cache_use(MgState *state)
+{
+	MemoryContextCallback *cb;
+
+	cb = MemoryContextAlloc(state->context, sizeof(MemoryContextCallback));
+	cb->func = graph_cache_done;
+	cb->arg = NULL;
+	MemoryContextRegisterResetCallback(state->context, cb);
+	graph_cache.in_use = true;
+	state->graph = graph_cache.graph;
+	state->transactional = graph_cache.transactional;
+	state->has_downgrade = graph_cache.has_downgrade;
+	state->valid = true;
+}
+
+/* The columns the graph needs, and where they are in migrate_revision */
+enum
+{
+	COL_REVISION,
+	COL_DOWN,
+	COL_DEPS,
+	COL_LABELS,
+	COL_MESSAGE,
+	COL_TRANSACTIONAL,
+	COL_DOWNGRADE,
+	COL_SEQ,
+	NUM_COLS
+};
+
+static const char *const col_names[NUM_COLS] = {
+	"revision", "down_revisions", "depends_on", "branch_labels", "message",
+	"transactional", "downgrade", "seq"
+};
+
+/* One row as read, before it is added to the graph in seq order */
+typedef struct RevRow
+{
+	int64		seq;
+	MgRevInput	in;
+	bool		transactional;
+	bool		has_downgrade;
+} RevRow;
+
+static int
+cmp_rows(const void *a, const void *b)
+{
+	int64		x = ((const RevRow *) a)->seq;
+	int64		y = ((const RevRow *) b)->seq;
+
+	return x < y ? -1 : x > y;
+}
+
+static inline uint64
+mix64(uint64 x)
+{
+	x ^= x >> 30;
+	x *= UINT64CONST(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64CONST(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
+/* Fingerprint of the row versions the snapshot sees; counts them too */
+static uint64
+rows_fingerprint(Relation rel, Snapshot snap, uint64 *ntuples)
+{
+	TableScanDesc scan = table_beginscan(rel, snap, 0, NULL);
+	HeapTuple	tup;
+	uint64		fp = 0;
+	uint64		n = 0;
+
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		uint64		pos = ((uint64) ItemPointerGetBlockNumber(&tup->t_self) << 16) |
+			ItemPointerGetOffsetNumber(&tup->t_self);
+		uint64		xmin = HeapTupleHeaderGetRawXmin(tup->t_data);
+
+		fp = mix64(fp ^ mix64(pos ^ (xmin << 40) ^ (xmin >> 24)));
+		n++;
+		CHECK_FOR_INTERRUPTS();
+	}
+	table_endscan(scan);
+	*ntuples = n;
+	return fp;
+}
+
+/* A text datum as a string in the graph's arena */
+static const char *
+graph_text(MgGraph *g, Datum d)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	struct varlena *plain = pg_detoast_datum_packed(v);
+	size_t		len = VARSIZE_ANY_EXHDR(plain);
+	char	   *s = mg_graph_alloc(g, len + 1);
+
+	memcpy(s, VARDATA_ANY(plain), len);
+	s[len] = '\0';
+	if (plain != v)
+		pfree(plain);
+	return s;
+}
+
+/* The elements of a text[] datum as strings in the graph's arena */
+static int
+graph_text_array(MgGraph *g, Datum d, bool isnull, const char *const **items)
+{
+	ArrayType  *arr;
+	const char **out;
+	bits8	   *bitmap;
+	char	   *p;
+	int			n;
+
+	*items = NULL;
+	if (isnull)
+		return 0;
+	arr = DatumGetArrayTypeP(d);
+	n = ARR_NDIM(arr) == 0 ? 0 : ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	if (n > 0)
+	{
+		/* the walk deconstruct_array makes, without its copies */
+		out = mg_graph_alloc(g, sizeof(char *) * n);
+		bitmap = ARR_NULLBITMAP(arr);
+		/* ARR_DATA_PTR, spelled out (the macro mixes signedness) */
+		if (ARR_HASNULL(arr))
+			p = (char *) arr + arr->dataoffset;
+		else
+			p = (char *) arr + ARR_OVERHEAD_NONULLS(ARR_NDIM(arr));
+		for (int i = 0; i < n; i++)
+		{
+			if (bitmap && !(bitmap[i / 8] & (1 << (i % 8))))
+				out[i] = "";
+			else
+			{
+				out[i] = graph_text(g, PointerGetDatum(p));
+				p = att_addlength_pointer(p, -1, p);
+				p = (char *) att_align_nominal(p, TYPALIGN_INT);
+			}
+		}
+		*items = out;
+	}
+	if ((Pointer) arr != DatumGetPointer(d))
+		pfree(arr);
+	return n;
+}
+
+/* Build the graph of the visible rows; returns whether it is valid */
+static bool
+build_graph(Relation rel, Snapshot snap, MemoryContext cxt, uint64 expected,
+			MgGraph **graph, bool **transactional, bool **has_downgrade,
+			MgError *err)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			attnum[NUM_COLS];
+	MemoryContext rowcxt;
+	MemoryContext old;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	Datum	   *vals;
+	bool	   *nulls;
+	RevRow	   *rows;
+	uint64		cap = expected + 1;
+	uint64		n = 0;
+	bool		sorted = true;
+	bool	   *tr;
+	bool	   *hd;
+	MgGraph    *g;
+
+	for (int c = 0; c < NUM_COLS; c++)
+	{
+		attnum[c] = -1;
+		for (int i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped && strcmp(NameStr(att->attname), col_names[c]) == 0)
+				attnum[c] = i;
+		}
+		if (attnum[c] < 0)
+			elog(ERROR, "column \"%s\" of %s not found", col_names[c],
+				 MG_REVISION_TABLE);
+	}
 
 	/*
-	 * Reading the catalog is a plain scan: JIT-compiling it would cost more
-	 * than it saves on large histories.  The setting is restored below.
+	 * Strings go straight into the graph's arena; the rows themselves only
+	 * wait there for the sort by seq.
 	 */
-	save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	g = mg_graph_new_in(mg_backend_alloc, mg_backend_free, cxt);
+	rows = MemoryContextAllocHuge(cxt, sizeof(RevRow) * cap);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "migrations row",
+								   ALLOCSET_SMALL_SIZES);
+	vals = palloc(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
+	scan = table_beginscan(rel, snap, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		RevRow	   *r;
+
+		if (n == cap)
+		{
+			cap *= 2;
+			rows = repalloc_huge(rows, sizeof(RevRow) * cap);
+		}
+		r = &rows[n++];
+		memset(r, 0, sizeof(RevRow));
+		old = MemoryContextSwitchTo(rowcxt);
+		heap_deform_tuple(tup, desc, vals, nulls);
+		r->seq = nulls[attnum[COL_SEQ]] ? 0 : DatumGetInt64(vals[attnum[COL_SEQ]]);
+		if (n > 1 && r->seq < rows[n - 2].seq)
+			sorted = false;
+		r->in.id = nulls[attnum[COL_REVISION]] ? "" :
+			graph_text(g, vals[attnum[COL_REVISION]]);
+		r->in.ndown = graph_text_array(g, vals[attnum[COL_DOWN]],
+									   nulls[attnum[COL_DOWN]], &r->in.down);
+		r->in.ndeps = graph_text_array(g, vals[attnum[COL_DEPS]],
+									   nulls[attnum[COL_DEPS]], &r->in.deps);
+		r->in.nlabels = graph_text_array(g, vals[attnum[COL_LABELS]],
+										 nulls[attnum[COL_LABELS]], &r->in.labels);
+		r->in.message = nulls[attnum[COL_MESSAGE]] ? NULL :
+			graph_text(g, vals[attnum[COL_MESSAGE]]);
+		r->transactional = nulls[attnum[COL_TRANSACTIONAL]] ? true :
+			DatumGetBool(vals[attnum[COL_TRANSACTIONAL]]);
+		/* only the null bit: the body itself is not read (nor detoasted) */
+		r->has_downgrade = !nulls[attnum[COL_DOWNGRADE]];
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+		CHECK_FOR_INTERRUPTS();
+	}
+	table_endscan(scan);
+	MemoryContextDelete(rowcxt);
+	pfree(vals);
+	pfree(nulls);
+	if (!sorted)
+		qsort(rows, n, sizeof(RevRow), cmp_rows);
+
+	mg_graph_reserve(g, (int) n);
+	tr = MemoryContextAllocHuge(cxt, sizeof(bool) * (n + 1));
+	hd = MemoryContextAllocHuge(cxt, sizeof(bool) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		rows[i].in.tag = (int) i;
+		tr[i] = rows[i].transactional;
+		hd[i] = rows[i].has_downgrade;
+		mg_graph_add_owned(g, &rows[i].in);
+	}
+	pfree(rows);
+	*graph = g;
+	*transactional = tr;
+	*has_downgrade = hd;
+	return mg_graph_finish(g, err);
+}
+
+/* The same through a query: tables that are not plain heaps, or with RLS */
+static bool
+build_graph_spi(MgState *state, bool for_change, MgError *err)
+{
+	StringInfoData sql;
+	MemoryContext rowcxt;
+	MgGraph    *g;
+	uint64		n;
+	int			ret;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
@@ -308,6 +588,7 @@ mg_load_state(MgState *state, int flags)
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "migrations row",
 								   ALLOCSET_SMALL_SIZES);
 	n = SPI_processed;
+	mg_graph_reserve(g, (int) n);
 	state->transactional = MemoryContextAllocHuge(state->context, sizeof(bool) * (n + 1));
 	state->has_downgrade = MemoryContextAllocHuge(state->context, sizeof(bool) * (n + 1));
 	for (uint64 i = 0; i < n; i++)
@@ -342,12 +623,167 @@ mg_load_state(MgState *state, int flags)
 	}
 	MemoryContextDelete(rowcxt);
 	SPI_freetuptable(SPI_tuptable);
+	pfree(sql.data);
+	return mg_graph_finish(g, err);
+}
 
-	state->valid = mg_graph_finish(g, &err);
+/*
+ * build_kept_graph
+ *		Build the graph into a context of its own and keep it when valid.
+ */
+static bool
+build_kept_graph(MgState *state, Relation rel, Snapshot snap, uint64 fp,
+				 uint64 ntuples, MgError *err)
+{
+	MemoryContext cxt;
+	MgGraph    *g;
+	bool	   *tr;
+	bool	   *hd;
+	bool		valid;
+
+	if (graph_cache.context != NULL)
+		MemoryContextDelete(graph_cache.context);
+	graph_cache.context = NULL;
+	graph_cache.graph = NULL;
+
+	/* under the call's context until it is kept: an error frees it */
+	cxt = AllocSetContextCreate(state->context, "migrations graph cache",
+								ALLOCSET_DEFAULT_SIZES);
+	valid = build_graph(rel, snap, cxt, ntuples, &g, &tr, &hd, err);
+	if (valid)
+	{
+		MemoryContextSetParent(cxt, TopMemoryContext);
+		graph_cache.context = cxt;
+		graph_cache.graph = g;
+		graph_cache.transactional = tr;
+		graph_cache.has_downgrade = hd;
+		graph_cache.relid = RelationGetRelid(rel);
+		graph_cache.relfilenode = rel->rd_rel->relfilenode;
+		graph_cache.fingerprint = fp;
+		graph_cache.ntuples = ntuples;
+		mg_graph_mark(g, &graph_cache.mark);
+		graph_cache_use(state);
+	}
+	else
+	{
+		/* an invalid graph is not kept: it goes with the call */
+		state->graph = g;
+		state->transactional = tr;
+		state->has_downgrade = hd;
+	}
+	return valid;
+}
+
+/*
+ * read_revisions
+ *		Set state->graph (and the per-revision flags) from the catalog as
+ *		the reading snapshot sees it; returns whether the graph is valid.
+ */
+static bool
+read_revisions(MgState *state, bool for_change, MgError *err)
+{
+	Oid			extoid = get_extension_oid(MG_EXTENSION_NAME, false);
+	Oid			relid = get_relname_relid(MG_REVISION_TABLE, extension_schema(extoid));
+	AclResult	aclresult;
+	Relation	rel;
+	Snapshot	snap;
+	uint64		fp;
+	uint64		ntuples;
+	bool		valid;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table %s of extension \"%s\" not found", MG_REVISION_TABLE,
+			 MG_EXTENSION_NAME);
+	/* what a query would check first */
+	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_TABLE, MG_REVISION_TABLE);
+
+	rel = table_open(relid, AccessShareLock);
+	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
+		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+	{
+		table_close(rel, AccessShareLock);
+		return build_graph_spi(state, for_change, err);
+	}
+
+	/*
+	 * The snapshot a query would use: with for_change a new one (as SPI's
+	 * read-write mode takes), to see what the previous holder of the lock
+	 * committed.
+	 */
+	if (for_change)
+	{
+		CommandCounterIncrement();
+		snap = RegisterSnapshot(GetTransactionSnapshot());
+	}
+	else
+		snap = RegisterSnapshot(GetActiveSnapshot());
+
+	fp = rows_fingerprint(rel, snap, &ntuples);
+	if (graph_cache.graph != NULL && !graph_cache.in_use &&
+		graph_cache.relid == relid &&
+		graph_cache.relfilenode == rel->rd_rel->relfilenode &&
+		graph_cache.fingerprint == fp && graph_cache.ntuples == ntuples)
+	{
+		graph_cache_use(state);
+		valid = true;
+	}
+	else if (graph_cache.in_use)
+	{
+		/* a nested call: a graph of its own, freed with the call */
+		valid = build_graph(rel, snap, state->context, ntuples, &state->graph,
+							&state->transactional, &state->has_downgrade, err);
+	}
+	else
+		valid = build_kept_graph(state, rel, snap, fp, ntuples, err);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+	return valid;
+}
+
+/*
+ * mg_load_state
+ *		Read every revision (in registration order) and the version table,
+ *		and build the graph.  An invalid graph, and with MG_LOAD_ROWS a
+ *		version row naming no revision, raises an error, unless
+ *		MG_LOAD_LENIENT asks to keep going (state->valid tells).
+ *
+ *		MG_LOAD_FOR_CHANGE: the caller holds the advisory lock and will
+ *		change state.  The reads then take a new snapshot (as SPI's
+ *		read-write mode does), so they see what the previous lock holder
+ *		committed; read-only mode would reuse the calling query's snapshot,
+ *		taken before the wait.
+ */
+void
+mg_load_state(MgState *state, int flags)
+{
+	bool		for_change = (flags & MG_LOAD_FOR_CHANGE) != 0;
+	int			save_nestlevel;
+	StringInfoData sql;
+	MgGraph    *g;
+	MgError		err;
+	int			ret;
+
+	memset(state, 0, sizeof(MgState));
+	state->context = AllocSetContextCreate(CurrentMemoryContext,
+										   "migrations graph",
+										   ALLOCSET_DEFAULT_SIZES);
+
+	/*
+	 * Queries on the catalog are plain scans: JIT-compiling them would cost
+	 * more than it saves.  The setting is restored below.
+	 */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+
+	state->valid = read_revisions(state, for_change, &err);
+	g = state->graph;
 	if (!state->valid && !(flags & MG_LOAD_LENIENT))
 		mg_report(&err);
 
-	resetStringInfo(&sql);
+	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT revision FROM %s ORDER BY revision COLLATE pg_catalog.\"C\"",
 					 mg_qualified(MG_VERSION_TABLE));
 	ret = SPI_execute(sql.data, !for_change, 0);

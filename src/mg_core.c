@@ -57,6 +57,7 @@ typedef struct ArenaBlock
 	struct ArenaBlock *next;
 	size_t		size;
 	size_t		used;
+	unsigned long seq;			/* order of allocation, for marks */
 	/* data follows, aligned */
 } ArenaBlock;
 
@@ -67,6 +68,7 @@ typedef struct ArenaBlock
 typedef struct Arena
 {
 	ArenaBlock *head;
+	unsigned long nblocks;		/* blocks ever allocated */
 	MgAllocFn	alloc_fn;
 	MgFreeFn	free_fn;
 	void	   *ctx;
@@ -87,6 +89,7 @@ arena_alloc(Arena *a, size_t size)
 		b = a->alloc_fn(a->ctx, bsize);
 		b->size = bsize;
 		b->used = BLOCK_HDR;
+		b->seq = ++a->nblocks;
 		if (size > ARENA_BLOCK_SIZE / 4 && a->head != NULL)
 		{
 			/* keep the current block in front: it still has room */
@@ -103,6 +106,40 @@ arena_alloc(Arena *a, size_t size)
 	b->used += size;
 	memset(p, 0, size);
 	return p;
+}
+
+/*
+ * Marks: everything allocated after a mark can be given back at once.
+ * Blocks allocated after the mark are freed, and the block that was the
+ * head at the mark goes back to its fill level then.
+ */
+static void
+arena_mark(Arena *a, MgArenaMark *m)
+{
+	m->seq = a->nblocks;
+	m->head = a->head;
+	m->used = a->head ? a->head->used : 0;
+}
+
+static void
+arena_release(Arena *a, const MgArenaMark *m)
+{
+	ArenaBlock **link = &a->head;
+
+	while (*link)
+	{
+		ArenaBlock *b = *link;
+
+		if (b->seq > m->seq)
+		{
+			*link = b->next;
+			a->free_fn(a->ctx, b);
+		}
+		else
+			link = &b->next;
+	}
+	if (m->head)
+		m->head->used = m->used;
 }
 
 static void
@@ -516,6 +553,73 @@ copy_strs(MgGraph *g, const char *const *src, int n)
 	for (int i = 0; i < n; i++)
 		dst[i] = mg_graph_strdup(g, src[i] ? src[i] : "");
 	return dst;
+}
+
+static void inherit_labels(MgGraph *g);
+
+/* Room for n revisions, so that adding them does not copy the array */
+void
+mg_graph_reserve(MgGraph *g, int n)
+{
+	Rev		   *nr;
+
+	if (n <= g->cap)
+		return;
+	nr = arena_alloc(&g->arena, sizeof(Rev) * n);
+	if (g->n)
+		memcpy(nr, g->revs, sizeof(Rev) * g->n);
+	g->revs = nr;
+	g->cap = n;
+}
+
+/*
+ * mg_graph_mark, mg_graph_release
+ *		A finished graph kept for several uses (the backend keeps one per
+ *		catalog state) takes a mark once it is complete; after each use,
+ *		release gives back what the use allocated (plans, lists, strings).
+ *		mg_graph_mark first computes what the graph computes lazily, so
+ *		that nothing a later use relies on is allocated after the mark.
+ */
+void
+mg_graph_mark(MgGraph *g, MgArenaMark *m)
+{
+	if (g->finished)
+		inherit_labels(g);
+	arena_mark(&g->arena, m);
+}
+
+void
+mg_graph_release(MgGraph *g, const MgArenaMark *m)
+{
+	Arena		a = g->arena;	/* the graph itself lives in the arena */
+
+	arena_release(&a, m);
+	g->arena = a;
+}
+
+/*
+ * mg_graph_add_owned
+ *		Add a revision whose strings and arrays were allocated in the graph
+ *		(mg_graph_alloc, mg_graph_strdup): they are taken over, not copied.
+ */
+void
+mg_graph_add_owned(MgGraph *g, const MgRevInput *in)
+{
+	Rev		   *r;
+
+	if (g->n == g->cap)
+		mg_graph_reserve(g, g->cap ? g->cap * 2 : 64);
+	r = &g->revs[g->n++];
+	memset(r, 0, sizeof(Rev));
+	r->id = in->id ? in->id : "";
+	r->message = in->message;
+	r->tag = in->tag;
+	r->down_ids = in->ndown > 0 ? (const char **) in->down : NULL;
+	r->ndown_ids = in->ndown;
+	r->dep_names = in->ndeps > 0 ? (const char **) in->deps : NULL;
+	r->ndep_names = in->ndeps;
+	r->labels = in->nlabels > 0 ? (const char **) in->labels : NULL;
+	r->nlabels = in->nlabels;
 }
 
 void

@@ -132,6 +132,19 @@ extern void mg_graph_free(MgGraph *g);
 extern void *mg_graph_alloc(MgGraph *g, size_t size);
 extern char *mg_graph_strdup(MgGraph *g, const char *s);
 extern void mg_graph_add(MgGraph *g, const MgRevInput *in);
+extern void mg_graph_add_owned(MgGraph *g, const MgRevInput *in);
+extern void mg_graph_reserve(MgGraph *g, int n);
+
+/* Marks in a graph's arena (see mg_graph_mark) */
+typedef struct MgArenaMark
+{
+	unsigned long seq;
+	struct ArenaBlock *head;
+	size_t		used;
+} MgArenaMark;
+
+extern void mg_graph_mark(MgGraph *g, MgArenaMark *m);
+extern void mg_graph_release(MgGraph *g, const MgArenaMark *m);
 
 /*
  * Validate and index the graph.  Returns false when the graph is invalid;

@@ -353,13 +353,79 @@ typedef struct RevRow
 	bool		has_downgrade;
 } RevRow;
 
-static int
-cmp_rows(const void *a, const void *b)
+typedef struct SeqIndex
 {
-	int64		x = ((const RevRow *) a)->seq;
-	int64		y = ((const RevRow *) b)->seq;
+	int64		seq;
+	uint32		index;
+} SeqIndex;
+
+static int
+cmp_seq(const void *a, const void *b)
+{
+	int64		x = ((const SeqIndex *) a)->seq;
+	int64		y = ((const SeqIndex *) b)->seq;
 
 	return x < y ? -1 : x > y;
+}
+
+/*
+ * The rows' indexes in seq order.  seq is unique and usually dense (rows
+ * only move in the heap when they are updated), so a table indexed by seq
+ * sorts in linear time; a sparse or odd range is sorted the usual way.
+ */
+static uint32 *
+seq_order(const RevRow *rows, uint64 n)
+{
+	uint32	   *order = palloc_extended(sizeof(uint32) * (n + 1), MCXT_ALLOC_HUGE);
+	int64		lo = PG_INT64_MAX;
+	int64		hi = PG_INT64_MIN;
+	uint64		k = 0;
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		lo = Min(lo, rows[i].seq);
+		hi = Max(hi, rows[i].seq);
+	}
+	/* differences in unsigned arithmetic: no overflow with any seq */
+	if (n > 0 && (uint64) hi - (uint64) lo < 4 * n + 1024)
+	{
+		uint64		range = (uint64) hi - (uint64) lo + 1;
+		int64	   *slot = palloc_extended(sizeof(int64) * range, MCXT_ALLOC_HUGE);
+		bool		unique = true;
+
+		for (uint64 j = 0; j < range; j++)
+			slot[j] = -1;
+		for (uint64 i = 0; i < n && unique; i++)
+		{
+			int64	   *s = &slot[(uint64) rows[i].seq - (uint64) lo];
+
+			unique = *s < 0;
+			*s = (int64) i;
+		}
+		if (unique)
+		{
+			for (uint64 j = 0; j < range; j++)
+				if (slot[j] >= 0)
+					order[k++] = (uint32) slot[j];
+			pfree(slot);
+			return order;
+		}
+		pfree(slot);
+	}
+	{
+		SeqIndex   *si = palloc_extended(sizeof(SeqIndex) * (n + 1), MCXT_ALLOC_HUGE);
+
+		for (uint64 i = 0; i < n; i++)
+		{
+			si[i].seq = rows[i].seq;
+			si[i].index = (uint32) i;
+		}
+		qsort(si, n, sizeof(SeqIndex), cmp_seq);
+		for (uint64 i = 0; i < n; i++)
+			order[i] = si[i].index;
+		pfree(si);
+	}
+	return order;
 }
 
 static inline uint64
@@ -474,6 +540,7 @@ build_graph(Relation rel, Snapshot snap, MemoryContext cxt, uint64 expected,
 	uint64		cap = expected + 1;
 	uint64		n = 0;
 	bool		sorted = true;
+	uint32	   *order;
 	bool	   *tr;
 	bool	   *hd;
 	MgGraph    *g;
@@ -542,19 +609,22 @@ build_graph(Relation rel, Snapshot snap, MemoryContext cxt, uint64 expected,
 	MemoryContextDelete(rowcxt);
 	pfree(vals);
 	pfree(nulls);
-	if (!sorted)
-		qsort(rows, n, sizeof(RevRow), cmp_rows);
+	order = sorted ? NULL : seq_order(rows, n);
 
 	mg_graph_reserve(g, (int) n);
 	tr = MemoryContextAllocHuge(cxt, sizeof(bool) * (n + 1));
 	hd = MemoryContextAllocHuge(cxt, sizeof(bool) * (n + 1));
 	for (uint64 i = 0; i < n; i++)
 	{
-		rows[i].in.tag = (int) i;
-		tr[i] = rows[i].transactional;
-		hd[i] = rows[i].has_downgrade;
-		mg_graph_add_owned(g, &rows[i].in);
+		RevRow	   *r = &rows[order ? order[i] : i];
+
+		r->in.tag = (int) i;
+		tr[i] = r->transactional;
+		hd[i] = r->has_downgrade;
+		mg_graph_add_owned(g, &r->in);
 	}
+	if (order)
+		pfree(order);
 	pfree(rows);
 	*graph = g;
 	*transactional = tr;

@@ -11,10 +11,10 @@ PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wextra -Wno-unused-parameter
 
 REGRESS = setup register graph_errors targets upgrade downgrade stamp \
-	listings execution invenio privileges
+	listings execution invenio privileges graph_cache search_path
 REGRESS_OPTS = --load-extension=plpgsql
 
-ISOLATION = concurrent_upgrade
+ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_register concurrent_three concurrent_serializable concurrent_snapshot
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 
 EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/test_revfile test/unit/results \

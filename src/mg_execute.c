@@ -179,7 +179,9 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 			MemoryContextSwitchTo(oldcontext);
 			edata = CopyErrorData();
 			FlushErrorState();
-			if (edata->hint == NULL)
+			/* not for NOWAIT, which never waited */
+			if (edata->hint == NULL && edata->message_id != NULL &&
+				strcmp(edata->message_id, "canceling statement due to lock timeout") == 0)
 				edata->hint = psprintf("The step waited longer than migrations.lock_timeout (%d ms) for a lock another session holds. Retry when the table is less busy, or raise migrations.lock_timeout.",
 									   mg_step_lock_timeout);
 			ReThrowError(edata);

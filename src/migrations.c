@@ -468,7 +468,7 @@ migrate_register(PG_FUNCTION_ARGS)
 							 "UPDATE %s SET down_revisions = $2, depends_on = $3,"
 							 " branch_labels = $4, message = $5, upgrade = $6,"
 							 " downgrade = $7, transactional = $8, source = $9,"
-							 " registered_at = pg_catalog.now(), registered_by = CURRENT_USER"
+							 " registered_at = pg_catalog.clock_timestamp(), registered_by = CURRENT_USER"
 							 " WHERE revision OPERATOR(pg_catalog.=) $1",
 							 revtable);
 			ret = SPI_execute_plan(mg_kept_plan(&update_plan, sql.data, 9, argtypes),

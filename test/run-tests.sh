@@ -8,7 +8,9 @@
 #  3. in a throwaway cluster (pg_virtualenv): the pg_regress suite, the
 #     isolation specs, the SQL replay of every Alembic fixture, a
 #     pg_dump/pg_restore round trip, and the end-to-end TAP tests of
-#     pg_migrate (test/t/), built under ASan and UBSan.
+#     pg_migrate (test/t/), built under ASan and UBSan;
+#  4. TAP tests in clusters of their own (test/cluster/): crashes,
+#     cancellation, lock timeouts, a streaming standby.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -52,6 +54,9 @@ run "pg_dump and pg_restore" in_cluster "bash test/dump_restore.sh"
 run "pg_migrate under ASan/UBSan" make -s -C src/bin/pg_migrate san/pg_migrate
 run "pg_migrate end to end (TAP, ASan/UBSan)" in_cluster \
     "ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 PG_MIGRATE=$top/src/bin/pg_migrate/san/pg_migrate prove test/t/*.pl"
+# Crashes, cancellation, lock timeouts and a streaming standby: clusters of
+# their own (PostgreSQL::Test::Cluster; as root the tests run as postgres).
+run "crash, cancel, lock timeout and standby (TAP clusters)" bash test/cluster/run.sh
 
 echo
 printf '%s\n' "${summary[@]}"

@@ -815,6 +815,10 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 
 					while ((size_t) bs + m < n && !is_space(s[bs + m]) && m < 20)
 						m++;
+					/* never cut a UTF-8 sequence */
+					while ((size_t) bs + m < n &&
+						   ((unsigned char) s[bs + m] & 0xc0) == 0x80)
+						m--;
 					cmd = mg_xstrndup(s + bs, m);
 					d = mg_diag_add(diags, path, line,
 									"psql meta-command \"%s\" in the %s body",
@@ -1015,9 +1019,11 @@ set_append(MgRevSet *set, MgRevFile *rf)
 }
 
 static bool
-read_file(const char *path, char **buf, size_t *len, MgDiags *diags)
+read_file(int dirfd, const char *name, const char *path, char **buf,
+		  size_t *len, MgDiags *diags)
 {
-	int			fd = open(path, O_RDONLY);
+	/* relative to the open directory: no lookup of the whole path per file */
+	int			fd = openat(dirfd, name, O_RDONLY);
 	struct stat st;
 	size_t		cap,
 				n = 0;
@@ -1091,9 +1097,20 @@ read_file(const char *path, char **buf, size_t *len, MgDiags *diags)
 	return true;
 }
 
+static bool add_file_at(MgRevSet *set, int dirfd, const char *name,
+						const char *path, const char *source, MgDiags *diags);
+
 bool
 mg_revset_add_file(MgRevSet *set, const char *path, const char *source,
 				   MgDiags *diags)
+{
+	return add_file_at(set, AT_FDCWD, path, path, source, diags);
+}
+
+/* Add the file name in directory dirfd; path names it in messages */
+static bool
+add_file_at(MgRevSet *set, int dirfd, const char *name, const char *path,
+			const char *source, MgDiags *diags)
 {
 	char	   *buf;
 	size_t		len;
@@ -1113,12 +1130,23 @@ mg_revset_add_file(MgRevSet *set, const char *path, const char *source,
 		}
 		i += k;
 	}
-	if (!read_file(path, &buf, &len, diags))
+	if (!read_file(dirfd, name, path, &buf, &len, diags))
 		return false;
 	rf = mg_revfile_parse(path, source, buf, len, diags);
 	free(buf);
 	if (rf == NULL)
 		return false;
+	if (set->headers_only)
+	{
+		/* an empty body stands for the one read; a missing one stays NULL */
+		free(rf->upgrade);
+		rf->upgrade = mg_xstrdup("");
+		if (rf->downgrade)
+		{
+			free(rf->downgrade);
+			rf->downgrade = mg_xstrdup("");
+		}
+	}
 	set_append(set, rf);
 	return true;
 }
@@ -1192,7 +1220,6 @@ add_dir(MgRevSet *set, const char *dir, const char *srcprefix, bool recursive,
 		mg_diag_add(diags, dir, 0, "could not read directory: %s", strerror(errno));
 		ok = false;
 	}
-	closedir(dh);
 	if (nnames > 0)
 		qsort(names, nnames, sizeof(char *), cmp_names);
 	subdirs = mg_xmalloc(sizeof(char *) * (size_t) (nnames > 0 ? nnames : 1));
@@ -1208,7 +1235,7 @@ add_dir(MgRevSet *set, const char *dir, const char *srcprefix, bool recursive,
 		if (type == DT_DIR || type == DT_REG)
 			isdir = type == DT_DIR;
 		else
-			isdir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+			isdir = fstatat(dirfd(dh), names[i], &st, 0) == 0 && S_ISDIR(st.st_mode);
 
 		if (isdir && recursive)
 			subdirs[nsub++] = mg_xstrdup(names[i]);
@@ -1216,7 +1243,7 @@ add_dir(MgRevSet *set, const char *dir, const char *srcprefix, bool recursive,
 		{
 			char	   *source = join_path(srcprefix, names[i]);
 
-			if (!mg_revset_add_file(set, path, source, diags))
+			if (!add_file_at(set, dirfd(dh), names[i], path, source, diags))
 				ok = false;
 			free(source);
 		}
@@ -1224,6 +1251,7 @@ add_dir(MgRevSet *set, const char *dir, const char *srcprefix, bool recursive,
 			set->nskipped++;
 		free(path);
 	}
+	closedir(dh);
 	/* keep parsing after a bad file, to report every problem at once */
 	for (int i = 0; i < nnames; i++)
 		free(names[i]);

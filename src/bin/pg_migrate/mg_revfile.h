@@ -74,6 +74,7 @@ typedef struct MgRevSet
 	int			nskipped;		/* entries that were not .sql files */
 	int		   *by_id;			/* file indexes sorted by revision id, or NULL */
 	int			nsorted;		/* how many files by_id covers */
+	bool		headers_only;	/* keep no bodies (they are still checked) */
 } MgRevSet;
 
 extern const char *const mg_key_names[MG_KEY_COUNT];

@@ -332,6 +332,7 @@ cmd_check(int argc, char **argv)
 	if (optind >= argc)
 		usage_error("check needs at least one directory");
 
+	set.headers_only = true;	/* check needs no bodies in memory */
 	if (!read_dirs(&set, argv + optind, argc - optind, recursive, true))
 		return EXIT_FAILED;
 	g = build_graph(&set);
@@ -1231,6 +1232,18 @@ cmd_load(int argc, char **argv)
 	connect_db(true);
 	if (!run_command("BEGIN"))
 		goto fail;
+	/* a standby would refuse the first write; say why before trying */
+	res = run_query("SELECT pg_catalog.pg_is_in_recovery()", 0, NULL);
+	if (res == NULL)
+		goto fail;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+	{
+		PQclear(res);
+		pg_log_error("cannot load revisions into a standby server");
+		pg_log_error_detail("The server is in recovery: migration state can only change on the primary. Connect to the primary server and run load there.");
+		goto fail;
+	}
+	PQclear(res);
 	/* serialize with other loaders and migrations, extension creation included */
 	snprintf(lockkey, sizeof(lockkey), "%lld", (long long) MG_ADVISORY_LOCK_KEY_VALUE);
 	params[0] = lockkey;

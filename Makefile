@@ -33,6 +33,10 @@ all install installcheck test demo unittest fuzz bench:
 else
 include $(PGXS)
 
+# PGXS tracks no header dependencies: an object built against an older
+# struct layout would still link
+$(OBJS): src/mg_core.h src/mg_backend.h
+
 # The client, pg_migrate: built and installed with the extension.  Debian
 # keeps PostgreSQL's bindir off PATH, so install also links the program
 # into PG_MIGRATE_LINKDIR (empty: no link).

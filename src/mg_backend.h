@@ -54,6 +54,7 @@ typedef struct MgKeptPlan
 {
 	SPIPlanPtr	plan;
 	char	   *sql;
+	uint64		uses;			/* calls so far (see mg_kept_plan) */
 } MgKeptPlan;
 
 extern SPIPlanPtr mg_kept_plan(MgKeptPlan *kp, const char *sql, int nargs,

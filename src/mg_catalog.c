@@ -108,7 +108,17 @@ mg_qualified(const char *relname)
 SPIPlanPtr
 mg_kept_plan(MgKeptPlan *kp, const char *sql, int nargs, Oid *argtypes)
 {
-	if (kp->plan != NULL && strcmp(kp->sql, sql) == 0)
+	/*
+	 * The plan cache settles on a generic plan after a few calls and keeps
+	 * it.  One chosen while the table was empty (a seq scan) would stay
+	 * while a single transaction registers thousands of revisions, making
+	 * each lookup read them all.  So the statement is prepared again each
+	 * time its number of uses reaches a power of two (from 64 on): the
+	 * table has grown, and the new plan knows.
+	 */
+	kp->uses++;
+	if (kp->plan != NULL && strcmp(kp->sql, sql) == 0 &&
+		(kp->uses < 64 || (kp->uses & (kp->uses - 1)) != 0))
 		return kp->plan;
 	if (kp->plan != NULL)
 	{

@@ -816,6 +816,16 @@ connect_db(bool utf8)
 	PQsetNoticeReceiver(conn, notice_receiver, NULL);
 
 	/*
+	 * Migrations serialize on the extension's advisory lock and must then
+	 * see what the previous holder committed: READ COMMITTED does, a
+	 * transaction snapshot taken before the wait would end in a
+	 * serialization failure.  So a default of REPEATABLE READ or
+	 * SERIALIZABLE does not apply to pg_migrate's own transactions.
+	 */
+	if (!run_command("SET default_transaction_isolation = 'read committed'"))
+		exit(EXIT_FAILED);
+
+	/*
 	 * From here on Ctrl-C sends a cancel request: the server rolls back the
 	 * running statement, and the commands check CancelRequested between
 	 * statements.  Before, the default action ends the program, which has

@@ -39,8 +39,7 @@ CREATE TABLE @extschema@.migrate_log (
     logged_at       timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     logged_by       name NOT NULL DEFAULT CURRENT_USER,
     xid             xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
-    direction       text NOT NULL
-                    CHECK (direction OPERATOR(pg_catalog.=) ANY (ARRAY['upgrade', 'downgrade', 'stamp'])),
+    direction       text NOT NULL,      -- upgrade, downgrade or stamp
     revision        text,
     from_revisions  text[] NOT NULL DEFAULT '{}',
     to_revisions    text[] NOT NULL DEFAULT '{}',

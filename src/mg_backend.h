@@ -43,6 +43,10 @@ typedef struct MgState
 	SPIPlanPtr	plan_log;
 	bool	   *transactional;	/* per revision */
 	bool	   *has_downgrade;	/* per revision */
+	/* log rows of steps not yet written (mg_log_step, mg_log_flush) */
+	struct MgLogRow *log_rows;
+	int			nlog;
+	int			caplog;
 } MgState;
 
 /* mg_catalog.c */
@@ -70,6 +74,7 @@ extern void mg_version_op(MgState *state, const MgOp *op);
 extern void mg_version_delete_all(void);
 extern void mg_log_step(MgState *state, const MgStep *step, double seconds);
 extern void mg_log_purge(MgState *state);
+extern void mg_log_flush(MgState *state);
 extern Datum mg_text_array(MgGraph *g, const int *revs, int n);
 extern Datum mg_cstring_array(const char *const *items, int n);
 

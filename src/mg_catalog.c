@@ -1113,6 +1113,44 @@ log_insert(MgState *state, Datum *values, char *nulls)
 }
 
 /*
+ * The log of a call's steps
+ *
+ * Each step's row is kept in memory, with the time it ended and the role
+ * that ran it, and the rows are written together by one statement when the
+ * call's steps have run (mg_log_flush): one INSERT per step would cost more
+ * than a trivial step itself.  Rows come in step order, so ids follow it.
+ * A body does not see the rows of the call that runs it.
+ */
+typedef struct MgLogRow
+{
+	const char *direction;
+	char	   *revision;		/* NULL for none */
+	char	   *from;			/* ids joined with commas (ids have none) */
+	char	   *to;
+	int64		usecs;			/* duration, or -1 for none */
+	TimestampTz at;
+	Oid			userid;
+} MgLogRow;
+
+/* Revision ids joined with commas */
+static char *
+join_ids(MemoryContext cxt, MgGraph *g, const int *revs, int n)
+{
+	StringInfoData buf;
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	initStringInfo(&buf);
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&buf, ',');
+		appendStringInfoString(&buf, mg_rev_id(g, revs[i]));
+	}
+	MemoryContextSwitchTo(old);
+	return buf.data;
+}
+
+/*
  * mg_log_step
  *		Record one step: from_revisions are the version rows the step
  *		removed, to_revisions the rows it added.
@@ -1121,13 +1159,11 @@ void
 mg_log_step(MgState *state, const MgStep *step, double seconds)
 {
 	MgGraph    *g = state->graph;
-	Datum		values[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	int		   *from = palloc(sizeof(int) * (step->nops + 1));
 	int		   *to = palloc(sizeof(int) * (step->nops + 1));
 	int			nfrom = 0,
 				nto = 0;
-	Interval   *iv = palloc0(sizeof(Interval));
+	MgLogRow   *row;
 
 	for (int i = 0; i < step->nops; i++)
 	{
@@ -1143,24 +1179,111 @@ mg_log_step(MgState *state, const MgStep *step, double seconds)
 			to[nto++] = op->b;
 		}
 	}
-	iv->time = (int64) (seconds * 1000000.0);
-
-	values[0] = CStringGetTextDatum(step->direction == MG_UPGRADE ? "upgrade" :
-									step->direction == MG_DOWNGRADE ? "downgrade" : "stamp");
-	if (step->rev >= 0)
-		values[1] = CStringGetTextDatum(mg_rev_id(g, step->rev));
-	else
+	if (state->nlog == state->caplog)
 	{
-		values[1] = (Datum) 0;
-		nulls[1] = 'n';
+		state->caplog = state->caplog ? state->caplog * 2 : 64;
+		if (state->log_rows == NULL)
+			state->log_rows = MemoryContextAllocHuge(state->context,
+													 sizeof(MgLogRow) * state->caplog);
+		else
+			state->log_rows = repalloc_huge(state->log_rows,
+											sizeof(MgLogRow) * state->caplog);
 	}
-	values[2] = mg_text_array(g, from, nfrom);
-	values[3] = mg_text_array(g, to, nto);
-	values[4] = IntervalPGetDatum(iv);
-	if (step->direction == MG_STAMP)
-		nulls[4] = 'n';
+	row = &state->log_rows[state->nlog++];
+	row->direction = step->direction == MG_UPGRADE ? "upgrade" :
+		step->direction == MG_DOWNGRADE ? "downgrade" : "stamp";
+	row->revision = step->rev >= 0 ?
+		MemoryContextStrdup(state->context, mg_rev_id(g, step->rev)) : NULL;
+	row->from = join_ids(state->context, g, from, nfrom);
+	row->to = join_ids(state->context, g, to, nto);
+	row->usecs = step->direction == MG_STAMP ? -1 : (int64) (seconds * 1000000.0);
+	row->at = GetCurrentTimestamp();
+	row->userid = GetUserId();
+	pfree(from);
+	pfree(to);
+}
 
-	log_insert(state, values, nulls);
+/*
+ * mg_log_flush
+ *		Write the log rows of the steps run so far, in one statement.
+ */
+void
+mg_log_flush(MgState *state)
+{
+	static const Oid argtypes[7] = {TIMESTAMPTZARRAYOID, NAMEARRAYOID,
+		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	INTERVALARRAYOID};
+	static const Oid elemtypes[7] = {TIMESTAMPTZOID, NAMEOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID, INTERVALOID};
+	int			n = state->nlog;
+	Datum	   *cols[7];
+	bool	   *colnulls[7];
+	Datum		values[7];
+	int			dims[1];
+	int			lbs[1] = {1};
+	SPIPlanPtr	plan;
+	int			ret;
+
+	if (n == 0)
+		return;
+	for (int c = 0; c < 7; c++)
+	{
+		cols[c] = palloc(sizeof(Datum) * n);
+		colnulls[c] = palloc0(sizeof(bool) * n);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		MgLogRow   *row = &state->log_rows[i];
+		NameData   *by = palloc(sizeof(NameData));
+
+		namestrcpy(by, GetUserNameFromId(row->userid, false));
+		cols[0][i] = TimestampTzGetDatum(row->at);
+		cols[1][i] = NameGetDatum(by);
+		cols[2][i] = CStringGetTextDatum(row->direction);
+		if (row->revision)
+			cols[3][i] = CStringGetTextDatum(row->revision);
+		else
+			colnulls[3][i] = true;
+		cols[4][i] = CStringGetTextDatum(row->from);
+		cols[5][i] = CStringGetTextDatum(row->to);
+		if (row->usecs >= 0)
+		{
+			Interval   *iv = palloc0(sizeof(Interval));
+
+			iv->time = row->usecs;
+			cols[6][i] = IntervalPGetDatum(iv);
+		}
+		else
+			colnulls[6][i] = true;
+	}
+	dims[0] = n;
+	for (int c = 0; c < 7; c++)
+	{
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+
+		get_typlenbyvalalign(elemtypes[c], &typlen, &typbyval, &typalign);
+		values[c] = PointerGetDatum(construct_md_array(cols[c], colnulls[c], 1, dims, lbs,
+													   elemtypes[c], typlen, typbyval, typalign));
+	}
+	plan = prepare("INSERT INTO %s (logged_at, logged_by, direction, revision,"
+				   " from_revisions, to_revisions, duration)"
+				   " SELECT u.at, u.by, u.dir, u.rev,"
+				   " pg_catalog.string_to_array(u.f, ','),"
+				   " pg_catalog.string_to_array(u.t, ','), u.dur"
+				   " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+				   " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+				   " pg_catalog.unnest($6), pg_catalog.unnest($7))"
+				   " WITH ORDINALITY AS u(at, by, dir, rev, f, t, dur, ord)"
+				   " ORDER BY u.ord",
+				   MG_LOG_TABLE, 7, (Oid *) argtypes);
+	ret = SPI_execute_plan(plan, values, NULL, false, 0);
+	if (ret != SPI_OK_INSERT || SPI_processed != (uint64) n)
+		elog(ERROR, "could not insert into %s: %s", MG_LOG_TABLE,
+			 SPI_result_code_string(ret));
+	SPI_freeplan(plan);
+	state->nlog = 0;
 }
 
 /*

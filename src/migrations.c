@@ -545,6 +545,7 @@ run_migration(FunctionCallInfo fcinfo, bool upgrade)
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(stepcxt);
 	}
+	mg_log_flush(&state);
 	finish_spi();
 	return (Datum) 0;
 }
@@ -632,6 +633,7 @@ migrate_stamp(PG_FUNCTION_ARGS)
 			mg_version_op(&state, &plan.steps[i].ops[k]);
 		mg_log_step(&state, &plan.steps[i], 0);
 	}
+	mg_log_flush(&state);
 	sort_graph = state.graph;
 	qsort(plan.final_rows.items, plan.final_rows.n, sizeof(int), cmp_rev_id);
 	for (int i = 0; i < plan.final_rows.n; i++)

@@ -18,7 +18,7 @@ ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 
 EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/test_revfile test/unit/results \
-	test/isolation/output_iso
+	test/isolation/output_iso test/fuzz/build
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -86,7 +86,27 @@ REVFILE_SRC = src/bin/pg_migrate/mg_revfile.c src/bin/pg_migrate/mg_revfile.h
 test/unit/test_revfile: test/unit/test_revfile.c test/unit/unit_check.h $(REVFILE_SRC) src/mg_core.c src/mg_core.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -I$(srcdir)/src/bin/pg_migrate -o $@ test/unit/test_revfile.c src/bin/pg_migrate/mg_revfile.c src/mg_core.c
 
-unittest: test/unit/mg_replay test/unit/test_core test/unit/test_revfile
+# The fuzz targets' seed corpora and regression inputs, replayed without
+# libFuzzer: each target built with a plain main() under ASan and UBSan.
+FUZZ_TARGETS = revfile target graph
+FUZZ_REPLAY = $(patsubst %,test/fuzz/build/replay_%,$(FUZZ_TARGETS))
+FUZZ_DEPS = test/fuzz/fuzz_common.h test/fuzz/replay_main.c src/mg_core.c src/mg_core.h
+
+test/fuzz/build/replay_revfile: test/fuzz/fuzz_revfile.c $(FUZZ_DEPS) $(REVFILE_SRC)
+	@mkdir -p $(@D)
+	$(UNIT_CC) $(UNIT_CFLAGS) -fno-sanitize-recover=undefined -I$(srcdir)/src/bin/pg_migrate -o $@ $< test/fuzz/replay_main.c src/bin/pg_migrate/mg_revfile.c src/mg_core.c
+
+test/fuzz/build/replay_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_graphs.h $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	$(UNIT_CC) $(UNIT_CFLAGS) -fno-sanitize-recover=undefined -o $@ $< test/fuzz/replay_main.c src/mg_core.c
+
+fuzzreplay: $(FUZZ_REPLAY)
+	@for t in $(FUZZ_TARGETS); do \
+		test/fuzz/build/replay_$$t $(srcdir)/test/fuzz/corpus/$$t \
+			$$(ls -d $(srcdir)/test/fuzz/regress/$$t 2>/dev/null) || exit 1; \
+	done
+
+unittest: test/unit/mg_replay test/unit/test_core test/unit/test_revfile fuzzreplay
 	test/unit/test_core
 	test/unit/test_revfile
 	bash $(srcdir)/test/unit/run_replay.sh
@@ -108,5 +128,5 @@ fuzz:
 bench:
 	bash $(srcdir)/test/bench/run.sh
 
-.PHONY: test demo unittest fuzz bench pg_migrate-bin install-pg_migrate uninstall-pg_migrate clean-pg_migrate
+.PHONY: test demo unittest fuzzreplay fuzz bench pg_migrate-bin install-pg_migrate uninstall-pg_migrate clean-pg_migrate
 endif

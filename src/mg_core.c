@@ -774,11 +774,24 @@ find_cycle(MgGraph *g, bool with_deps, IntVec *cycle)
 	int			start = -1;
 	unsigned	st;
 
+	/*
+	 * In-degree: distinct predecessors, as the child lists hold each
+	 * predecessor once (allnext leaves out a dependency that is also a
+	 * parent).
+	 */
 	for (int i = 0; i < g->n; i++)
 	{
 		Rev		   *r = &g->revs[i];
 
-		indeg[i] = r->down.n + (with_deps ? r->deps.n : 0);
+		indeg[i] = r->down.n;
+		if (with_deps && r->deps.n > 0)
+		{
+			st = new_stamp(g);
+			for (int j = 0; j < r->down.n; j++)
+				g->mark[r->down.v[j]] = st;
+			for (int j = 0; j < r->deps.n; j++)
+				indeg[i] += g->mark[r->deps.v[j]] != st;
+		}
 		if (indeg[i] == 0)
 			queue[qt++] = i;
 	}
@@ -791,17 +804,8 @@ find_cycle(MgGraph *g, bool with_deps, IntVec *cycle)
 		for (int k = 0; k < ch->n; k++)
 		{
 			int			c = ch->v[k];
-			Rev		   *cr = &g->revs[c];
-			int			edges = 0;
 
-			/* number of edges x -> c (x may be both a parent and a dep) */
-			for (int j = 0; j < cr->down.n; j++)
-				edges += cr->down.v[j] == x;
-			if (with_deps)
-				for (int j = 0; j < cr->deps.n; j++)
-					edges += cr->deps.v[j] == x;
-			indeg[c] -= edges;
-			if (indeg[c] == 0)
+			if (--indeg[c] == 0)
 				queue[qt++] = c;
 		}
 	}
@@ -851,9 +855,17 @@ cycle_text(MgGraph *g, IntVec *cycle)
 {
 	Buf			b;
 
+	/* a long cycle shows its first and last revisions, as id_list caps lists */
 	buf_init(&b, g);
 	for (int i = 0; i < cycle->n; i++)
+	{
+		if (cycle->n > 20 && i == 10)
+		{
+			buf_printf(&b, "... (%d more) -> ", cycle->n - 20);
+			i = cycle->n - 10;
+		}
 		buf_printf(&b, "%s -> ", g->revs[cycle->v[i]].id);
+	}
 	buf_printf(&b, "%s", g->revs[cycle->v[0]].id);
 	return b.data;
 }
@@ -1052,6 +1064,7 @@ mg_graph_finish(MgGraph *g, MgError *err)
 	{
 		Rev		   *r = &g->revs[i];
 		int			k = i + MG_AHEAD;
+		unsigned	st = new_stamp(g);	/* marks the parents taken */
 
 		if (k < g->n && g->revs[k].ndown_ids > 0)
 		{
@@ -1077,7 +1090,7 @@ mg_graph_finish(MgGraph *g, MgError *err)
 							gprintf(g, "Revision \"%s\" has down_revision \"%s\", which is not registered.",
 									r->id, shown(g, d)));
 			}
-			else if (vec_contains(&r->down, p))
+			else if (g->mark[p] == st)
 			{
 				add_problem(g, MG_E_DUPLICATE,
 							gprintf(g, "down_revision \"%s\" is listed twice in revision \"%s\"", d, r->id),
@@ -1085,10 +1098,12 @@ mg_graph_finish(MgGraph *g, MgError *err)
 			}
 			else
 			{
+				g->mark[p] = st;
 				vec_push(g, &r->down, p);
 				vec_push(g, &g->revs[p].next, i);
 			}
 		}
+		st = new_stamp(g);		/* now the dependencies taken */
 		for (int j = 0; j < r->ndep_names; j++)
 		{
 			const char *d = r->dep_names[j];
@@ -1108,8 +1123,11 @@ mg_graph_finish(MgGraph *g, MgError *err)
 							gprintf(g, "Revision \"%s\" depends on \"%s\", which is neither a registered revision nor a branch label.",
 									r->id, shown(g, d)));
 			}
-			else if (!vec_contains(&r->deps, p))
+			else if (g->mark[p] != st)
+			{
+				g->mark[p] = st;
 				vec_push(g, &r->deps, p);
+			}
 		}
 	}
 
@@ -1117,11 +1135,15 @@ mg_graph_finish(MgGraph *g, MgError *err)
 	for (int i = 0; i < g->n; i++)
 	{
 		Rev		   *r = &g->revs[i];
+		unsigned	st = new_stamp(g);
 
 		for (int j = 0; j < r->down.n; j++)
+		{
 			vec_push(g, &g->revs[r->down.v[j]].allnext, i);
+			g->mark[r->down.v[j]] = st;
+		}
 		for (int j = 0; j < r->deps.n; j++)
-			if (!vec_contains(&r->down, r->deps.v[j]))
+			if (g->mark[r->deps.v[j]] != st)
 				vec_push(g, &g->revs[r->deps.v[j]].allnext, i);
 	}
 

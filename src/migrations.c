@@ -191,6 +191,21 @@ array_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 }
 
 static void
+duplicate_name(const char *revision, const char *item, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DUPLICATE_OBJECT),
+			 errmsg("%s \"%s\" is listed twice in revision \"%s\"",
+					what, item, revision)));
+}
+
+static int
+cmp_cstring_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static void
 check_names(const char *revision, char **items, int n, const char *what,
 			bool label)
 {
@@ -209,12 +224,21 @@ check_names(const char *revision, char **items, int n, const char *what,
 							items[i], strlen(items[i]) > 80 ? "..." : "", revision),
 					 errdetail("A %s is 1 to %d letters, digits or underscores.",
 							   what, label ? MG_MAX_LABEL_LEN : MG_MAX_ID_LEN)));
-		for (int j = 0; j < i; j++)
+		/* short lists: pairwise; long ones (wide merges) are sorted below */
+		for (int j = 0; j < i && n <= 32; j++)
 			if (strcmp(items[i], items[j]) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_DUPLICATE_OBJECT),
-						 errmsg("%s \"%s\" is listed twice in revision \"%s\"",
-								what, items[i], revision)));
+				duplicate_name(revision, items[i], what);
+	}
+	if (n > 32)
+	{
+		char	  **sorted = palloc(sizeof(char *) * n);
+
+		memcpy(sorted, items, sizeof(char *) * n);
+		qsort(sorted, n, sizeof(char *), cmp_cstring_ptr);
+		for (int i = 1; i < n; i++)
+			if (strcmp(sorted[i], sorted[i - 1]) == 0)
+				duplicate_name(revision, sorted[i], what);
+		pfree(sorted);
 	}
 }
 
@@ -371,6 +395,20 @@ migrate_register(PG_FUNCTION_ARGS)
 	check_names(revision, labels, nlabels, "branch label", true);
 	ndeps = array_arg(fcinfo, 6, "depends_on", &deps);
 	check_names(revision, deps, ndeps, "dependency", true);
+
+	/* a self-reference needs no other revision to be wrong */
+	for (int i = 0; i < ndown; i++)
+		if (strcmp(down[i], revision) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("revision \"%s\" is its own down_revision", revision),
+					 errdetail("Revision \"%s\" lists itself in down_revisions.", revision)));
+	for (int i = 0; i < ndeps; i++)
+		if (strcmp(deps[i], revision) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("revision \"%s\" depends on itself", revision),
+					 errdetail("Revision \"%s\" lists itself in depends_on.", revision)));
 	if (PG_ARGISNULL(7))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

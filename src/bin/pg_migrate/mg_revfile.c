@@ -342,15 +342,30 @@ shown(const char *s, size_t n)
 {
 	size_t		cut = n;
 	char	   *p;
+	char	   *o;
 
-	if (n <= 80)
-		return mg_xstrndup(s, n);
-	cut = 80;
-	while (cut > 0 && ((unsigned char) s[cut] & 0xc0) == 0x80)
-		cut--;
-	p = mg_xmalloc(cut + 4);
-	memcpy(p, s, cut);
-	memcpy(p + cut, "...", 4);
+	if (n > 80)
+	{
+		cut = 80;
+		while (cut > 0 && ((unsigned char) s[cut] & 0xc0) == 0x80)
+			cut--;
+	}
+	/* control characters are shown escaped: they would garble the line */
+	p = o = mg_xmalloc(cut * 4 + 4);
+	for (size_t i = 0; i < cut; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c == '\r')
+			o += sprintf(o, "\\r");
+		else if (c == '\t')
+			o += sprintf(o, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			o += sprintf(o, "\\x%02x", c);
+		else
+			*o++ = (char) c;
+	}
+	strcpy(o, n > cut ? "..." : "");
 	return p;
 }
 
@@ -358,6 +373,12 @@ shown(const char *s, size_t n)
  * Parse a comma-separated list value into rf's array; every item must be a
  * valid id (labels: a valid label) and appear once.
  */
+static int
+cmp_strptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
 static bool
 parse_list(const char *path, int line, const char *key, const char *val,
 		   size_t vallen, bool label, char ***items, int *nitems,
@@ -416,7 +437,8 @@ parse_list(const char *path, int line, const char *key, const char *val,
 			free(s);
 			return false;
 		}
-		for (int i = 0; i < *nitems; i++)
+		/* short lists pairwise; long ones (wide merges) sorted below */
+		for (int i = 0; i < *nitems && *nitems < 32; i++)
 			if (strcmp((*items)[i], s) == 0)
 			{
 				mg_diag_add(diags, path, line, "%s lists \"%s\" twice", key, s);
@@ -432,6 +454,30 @@ parse_list(const char *path, int line, const char *key, const char *val,
 		if (comma == NULL)
 			break;
 		p = comma + 1;
+	}
+	if (*nitems > 32)
+	{
+		char	  **sorted = mg_xmalloc(sizeof(char *) * (size_t) *nitems);
+		bool		ok = true;
+
+		memcpy(sorted, *items, sizeof(char *) * (size_t) *nitems);
+		qsort(sorted, (size_t) *nitems, sizeof(char *), cmp_strptr);
+		for (int i = 1; i < *nitems && ok; i++)
+			if (strcmp(sorted[i], sorted[i - 1]) == 0)
+			{
+				mg_diag_add(diags, path, line, "%s lists \"%s\" twice", key, sorted[i]);
+				ok = false;
+			}
+		free(sorted);
+		if (!ok)
+		{
+			for (int i = 0; i < *nitems; i++)
+				free((*items)[i]);
+			free(*items);
+			*items = NULL;
+			*nitems = 0;
+			return false;
+		}
 	}
 	return true;
 }
@@ -1176,10 +1222,21 @@ join_path(const char *a, const char *b)
 	return p;
 }
 
+/* The directories being read, innermost first */
+typedef struct DirChain
+{
+	dev_t		dev;
+	ino_t		ino;
+	const char *path;
+	const struct DirChain *up;
+} DirChain;
+
 static bool
 add_dir(MgRevSet *set, const char *dir, const char *srcprefix, bool recursive,
-		int depth, MgDiags *diags)
+		int depth, const DirChain *up, MgDiags *diags)
 {
+	DirChain	here;
+	struct stat dst;
 	DIR		   *dh;
 	struct dirent *de;
 	char	  **names = NULL;
@@ -1200,6 +1257,27 @@ add_dir(MgRevSet *set, const char *dir, const char *srcprefix, bool recursive,
 		mg_diag_add(diags, dir, 0, "could not open directory: %s", strerror(errno));
 		return false;
 	}
+	/* a symbolic link back to a directory being read would never end */
+	if (fstat(dirfd(dh), &dst) == 0)
+	{
+		for (const DirChain *a = up; a; a = a->up)
+			if (a->dev == dst.st_dev && a->ino == dst.st_ino)
+			{
+				MgDiag	   *d = mg_diag_add(diags, dir, 0, "directory loop");
+
+				mg_diag_detail(d, "\"%s\" is the directory \"%s\", which contains it.",
+							   dir, a->path);
+				mg_diag_hint(d, "Remove the symbolic link, or load without -r.");
+				closedir(dh);
+				return false;
+			}
+		here.dev = dst.st_dev;
+		here.ino = dst.st_ino;
+	}
+	else
+		here.dev = here.ino = 0;
+	here.path = dir;
+	here.up = up;
 	while ((errno = 0, de = readdir(dh)) != NULL)
 	{
 		if (de->d_name[0] == '.')
@@ -1261,7 +1339,7 @@ add_dir(MgRevSet *set, const char *dir, const char *srcprefix, bool recursive,
 		char	   *path = join_path(dir, subdirs[i]);
 		char	   *source = join_path(srcprefix, subdirs[i]);
 
-		if (!add_dir(set, path, source, recursive, depth + 1, diags))
+		if (!add_dir(set, path, source, recursive, depth + 1, &here, diags))
 			ok = false;
 		free(path);
 		free(source);
@@ -1313,7 +1391,7 @@ mg_revset_add_dir(MgRevSet *set, const char *dir, bool recursive,
 		return false;
 	}
 	prefix = dir_source_name(dir);
-	ok = add_dir(set, dir, prefix, recursive, 0, diags);
+	ok = add_dir(set, dir, prefix, recursive, 0, NULL, diags);
 	free(prefix);
 	return ok;
 }

@@ -1,0 +1,6 @@
+-- migrate:revision 110e9cacd8b0
+-- migrate:down_revision dbdbc1b19cf2
+-- migrate:branch_labels invenio_rdm_records
+-- migrate:message Create rdm_records branch.
+-- migrate:upgrade
+-- migrate:downgrade

@@ -1,0 +1,6 @@
+-- migrate:revision 4307343b688d
+-- migrate:down_revision dbdbc1b19cf2
+-- migrate:branch_labels invenio_accounts
+-- migrate:message Create accounts branch.
+-- migrate:upgrade
+-- migrate:downgrade

@@ -1,0 +1,6 @@
+-- migrate:revision 702e2fba0db9
+-- migrate:down_revision dbdbc1b19cf2
+-- migrate:branch_labels invenio_records
+-- migrate:message Create records branch.
+-- migrate:upgrade
+-- migrate:downgrade

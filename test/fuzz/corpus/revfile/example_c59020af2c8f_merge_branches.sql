@@ -1,0 +1,5 @@
+-- migrate:revision c59020af2c8f
+-- migrate:down_revision d8020e465d8a, 68a1bc9fc402
+-- migrate:message Merge branches.
+-- migrate:upgrade
+-- migrate:downgrade

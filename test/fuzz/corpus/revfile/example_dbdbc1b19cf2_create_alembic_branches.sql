@@ -1,0 +1,5 @@
+-- migrate:revision dbdbc1b19cf2
+-- migrate:down_revision none
+-- migrate:message Create alembic branches.
+-- migrate:upgrade
+-- migrate:downgrade

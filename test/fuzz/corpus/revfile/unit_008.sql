@@ -1,0 +1,11 @@
+-- migrate:revision abc123
+-- migrate:down_revision none
+-- migrate:upgrade
+  
+
+SELECT $$a
+   
+
+	b$$;
+  
+

@@ -1,0 +1,3 @@
+-- migrate:down_revision none
+-- migrate:upgrade
+SELECT 1;

@@ -1,0 +1,2 @@
+-- migrate:revision abc123
+-- migrate:upgrade

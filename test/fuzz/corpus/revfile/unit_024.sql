@@ -1,0 +1,3 @@
+-- migrate:revision abc 123
+-- migrate:down_revision none
+-- migrate:upgrade

@@ -1,0 +1,3 @@
+-- migrate:revision 0123456789abcdef0123456789abcdef0
+-- migrate:down_revision none
+-- migrate:upgrade

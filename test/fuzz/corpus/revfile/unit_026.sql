@@ -1,0 +1,3 @@
+-- migrate:revision
+-- migrate:down_revision none
+-- migrate:upgrade

@@ -1,0 +1,3 @@
+-- migrate:revision heads
+-- migrate:down_revision none
+-- migrate:upgrade

@@ -1,0 +1,3 @@
+-- migrate:revision x'; DROP TABLE t; --
+-- migrate:down_revision none
+-- migrate:upgrade

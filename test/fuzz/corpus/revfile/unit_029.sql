@@ -1,0 +1,3 @@
+-- migrate:revision abc123
+-- migrate:down_revision
+-- migrate:upgrade

@@ -1,0 +1,3 @@
+-- migrate:revision abc123
+-- migrate:down_revision a1,,b2
+-- migrate:upgrade

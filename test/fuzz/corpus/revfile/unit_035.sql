@@ -1,0 +1,4 @@
+-- migrate:revision abc123
+-- migrate:down_revision none
+-- migrate:transactional maybe
+-- migrate:upgrade

@@ -1,0 +1,5 @@
+-- migrate:revision abc123
+-- migrate:down_revision none
+-- migrate:upgrade
+SELECT 1;
+\i other.sql

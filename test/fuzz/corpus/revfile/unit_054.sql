@@ -1,0 +1,3 @@
+-- migrate:revision none
+-- migrate:down_revision none
+-- migrate:upgrade

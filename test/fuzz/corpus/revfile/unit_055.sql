@@ -1,0 +1,3 @@
+-- migrate:revision NONE
+-- migrate:down_revision none
+-- migrate:upgrade

@@ -1,0 +1,3 @@
+-- migrate:revision abc
+-- migrate:down_revision a1, none
+-- migrate:upgrade

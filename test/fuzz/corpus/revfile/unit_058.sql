@@ -1,0 +1,8 @@
+-- migrate:revision abc123
+-- migrate:down_revision none
+-- migrate:upgrade
+SELECT 1;
+-- migrate:downgrade
+SELECT 'abc
+
+-- migrate:message m

@@ -1,0 +1,5 @@
+-- migrate:revision abc123
+-- migrate:down_revision none
+-- migrate:upgrade
+-- comment \i file
+SELECT 1;

@@ -1,0 +1,6 @@
+-- migrate:revision abc123
+-- migrate:down_revision none
+-- migrate:upgrade
+SELECT 'a
+-- migrate:message m
+';

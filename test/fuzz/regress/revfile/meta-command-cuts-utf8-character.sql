@@ -1,0 +1,4 @@
+-- migrate:revision a
+-- migrate:down_revision none
+-- migrate:upgrade
+\éééééééééééééééééééééééééééééé

@@ -22,11 +22,14 @@ SELECT migrate_register('c', '{b}', 'SELECT 1;', NULL, NULL, '{}', '{nolabel}');
 SELECT migrate_check();
 DELETE FROM migrate_revision WHERE revision = 'c';
 
--- a revision that is its own parent, or depends on itself
+-- a revision that is its own parent, or depends on itself: refused when
+-- registered, and found by the graph check when written into the table
 SELECT migrate_register('c', '{c}', 'SELECT 1;');
+SELECT migrate_register('c', '{b}', 'SELECT 1;', NULL, NULL, '{}', '{c}');
+INSERT INTO migrate_revision (revision, down_revisions, upgrade, seq) VALUES ('c', '{c}', 'SELECT 1;', 1000);
 SELECT migrate_check();
 DELETE FROM migrate_revision WHERE revision = 'c';
-SELECT migrate_register('c', '{b}', 'SELECT 1;', NULL, NULL, '{}', '{c}');
+INSERT INTO migrate_revision (revision, down_revisions, depends_on, upgrade, seq) VALUES ('c', '{b}', '{c}', 'SELECT 1;', 1000);
 SELECT migrate_check();
 DELETE FROM migrate_revision WHERE revision = 'c';
 
@@ -72,7 +75,7 @@ CREATE TEMP TABLE cases (name text, setup text);
 INSERT INTO cases VALUES
     ('dangling down_revision', $$SELECT migrate_register('c', '{x}', 'SELECT 1;')$$),
     ('dangling dependency', $$SELECT migrate_register('c', '{b}', 'SELECT 1;', NULL, NULL, '{}', '{nolabel}')$$),
-    ('self loop', $$SELECT migrate_register('c', '{c}', 'SELECT 1;')$$),
+    ('self loop', $$INSERT INTO migrate_revision (revision, down_revisions, upgrade, seq) VALUES ('c', '{c}', 'SELECT 1;', 1000)$$),
     ('cycle', $$SELECT migrate_register('c', '{b,d}', 'SELECT 1;'), migrate_register('d', '{c}', 'SELECT 1;')$$),
     ('duplicate label', $$SELECT migrate_register('c', '{b}', 'SELECT 1;', NULL, NULL, '{l}'), migrate_register('d', '{b}', 'SELECT 1;', NULL, NULL, '{l}')$$),
     ('unknown version row', $$INSERT INTO migrate_version VALUES ('zz')$$);

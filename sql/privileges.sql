@@ -27,7 +27,7 @@ SELECT count(*) AS version_rows FROM migrate_version;
 SELECT upgrade FROM migrate_revision;
 
 -- EXECUTE alone is not enough: the tables need privileges too, and the
--- failed step leaves nothing behind
+-- call is refused before any step runs
 GRANT EXECUTE ON FUNCTION migrate_upgrade(text) TO mig_reader;
 SET ROLE mig_reader;
 SELECT * FROM migrate_upgrade('heads');

@@ -41,8 +41,14 @@ typedef struct MgState
 	SPIPlanPtr	plan_delete;
 	SPIPlanPtr	plan_update;
 	SPIPlanPtr	plan_log;
+	uint64		uses_insert;	/* uses of the plans above (step_plan) */
+	uint64		uses_delete;
+	uint64		uses_update;
 	bool	   *transactional;	/* per revision */
 	bool	   *has_downgrade;	/* per revision */
+	/* version table kept in memory during a call (mg_version_defer) */
+	bool	   *vset;			/* per revision: a row now, or NULL */
+	bool	   *vinit;			/* per revision: a row before the call */
 	/* log rows of steps not yet written (mg_log_step, mg_log_flush) */
 	struct MgLogRow *log_rows;
 	int			nlog;
@@ -72,6 +78,8 @@ extern void mg_load_bodies(MgState *state, const MgPlan *plan,
 						   char ***bodies_out);
 extern void mg_version_op(MgState *state, const MgOp *op);
 extern void mg_version_delete_all(void);
+extern void mg_version_defer(MgState *state);
+extern void mg_version_flush(MgState *state);
 extern void mg_log_step(MgState *state, const MgStep *step, double seconds);
 extern void mg_log_purge(MgState *state);
 extern void mg_log_flush(MgState *state);

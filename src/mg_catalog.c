@@ -992,6 +992,26 @@ prepare(const char *fmt, const char *relname, int nargs, Oid *argtypes)
 }
 
 /*
+ * A statement run once per step: prepared again each time its number of
+ * uses reaches a power of two (from 64 on).  The version table keeps one
+ * dead row version per step until the transaction ends, so a generic plan
+ * made when it held one row (a seq scan) would read all of them at every
+ * step, and a long upgrade would take quadratic time.
+ */
+static SPIPlanPtr
+step_plan(SPIPlanPtr *plan, uint64 *uses, const char *fmt, const char *relname,
+		  int nargs, Oid *argtypes)
+{
+	++*uses;
+	if (*plan != NULL && (*uses < 64 || (*uses & (*uses - 1)) != 0))
+		return *plan;
+	if (*plan != NULL)
+		SPI_freeplan(*plan);
+	*plan = prepare(fmt, relname, nargs, argtypes);
+	return *plan;
+}
+
+/*
  * mg_version_op
  *		Apply one version-table operation; an UPDATE or DELETE must match
  *		exactly one row.
@@ -1004,23 +1024,47 @@ mg_version_op(MgState *state, const MgOp *op)
 	Datum		values[2];
 	int			ret;
 
+	if (state->vset)
+	{
+		/* kept in memory: the same checks as the statements make */
+		int			gone = op->kind == MG_OP_INSERT ? -1 : op->a;
+		int			added = op->kind == MG_OP_INSERT ? op->a :
+			op->kind == MG_OP_UPDATE ? op->b : -1;
+
+		if (gone >= 0 && !state->vset[gone])
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("version table does not contain revision \"%s\"",
+							mg_rev_id(g, gone))));
+		if (gone >= 0)
+			state->vset[gone] = false;
+		if (added >= 0 && state->vset[added])
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("version table already contains revision \"%s\"",
+							mg_rev_id(g, added))));
+		if (added >= 0)
+			state->vset[added] = true;
+		return;
+	}
+
 	values[0] = CStringGetTextDatum(mg_rev_id(g, op->a));
 	switch (op->kind)
 	{
 		case MG_OP_INSERT:
-			if (state->plan_insert == NULL)
-				state->plan_insert = prepare("INSERT INTO %s (revision) VALUES ($1)",
-									  MG_VERSION_TABLE, 1, argtypes);
-			ret = SPI_execute_plan(state->plan_insert, values, NULL, false, 0);
+			ret = SPI_execute_plan(step_plan(&state->plan_insert, &state->uses_insert,
+											 "INSERT INTO %s (revision) VALUES ($1)",
+											 MG_VERSION_TABLE, 1, argtypes),
+								   values, NULL, false, 0);
 			if (ret != SPI_OK_INSERT)
 				elog(ERROR, "could not insert into %s: %s", MG_VERSION_TABLE,
 					 SPI_result_code_string(ret));
 			break;
 		case MG_OP_DELETE:
-			if (state->plan_delete == NULL)
-				state->plan_delete = prepare("DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) $1",
-									  MG_VERSION_TABLE, 1, argtypes);
-			ret = SPI_execute_plan(state->plan_delete, values, NULL, false, 0);
+			ret = SPI_execute_plan(step_plan(&state->plan_delete, &state->uses_delete,
+											 "DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) $1",
+											 MG_VERSION_TABLE, 1, argtypes),
+								   values, NULL, false, 0);
 			if (ret != SPI_OK_DELETE)
 				elog(ERROR, "could not delete from %s: %s", MG_VERSION_TABLE,
 					 SPI_result_code_string(ret));
@@ -1033,11 +1077,11 @@ mg_version_op(MgState *state, const MgOp *op)
 								   SPI_processed)));
 			break;
 		case MG_OP_UPDATE:
-			if (state->plan_update == NULL)
-				state->plan_update = prepare("UPDATE %s SET revision = $2 WHERE revision OPERATOR(pg_catalog.=) $1",
-									  MG_VERSION_TABLE, 2, argtypes);
 			values[1] = CStringGetTextDatum(mg_rev_id(g, op->b));
-			ret = SPI_execute_plan(state->plan_update, values, NULL, false, 0);
+			ret = SPI_execute_plan(step_plan(&state->plan_update, &state->uses_update,
+											 "UPDATE %s SET revision = $2 WHERE revision OPERATOR(pg_catalog.=) $1",
+											 MG_VERSION_TABLE, 2, argtypes),
+								   values, NULL, false, 0);
 			if (ret != SPI_OK_UPDATE)
 				elog(ERROR, "could not update %s: %s", MG_VERSION_TABLE,
 					 SPI_result_code_string(ret));
@@ -1069,6 +1113,107 @@ mg_version_delete_all(void)
 		elog(ERROR, "could not empty %s: %s", MG_VERSION_TABLE,
 			 SPI_result_code_string(ret));
 	pfree(sql.data);
+}
+
+/*
+ * mg_version_defer, mg_version_flush
+ *		During a call's steps the version table is kept in memory (the state
+ *		after each step is checked there as the statements would), and its
+ *		net change is written at the end, in two statements: one UPDATE per
+ *		step would leave a dead row version per step for the next one to
+ *		step over, and cost more than a trivial step.  Until the call ends,
+ *		migrate_version shows the state before it, as it does to every
+ *		other session.
+ */
+void
+mg_version_defer(MgState *state)
+{
+	int			n = mg_graph_size(state->graph);
+
+	Assert(state->rows_resolved);
+
+	/*
+	 * The writes come at the end: check now that they will be allowed, so
+	 * that no step runs in vain (the statements check again).
+	 */
+	{
+		Oid			nsp = extension_schema(get_extension_oid(MG_EXTENSION_NAME, false));
+		const char *rel[3] = {MG_VERSION_TABLE, MG_VERSION_TABLE, MG_LOG_TABLE};
+		AclMode		mode[3] = {ACL_INSERT, ACL_DELETE, ACL_INSERT};
+
+		for (int i = 0; i < 3; i++)
+		{
+			Oid			relid = get_relname_relid(rel[i], nsp);
+			AclResult	aclresult;
+
+			if (!OidIsValid(relid))
+				elog(ERROR, "table %s of extension \"%s\" not found", rel[i],
+					 MG_EXTENSION_NAME);
+			aclresult = pg_class_aclcheck(relid, GetUserId(), mode[i]);
+			if (aclresult != ACLCHECK_OK)
+				aclcheck_error(aclresult, OBJECT_TABLE, rel[i]);
+		}
+	}
+	state->vinit = MemoryContextAllocZero(state->context, sizeof(bool) * (n + 1));
+	state->vset = MemoryContextAllocZero(state->context, sizeof(bool) * (n + 1));
+	for (int i = 0; i < state->rows.n; i++)
+		state->vinit[state->rows.items[i]] = state->vset[state->rows.items[i]] = true;
+}
+
+void
+mg_version_flush(MgState *state)
+{
+	MgGraph    *g = state->graph;
+	int			n = mg_graph_size(g);
+	int		   *del = palloc(sizeof(int) * (n + 1));
+	int		   *ins = palloc(sizeof(int) * (n + 1));
+	int			ndel = 0,
+				nins = 0;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	SPIPlanPtr	plan;
+	int			ret;
+
+	if (state->vset == NULL)
+		return;
+	for (int r = 0; r < n; r++)
+	{
+		if (state->vinit[r] && !state->vset[r])
+			del[ndel++] = r;
+		else if (!state->vinit[r] && state->vset[r])
+			ins[nins++] = r;
+	}
+	state->vset = state->vinit = NULL;
+	if (ndel > 0)
+	{
+		values[0] = mg_text_array(g, del, ndel);
+		plan = prepare("DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
+					   MG_VERSION_TABLE, 1, argtypes);
+		ret = SPI_execute_plan(plan, values, NULL, false, 0);
+		if (ret != SPI_OK_DELETE)
+			elog(ERROR, "could not delete from %s: %s", MG_VERSION_TABLE,
+				 SPI_result_code_string(ret));
+		if (SPI_processed != (uint64) ndel)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("version table changed during the migration"),
+					 errdetail("Deleting %d rows matched " UINT64_FORMAT ".", ndel,
+							   SPI_processed)));
+		SPI_freeplan(plan);
+	}
+	if (nins > 0)
+	{
+		values[0] = mg_text_array(g, ins, nins);
+		plan = prepare("INSERT INTO %s (revision) SELECT pg_catalog.unnest($1)",
+					   MG_VERSION_TABLE, 1, argtypes);
+		ret = SPI_execute_plan(plan, values, NULL, false, 0);
+		if (ret != SPI_OK_INSERT || SPI_processed != (uint64) nins)
+			elog(ERROR, "could not insert into %s: %s", MG_VERSION_TABLE,
+				 SPI_result_code_string(ret));
+		SPI_freeplan(plan);
+	}
+	pfree(del);
+	pfree(ins);
 }
 
 /* A text[] datum from revision ids */

@@ -573,6 +573,7 @@ run_migration(FunctionCallInfo fcinfo, bool upgrade)
 	mg_load_bodies(&state, &plan, &bodies);
 	stepcxt = AllocSetContextCreate(CurrentMemoryContext, "migrations step",
 									ALLOCSET_DEFAULT_SIZES);
+	mg_version_defer(&state);
 	for (int i = 0; i < plan.nsteps; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(stepcxt);
@@ -583,6 +584,7 @@ run_migration(FunctionCallInfo fcinfo, bool upgrade)
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(stepcxt);
 	}
+	mg_version_flush(&state);
 	mg_log_flush(&state);
 	finish_spi();
 	return (Datum) 0;

@@ -97,6 +97,17 @@ mg_qualified(const char *relname)
 }
 
 /*
+ * Whether a statement used this many times should be prepared again: at
+ * each power of two from 64 on, as the tables it reads grow (see
+ * mg_kept_plan and step_plan).
+ */
+static inline bool
+replan_due(uint64 uses)
+{
+	return uses >= 64 && (uses & (uses - 1)) == 0;
+}
+
+/*
  * mg_kept_plan
  *		A plan kept for the life of the backend, for statements run once per
  *		call of a function that is called once per row (migrate_register).
@@ -116,9 +127,7 @@ mg_kept_plan(MgKeptPlan *kp, const char *sql, int nargs, Oid *argtypes)
 	 * time its number of uses reaches a power of two (from 64 on): the
 	 * table has grown, and the new plan knows.
 	 */
-	kp->uses++;
-	if (kp->plan != NULL && strcmp(kp->sql, sql) == 0 &&
-		(kp->uses < 64 || (kp->uses & (kp->uses - 1)) != 0))
+	if (kp->plan != NULL && strcmp(kp->sql, sql) == 0 && !replan_due(++kp->uses))
 		return kp->plan;
 	if (kp->plan != NULL)
 	{
@@ -1002,8 +1011,7 @@ static SPIPlanPtr
 step_plan(SPIPlanPtr *plan, uint64 *uses, const char *fmt, const char *relname,
 		  int nargs, Oid *argtypes)
 {
-	++*uses;
-	if (*plan != NULL && (*uses < 64 || (*uses & (*uses - 1)) != 0))
+	if (*plan != NULL && !replan_due(++*uses))
 		return *plan;
 	if (*plan != NULL)
 		SPI_freeplan(*plan);

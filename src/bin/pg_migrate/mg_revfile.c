@@ -373,8 +373,9 @@ shown(const char *s, size_t n)
  * Parse a comma-separated list value into rf's array; every item must be a
  * valid id (labels: a valid label) and appear once.
  */
+/* Order of char * by strcmp (sorted lists, directory entries) */
 static int
-cmp_strptr(const void *a, const void *b)
+cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -461,7 +462,7 @@ parse_list(const char *path, int line, const char *key, const char *val,
 		bool		ok = true;
 
 		memcpy(sorted, *items, sizeof(char *) * (size_t) *nitems);
-		qsort(sorted, (size_t) *nitems, sizeof(char *), cmp_strptr);
+		qsort(sorted, (size_t) *nitems, sizeof(char *), cmp_names);
 		for (int i = 1; i < *nitems && ok; i++)
 			if (strcmp(sorted[i], sorted[i - 1]) == 0)
 			{
@@ -1195,12 +1196,6 @@ add_file_at(MgRevSet *set, int dirfd, const char *name, const char *path,
 	}
 	set_append(set, rf);
 	return true;
-}
-
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 static bool

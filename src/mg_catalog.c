@@ -97,6 +97,30 @@ mg_qualified(const char *relname)
 }
 
 /*
+ * catalog_relid
+ *		OID of one of the extension's tables.  With mode, the current role
+ *		must hold that privilege on it, as a query would check.
+ */
+static Oid
+catalog_relid(const char *relname, AclMode mode)
+{
+	Oid			nspoid = extension_schema(get_extension_oid(MG_EXTENSION_NAME, false));
+	Oid			relid = get_relname_relid(relname, nspoid);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table %s of extension \"%s\" not found", relname,
+			 MG_EXTENSION_NAME);
+	if (mode != ACL_NO_RIGHTS)
+	{
+		AclResult	aclresult = pg_class_aclcheck(relid, GetUserId(), mode);
+
+		if (aclresult != ACLCHECK_OK)
+			aclcheck_error(aclresult, OBJECT_TABLE, relname);
+	}
+	return relid;
+}
+
+/*
  * Whether a statement used this many times should be prepared again: at
  * each power of two from 64 on, as the tables it reads grow (see
  * mg_kept_plan and step_plan).
@@ -198,9 +222,8 @@ check_snapshot_current(void)
 	 */
 	if (strcmp(mine, latest) == 0)
 	{
-		Oid			relid = get_relname_relid(MG_REVISION_TABLE,
-											  extension_schema(get_extension_oid(MG_EXTENSION_NAME, false)));
-		Relation	rel = table_open(relid, AccessShareLock);
+		Relation	rel = table_open(catalog_relid(MG_REVISION_TABLE, ACL_NO_RIGHTS),
+									 AccessShareLock);
 
 		if (rel->rd_rel->relam == HEAP_TABLE_AM_OID)
 		{
@@ -804,22 +827,13 @@ build_kept_graph(MgState *state, Relation rel, Snapshot snap, uint64 fp,
 static bool
 read_revisions(MgState *state, bool for_change, MgError *err)
 {
-	Oid			extoid = get_extension_oid(MG_EXTENSION_NAME, false);
-	Oid			relid = get_relname_relid(MG_REVISION_TABLE, extension_schema(extoid));
-	AclResult	aclresult;
+	/* what a query would check first */
+	Oid			relid = catalog_relid(MG_REVISION_TABLE, ACL_SELECT);
 	Relation	rel;
 	Snapshot	snap;
 	uint64		fp;
 	uint64		ntuples;
 	bool		valid;
-
-	if (!OidIsValid(relid))
-		elog(ERROR, "table %s of extension \"%s\" not found", MG_REVISION_TABLE,
-			 MG_EXTENSION_NAME);
-	/* what a query would check first */
-	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_TABLE, MG_REVISION_TABLE);
 
 	rel = table_open(relid, AccessShareLock);
 	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
@@ -1144,24 +1158,9 @@ mg_version_defer(MgState *state)
 	 * The writes come at the end: check now that they will be allowed, so
 	 * that no step runs in vain (the statements check again).
 	 */
-	{
-		Oid			nsp = extension_schema(get_extension_oid(MG_EXTENSION_NAME, false));
-		const char *rel[3] = {MG_VERSION_TABLE, MG_VERSION_TABLE, MG_LOG_TABLE};
-		AclMode		mode[3] = {ACL_INSERT, ACL_DELETE, ACL_INSERT};
-
-		for (int i = 0; i < 3; i++)
-		{
-			Oid			relid = get_relname_relid(rel[i], nsp);
-			AclResult	aclresult;
-
-			if (!OidIsValid(relid))
-				elog(ERROR, "table %s of extension \"%s\" not found", rel[i],
-					 MG_EXTENSION_NAME);
-			aclresult = pg_class_aclcheck(relid, GetUserId(), mode[i]);
-			if (aclresult != ACLCHECK_OK)
-				aclcheck_error(aclresult, OBJECT_TABLE, rel[i]);
-		}
-	}
+	(void) catalog_relid(MG_VERSION_TABLE, ACL_INSERT);
+	(void) catalog_relid(MG_VERSION_TABLE, ACL_DELETE);
+	(void) catalog_relid(MG_LOG_TABLE, ACL_INSERT);
 	state->vinit = MemoryContextAllocZero(state->context, sizeof(bool) * (n + 1));
 	state->vset = MemoryContextAllocZero(state->context, sizeof(bool) * (n + 1));
 	for (int i = 0; i < state->rows.n; i++)

@@ -674,32 +674,18 @@ mg_graph_add_owned(MgGraph *g, const MgRevInput *in)
 	r->nlabels = in->nlabels;
 }
 
+/* Add a revision: its strings are copied into the graph */
 void
 mg_graph_add(MgGraph *g, const MgRevInput *in)
 {
-	Rev		   *r;
+	MgRevInput	copy = *in;
 
-	if (g->n == g->cap)
-	{
-		int			ncap = g->cap ? g->cap * 2 : 64;
-		Rev		   *nr = arena_alloc(&g->arena, sizeof(Rev) * ncap);
-
-		if (g->n)
-			memcpy(nr, g->revs, sizeof(Rev) * g->n);
-		g->revs = nr;
-		g->cap = ncap;
-	}
-	r = &g->revs[g->n++];
-	memset(r, 0, sizeof(Rev));
-	r->id = mg_graph_strdup(g, in->id ? in->id : "");
-	r->message = in->message ? mg_graph_strdup(g, in->message) : NULL;
-	r->tag = in->tag;
-	r->down_ids = copy_strs(g, in->down, in->ndown);
-	r->ndown_ids = in->ndown;
-	r->dep_names = copy_strs(g, in->deps, in->ndeps);
-	r->ndep_names = in->ndeps;
-	r->labels = copy_strs(g, in->labels, in->nlabels);
-	r->nlabels = in->nlabels;
+	copy.id = mg_graph_strdup(g, in->id ? in->id : "");
+	copy.message = in->message ? mg_graph_strdup(g, in->message) : NULL;
+	copy.down = copy_strs(g, in->down, in->ndown);
+	copy.deps = copy_strs(g, in->deps, in->ndeps);
+	copy.labels = copy_strs(g, in->labels, in->nlabels);
+	mg_graph_add_owned(g, &copy);
 }
 
 static bool

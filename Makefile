@@ -3,7 +3,7 @@
 EXTENSION = migrations
 MODULE_big = migrations
 OBJS = src/migrations.o src/mg_catalog.o src/mg_execute.o src/mg_core.o
-DATA = sql/migrations--0.1.sql
+DATA = sql/migrations--0.1.sql sql/migrations--0.2.sql sql/migrations--0.1--0.2.sql
 PGFILEDESC = "migrations - schema migrations inside the database"
 
 PG_CPPFLAGS = -I$(srcdir)/src

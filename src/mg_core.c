@@ -31,6 +31,8 @@
  * ----------------------------------------------------------------
  */
 
+MgInterruptHook mg_interrupt_hook = NULL;
+
 static void *
 default_alloc(void *ctx, size_t size)
 {

@@ -125,6 +125,23 @@ typedef struct MgPlan
 	MgList		final_rows;		/* version table after all steps */
 } MgPlan;
 
+/*
+ * Interrupt hook: the core's long loops (graph building, validation, label
+ * inheritance, walks, planning) call MG_CHECK_INTERRUPTS(), which calls
+ * mg_interrupt_hook when it is set.  The backend points it at a function
+ * that runs CHECK_FOR_INTERRUPTS(), so that a cancel request or a
+ * statement_timeout ends a long call (the error unwinds through the core,
+ * whose memory belongs to a memory context); the client leaves it NULL.
+ */
+typedef void (*MgInterruptHook) (void);
+extern MgInterruptHook mg_interrupt_hook;
+
+#define MG_CHECK_INTERRUPTS() \
+	do { \
+		if (mg_interrupt_hook) \
+			mg_interrupt_hook(); \
+	} while (0)
+
 /* Graph construction */
 extern MgGraph *mg_graph_new(void);
 extern MgGraph *mg_graph_new_in(MgAllocFn alloc_fn, MgFreeFn free_fn, void *ctx);

@@ -34,9 +34,18 @@ int			mg_step_lock_timeout = 0;
 
 void		_PG_init(void);
 
+/* The core's interrupt hook: a cancel or timeout ends a long graph build */
+static void
+mg_check_interrupts(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
 void
 _PG_init(void)
 {
+	mg_interrupt_hook = mg_check_interrupts;
+
 	DefineCustomIntVariable("migrations.lock_timeout",
 							"Sets the lock_timeout of each migration step.",
 							"A step whose body waits longer than this for a lock fails, "

@@ -1,0 +1,221 @@
+/* migrations--0.2.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION migrations" to load this file. \quit
+
+--
+-- Catalog
+--
+
+-- One row per registered revision.  seq is the registration order, which
+-- breaks ties wherever Alembic's order depends on the order it loaded files.
+CREATE TABLE @extschema@.migrate_revision (
+    revision        text PRIMARY KEY
+                    CHECK (revision OPERATOR(pg_catalog.~) '^[A-Za-z0-9_]{1,32}$'),
+    down_revisions  text[] NOT NULL DEFAULT '{}',
+    depends_on      text[] NOT NULL DEFAULT '{}',
+    branch_labels   text[] NOT NULL DEFAULT '{}',
+    message         text,
+    upgrade         text NOT NULL,
+    downgrade       text,
+    transactional   boolean NOT NULL DEFAULT true,
+    source          text,
+    seq             bigint NOT NULL UNIQUE,
+    registered_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    registered_by   name NOT NULL DEFAULT CURRENT_USER
+);
+
+-- The current heads of the database (Alembic's alembic_version).
+CREATE TABLE @extschema@.migrate_version (
+    revision        varchar(32) PRIMARY KEY
+);
+
+-- One row per executed or stamped step.
+CREATE SEQUENCE @extschema@.migrate_log_id_seq;
+
+CREATE TABLE @extschema@.migrate_log (
+    id              bigint PRIMARY KEY
+                    DEFAULT pg_catalog.nextval('@extschema@.migrate_log_id_seq'::pg_catalog.regclass),
+    logged_at       timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    logged_by       name NOT NULL DEFAULT CURRENT_USER,
+    xid             xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+    direction       text NOT NULL,      -- upgrade, downgrade or stamp
+    revision        text,
+    from_revisions  text[] NOT NULL DEFAULT '{}',
+    to_revisions    text[] NOT NULL DEFAULT '{}',
+    duration        interval
+);
+ALTER SEQUENCE @extschema@.migrate_log_id_seq OWNED BY @extschema@.migrate_log.id;
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_revision', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_version', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_log', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_log_id_seq', '');
+
+COMMENT ON TABLE @extschema@.migrate_revision IS 'registered migration revisions, one row each';
+COMMENT ON TABLE @extschema@.migrate_version IS 'current head revisions of this database';
+COMMENT ON TABLE @extschema@.migrate_log IS 'executed and stamped migration steps';
+
+--
+-- SQL-callable functions
+--
+
+CREATE FUNCTION @extschema@.migrate_register(
+    revision text,
+    down_revisions text[],
+    upgrade text,
+    downgrade text DEFAULT NULL,
+    message text DEFAULT NULL,
+    branch_labels text[] DEFAULT '{}',
+    depends_on text[] DEFAULT '{}',
+    transactional boolean DEFAULT true,
+    source text DEFAULT NULL)
+RETURNS text
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_register';
+COMMENT ON FUNCTION @extschema@.migrate_register(text, text[], text, text, text, text[], text[], boolean, text)
+    IS 'store or update one revision; returns added, updated or unchanged';
+
+CREATE FUNCTION @extschema@.migrate_check()
+RETURNS void
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'migrate_check';
+COMMENT ON FUNCTION @extschema@.migrate_check()
+    IS 'validate the stored revision graph';
+
+CREATE FUNCTION @extschema@.migrate_upgrade(
+    target text DEFAULT 'heads',
+    OUT revision text, OUT direction text, OUT message text,
+    OUT duration interval)
+RETURNS SETOF record
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_upgrade';
+COMMENT ON FUNCTION @extschema@.migrate_upgrade(text)
+    IS 'run upgrade steps up to the target, in the caller''s transaction';
+
+CREATE FUNCTION @extschema@.migrate_downgrade(
+    target text,
+    OUT revision text, OUT direction text, OUT message text,
+    OUT duration interval)
+RETURNS SETOF record
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_downgrade';
+COMMENT ON FUNCTION @extschema@.migrate_downgrade(text)
+    IS 'run downgrade steps down to the target, in the caller''s transaction';
+
+CREATE FUNCTION @extschema@.migrate_stamp(
+    target text, purge boolean DEFAULT false,
+    OUT revision text)
+RETURNS SETOF text
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_stamp';
+COMMENT ON FUNCTION @extschema@.migrate_stamp(text, boolean)
+    IS 'set the version table to the target without running migrations; returns the new version table';
+
+CREATE FUNCTION @extschema@.migrate_heads(
+    OUT revision text, OUT branch_labels text[],
+    OUT is_effective_head boolean, OUT message text)
+RETURNS SETOF record
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'migrate_heads';
+COMMENT ON FUNCTION @extschema@.migrate_heads()
+    IS 'head revisions of the graph, effective heads included';
+
+CREATE FUNCTION @extschema@.migrate_current(
+    OUT revision text, OUT branch_labels text[],
+    OUT is_head boolean, OUT is_effective_head boolean,
+    OUT in_version_table boolean, OUT message text)
+RETURNS SETOF record
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'migrate_current';
+COMMENT ON FUNCTION @extschema@.migrate_current()
+    IS 'the current revisions of the database, as alembic current shows them';
+
+CREATE FUNCTION @extschema@.migrate_history(
+    range text DEFAULT NULL,
+    OUT revision text, OUT down_revisions text[], OUT depends_on text[],
+    OUT branch_labels text[], OUT is_head boolean,
+    OUT is_effective_head boolean, OUT is_branch_point boolean,
+    OUT is_merge_point boolean, OUT is_applied boolean,
+    OUT message text, OUT line text)
+RETURNS SETOF record
+LANGUAGE C CALLED ON NULL INPUT STABLE
+AS 'MODULE_PATHNAME', 'migrate_history';
+COMMENT ON FUNCTION @extschema@.migrate_history(text)
+    IS 'revisions of a range ([start]:[end]), newest first, as alembic history lists them';
+
+CREATE FUNCTION @extschema@.migrate_branches(
+    OUT revision text, OUT children text[], OUT branch_labels text[],
+    OUT message text)
+RETURNS SETOF record
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'migrate_branches';
+COMMENT ON FUNCTION @extschema@.migrate_branches()
+    IS 'branch points of the graph and their children';
+
+CREATE FUNCTION @extschema@.migrate_resolve(target text)
+RETURNS SETOF text
+LANGUAGE C CALLED ON NULL INPUT STABLE
+AS 'MODULE_PATHNAME', 'migrate_resolve';
+COMMENT ON FUNCTION @extschema@.migrate_resolve(text)
+    IS 'the revision ids a target names';
+
+CREATE FUNCTION @extschema@.migrate_state(
+    OUT revision text, OUT is_applied boolean, OUT is_head boolean,
+    OUT in_version_table boolean)
+RETURNS SETOF record
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'migrate_state';
+COMMENT ON FUNCTION @extschema@.migrate_state()
+    IS 'applied and head flags of every revision';
+
+CREATE FUNCTION @extschema@.migrate_show(target text)
+RETURNS SETOF @extschema@.migrate_revision
+LANGUAGE sql CALLED ON NULL INPUT STABLE
+AS $$
+    SELECT r.*
+      FROM @extschema@.migrate_resolve(target) WITH ORDINALITY AS t(revision, n)
+      JOIN @extschema@.migrate_revision AS r
+        ON r.revision OPERATOR(pg_catalog.=) t.revision
+     ORDER BY t.n
+$$;
+COMMENT ON FUNCTION @extschema@.migrate_show(text)
+    IS 'the stored rows of the revisions a target names';
+
+CREATE VIEW @extschema@.migrate_status AS
+SELECT r.revision,
+       r.message,
+       r.down_revisions,
+       r.branch_labels,
+       s.is_applied,
+       s.is_head,
+       s.in_version_table,
+       CASE WHEN s.is_applied THEN
+           (SELECT pg_catalog.max(l.logged_at)
+              FROM @extschema@.migrate_log AS l
+             WHERE l.revision OPERATOR(pg_catalog.=) r.revision
+               AND l.direction OPERATOR(pg_catalog.<>) 'downgrade')
+       END AS applied_at,
+       r.registered_at,
+       r.source
+  FROM @extschema@.migrate_revision AS r
+  JOIN @extschema@.migrate_state() AS s
+    ON s.revision OPERATOR(pg_catalog.=) r.revision
+ ORDER BY r.seq;
+COMMENT ON VIEW @extschema@.migrate_status
+    IS 'every revision with whether it is applied, a head, and when it was applied';
+
+--
+-- Privileges: reading state is public, changing it is not.
+--
+REVOKE ALL ON @extschema@.migrate_revision, @extschema@.migrate_version,
+              @extschema@.migrate_log FROM PUBLIC;
+GRANT SELECT ON @extschema@.migrate_revision, @extschema@.migrate_version,
+                @extschema@.migrate_log, @extschema@.migrate_status TO PUBLIC;
+REVOKE ALL ON SEQUENCE @extschema@.migrate_log_id_seq FROM PUBLIC;
+REVOKE ALL ON FUNCTION
+    @extschema@.migrate_register(text, text[], text, text, text, text[], text[], boolean, text),
+    @extschema@.migrate_upgrade(text),
+    @extschema@.migrate_downgrade(text),
+    @extschema@.migrate_stamp(text, boolean)
+FROM PUBLIC;

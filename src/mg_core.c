@@ -164,6 +164,20 @@ arena_free(Arena *a)
  * ----------------------------------------------------------------
  */
 
+/* Bitsets over revisions */
+typedef uint64_t *Bits;
+
+/*
+ * The core's long loops poll the interrupt hook every MG_POLL iterations:
+ * MG_POLL_TICK(counter) in the loop body.
+ */
+#define MG_POLL		1024
+#define MG_POLL_TICK(c) \
+	do { \
+		if ((++(c) & (MG_POLL - 1)) == 0) \
+			MG_CHECK_INTERRUPTS(); \
+	} while (0)
+
 typedef struct IntVec
 {
 	int		   *v;
@@ -208,7 +222,6 @@ typedef struct Rev
 	IntVec		norm;
 	IntVec		next;
 	IntVec		allnext;
-	IntVec		ilabels;		/* inherited labels (label indexes) */
 	int			topo;			/* position in a topological order */
 } Rev;
 
@@ -234,6 +247,15 @@ struct MgGraph
 	int		   *label_rev;		/* label index -> declaring revision */
 	int			nlabel_names;
 	StrMap		label_index;	/* label -> label index */
+
+	/* branch label inheritance (see inherit_labels) */
+	int		   *ltop;			/* revision whose ancestors' labels r carries */
+	Bits		hl_desc;		/* descendants of hl_rev (has_label) */
+	int			hl_rev;			/* -1: hl_desc holds nothing */
+	const char **lcache;		/* sorted labels of lcache_top */
+	int			lcache_n;
+	int			lcache_cap;
+	int			lcache_top;		/* -1: lcache holds nothing */
 
 	IntVec		heads;
 	IntVec		real_heads;
@@ -389,7 +411,6 @@ map_put(MgGraph *g, StrMap *m, const char *key, int val)
 }
 
 /* Bitsets over revisions */
-typedef uint64_t *Bits;
 
 static Bits
 bits_new(MgGraph *g)
@@ -649,6 +670,11 @@ mg_graph_release(MgGraph *g, const MgArenaMark *m)
 
 	arena_release(&a, m);
 	g->arena = a;
+	/* the label list kept by mg_rev_labels was allocated after the mark */
+	g->lcache = NULL;
+	g->lcache_cap = 0;
+	g->lcache_n = 0;
+	g->lcache_top = -1;
 }
 
 /*
@@ -761,6 +787,7 @@ find_cycle(MgGraph *g, bool with_deps, IntVec *cycle)
 				qt = 0;
 	int			start = -1;
 	unsigned	st;
+	unsigned	tick = 0;
 
 	/*
 	 * In-degree: distinct predecessors, as the child lists hold each
@@ -771,6 +798,7 @@ find_cycle(MgGraph *g, bool with_deps, IntVec *cycle)
 	{
 		Rev		   *r = &g->revs[i];
 
+		MG_POLL_TICK(tick);
 		indeg[i] = r->down.n;
 		if (with_deps && r->deps.n > 0)
 		{
@@ -793,6 +821,7 @@ find_cycle(MgGraph *g, bool with_deps, IntVec *cycle)
 		{
 			int			c = ch->v[k];
 
+			MG_POLL_TICK(tick);
 			if (--indeg[c] == 0)
 				queue[qt++] = c;
 		}
@@ -815,6 +844,7 @@ find_cycle(MgGraph *g, bool with_deps, IntVec *cycle)
 			Rev		   *r = &g->revs[x];
 			int			nextp = -1;
 
+			MG_POLL_TICK(tick);
 			g->mark[x] = st;
 			vec_push(g, &path, x);
 			for (int j = 0; j < r->down.n && nextp < 0; j++)
@@ -874,10 +904,14 @@ normalize_deps(MgGraph *g)
 {
 	IntVec	   *users = arena_alloc(&g->arena, sizeof(IntVec) * g->n);
 	IntVec	   *dropped = arena_alloc(&g->arena, sizeof(IntVec) * g->n);
+	unsigned	tick = 0;
 
 	for (int i = 0; i < g->n; i++)
 		for (int j = 0; j < g->revs[i].deps.n; j++)
+		{
+			MG_POLL_TICK(tick);
 			vec_push(g, &users[g->revs[i].deps.v[j]], i);
+		}
 
 	for (int d = 0; d < g->n; d++)
 	{
@@ -885,6 +919,7 @@ normalize_deps(MgGraph *g)
 		int			sp = 0;
 		int			last = -1;
 
+		MG_POLL_TICK(tick);
 		if (users[d].n < 2)
 			continue;
 		for (int k = 0; k < users[d].n; k++)
@@ -906,6 +941,7 @@ normalize_deps(MgGraph *g)
 		{
 			IntVec	   *ch = &g->revs[g->stack[--sp]].next;
 
+			MG_POLL_TICK(tick);
 			for (int c = 0; c < ch->n; c++)
 				if (g->mark[ch->v[c]] != st && g->revs[ch->v[c]].topo <= last)
 				{
@@ -918,18 +954,33 @@ normalize_deps(MgGraph *g)
 				vec_push(g, &dropped[users[d].v[k]], d);
 	}
 
+	/*
+	 * A stamp marks what r's norm already holds or drops, so that a
+	 * revision with many dependencies costs time linear in their number.
+	 */
 	for (int i = 0; i < g->n; i++)
 	{
 		Rev		   *r = &g->revs[i];
+		unsigned	st = new_stamp(g);
 
+		MG_POLL_TICK(tick);
+		for (int j = 0; j < dropped[i].n; j++)
+			g->mark[dropped[i].v[j]] = st;
 		for (int j = 0; j < r->down.n; j++)
+		{
 			vec_push(g, &r->norm, r->down.v[j]);
+			g->mark[r->down.v[j]] = st;
+		}
 		for (int j = 0; j < r->deps.n; j++)
 		{
 			int			d = r->deps.v[j];
 
-			if (!vec_contains(&dropped[i], d) && !vec_contains(&r->norm, d))
+			MG_POLL_TICK(tick);
+			if (g->mark[d] != st)
+			{
 				vec_push(g, &r->norm, d);
+				g->mark[d] = st;
+			}
 		}
 	}
 }
@@ -938,18 +989,23 @@ bool
 mg_graph_finish(MgGraph *g, MgError *err)
 {
 	uint32_t   *hashes;
+	unsigned	tick = 0;
 
 	g->mark = arena_alloc(&g->arena, sizeof(unsigned) * (g->n + 1));
 	g->stack = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
 	g->stamp = 0;
 	map_init(g, &g->ids, g->n);
 	map_init(g, &g->keys, g->n);
-	map_init(g, &g->label_index, 16);
+	g->hl_rev = -1;
+	g->lcache_top = -1;
 
 	/* hashes of the ids, computed once for both maps */
 	hashes = arena_alloc(&g->arena, sizeof(uint32_t) * (g->n + 1));
 	for (int i = 0; i < g->n; i++)
+	{
 		hashes[i] = hash_str(g->revs[i].id);
+		MG_POLL_TICK(tick);
+	}
 
 	/* ids: format and uniqueness */
 	for (int i = 0; i < g->n; i++)
@@ -957,6 +1013,7 @@ mg_graph_finish(MgGraph *g, MgError *err)
 		Rev		   *r = &g->revs[i];
 		int			prev;
 
+		MG_POLL_TICK(tick);
 		if (i + MG_AHEAD < g->n)
 		{
 			map_prefetch(&g->ids, hashes[i + MG_AHEAD]);
@@ -985,7 +1042,23 @@ mg_graph_finish(MgGraph *g, MgError *err)
 			map_put_h(g, &g->keys, r->id, hashes[i], i);
 	}
 
-	/* branch labels share the namespace of ids */
+	/*
+	 * branch labels share the namespace of ids; the label arrays are sized
+	 * once, for all the labels declared
+	 */
+	{
+		size_t		total = 0;
+
+		for (int i = 0; i < g->n; i++)
+		{
+			total += (size_t) g->revs[i].nlabels;
+			MG_POLL_TICK(tick);
+		}
+		g->label_names = arena_alloc(&g->arena, sizeof(char *) * (total + 1));
+		g->label_rev = arena_alloc(&g->arena, sizeof(int) * (total + 1));
+		map_init(g, &g->label_index, total > (size_t) (INT32_MAX / 4) ?
+				 INT32_MAX / 4 : (int) total);
+	}
 	for (int i = 0; i < g->n; i++)
 	{
 		Rev		   *r = &g->revs[i];
@@ -994,6 +1067,8 @@ mg_graph_finish(MgGraph *g, MgError *err)
 		{
 			const char *l = r->labels[j];
 			int			prev;
+
+			MG_POLL_TICK(tick);
 
 			if (!mg_valid_label(l))
 			{
@@ -1021,19 +1096,6 @@ mg_graph_finish(MgGraph *g, MgError *err)
 			}
 			if (map_put(g, &g->label_index, l, g->nlabel_names) < 0)
 			{
-				if (g->nlabel_names % 64 == 0)
-				{
-					const char **nn = arena_alloc(&g->arena, sizeof(char *) * (g->nlabel_names + 64));
-					int		   *nr = arena_alloc(&g->arena, sizeof(int) * (g->nlabel_names + 64));
-
-					if (g->nlabel_names)
-					{
-						memcpy(nn, g->label_names, sizeof(char *) * g->nlabel_names);
-						memcpy(nr, g->label_rev, sizeof(int) * g->nlabel_names);
-					}
-					g->label_names = nn;
-					g->label_rev = nr;
-				}
 				g->label_names[g->nlabel_names] = l;
 				g->label_rev[g->nlabel_names] = i;
 				g->nlabel_names++;
@@ -1054,6 +1116,7 @@ mg_graph_finish(MgGraph *g, MgError *err)
 		int			k = i + MG_AHEAD;
 		unsigned	st = new_stamp(g);	/* marks the parents taken */
 
+		MG_POLL_TICK(tick);
 		if (k < g->n && g->revs[k].ndown_ids > 0)
 		{
 			hashes[k] = hash_str(g->revs[k].down_ids[0]);
@@ -1063,6 +1126,8 @@ mg_graph_finish(MgGraph *g, MgError *err)
 		{
 			const char *d = r->down_ids[j];
 			int			p = map_get_h(&g->ids, d, j == 0 ? hashes[i] : hash_str(d));
+
+			MG_POLL_TICK(tick);
 
 			if (strcmp(d, r->id) == 0)
 			{
@@ -1097,6 +1162,8 @@ mg_graph_finish(MgGraph *g, MgError *err)
 			const char *d = r->dep_names[j];
 			int			p = map_get(&g->keys, d);
 
+			MG_POLL_TICK(tick);
+
 			if (strcmp(d, r->id) == 0 || p == i)
 			{
 				add_problem(g, MG_E_CYCLE,
@@ -1125,14 +1192,18 @@ mg_graph_finish(MgGraph *g, MgError *err)
 		Rev		   *r = &g->revs[i];
 		unsigned	st = new_stamp(g);
 
+		MG_POLL_TICK(tick);
 		for (int j = 0; j < r->down.n; j++)
 		{
 			vec_push(g, &g->revs[r->down.v[j]].allnext, i);
 			g->mark[r->down.v[j]] = st;
 		}
 		for (int j = 0; j < r->deps.n; j++)
+		{
+			MG_POLL_TICK(tick);
 			if (g->mark[r->deps.v[j]] != st)
 				vec_push(g, &g->revs[r->deps.v[j]].allnext, i);
+		}
 	}
 
 	/* cycles: through down_revisions first, then with dependencies */
@@ -1336,6 +1407,7 @@ static void
 closure(MgGraph *g, const int *starts, int n, EdgeKind k, Bits set)
 {
 	int			sp = 0;
+	unsigned	tick = 0;
 
 	for (int i = 0; i < n; i++)
 		if (starts[i] >= 0 && !BIT_TEST(set, starts[i]))
@@ -1347,6 +1419,7 @@ closure(MgGraph *g, const int *starts, int n, EdgeKind k, Bits set)
 	{
 		IntVec	   *e = edges(g, g->stack[--sp], k);
 
+		MG_POLL_TICK(tick);
 		for (int j = 0; j < e->n; j++)
 			if (!BIT_TEST(set, e->v[j]))
 			{
@@ -1436,85 +1509,77 @@ lineage_of(MgGraph *g, int rev, bool with_deps)
  * ----------------------------------------------------------------
  */
 
-/* Add labels to r's inherited set; lmark gives constant-time membership */
-static void
-add_labels(MgGraph *g, Rev *r, const IntVec *labels, unsigned *lmark,
-		   unsigned *lstamp)
-{
-	unsigned	st = ++(*lstamp);
-
-	for (int i = 0; i < r->ilabels.n; i++)
-		lmark[r->ilabels.v[i]] = st;
-	for (int i = 0; i < labels->n; i++)
-		if (lmark[labels->v[i]] != st)
-		{
-			lmark[labels->v[i]] = st;
-			vec_push(g, &r->ilabels, labels->v[i]);
-		}
-}
-
+/*
+ * inherit_labels
+ *		Alembic's _add_branches, in linear time and space.
+ *
+ *		Alembic (and this code up to version 0.1) takes the revisions that
+ *		declare labels in map order; each one, r, adds the labels it carries
+ *		at that moment to R(r): its descendants through down_revisions, plus
+ *		the revisions met walking down from the last descendant visited
+ *		through single down_revisions, until a branch point (two or more
+ *		children through down or depends_on) or a merge point.  The old
+ *		algorithm is kept as the reference model of the unit tests
+ *		(test/unit/test_core.c, ref_inherit).  Its result has a closed form:
+ *
+ *		Call a revision "plain" when it has at most one child through down
+ *		or depends_on and at most one down_revision, and call x a "tail"
+ *		revision when x and every revision on its (single) path of children
+ *		up to a head are plain.  The walk down passes r exactly when r is a
+ *		tail revision (the path from the last descendant to r holds r's
+ *		descendants only, and a descendant that is not plain stops it); then
+ *		R(r) is the whole tail segment T of r: the path from its head down
+ *		to the lowest plain revision.  Otherwise R(r) is r's descendants.
+ *
+ *		Hence a revision x that is not in a tail carries exactly the labels
+ *		declared by its ancestors through down_revisions (x included): each
+ *		ancestor a puts its own labels on x, and what a carries comes from
+ *		its own ancestors, none of which is in a tail.  A tail revision
+ *		carries the labels of the ancestors of its segment's head: the
+ *		segment's revisions exchange their labels, and the revisions below
+ *		it reach all of it.  Map order does not matter.
+ *
+ *		So the only per-revision state is ltop[x]: the head of x's tail
+ *		segment, or x itself.  "Does x carry L" asks whether L's declarer
+ *		is an ancestor of ltop[x]; "list x's labels" collects the labels
+ *		declared at or below ltop[x].
+ */
 static void
 inherit_labels(MgGraph *g)
 {
-	IntVec		stack = {0};
-	unsigned   *lmark;
-	unsigned	lstamp = 0;
+	int		   *ltop;
+	int		   *order;
+	unsigned	tick = 0;
 
 	if (g->labels_done)
 		return;
-	lmark = arena_alloc(&g->arena, sizeof(unsigned) * (g->nlabel_names + 1));
+	/* an interrupted run leaves labels_done false and starts over */
+	ltop = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
+	order = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
+	g->hl_desc = bits_new(g);
+	g->hl_rev = -1;
+	g->lcache_top = -1;
 	for (int i = 0; i < g->n; i++)
-		for (int j = 0; j < g->revs[i].nlabels; j++)
-		{
-			int			li = map_get(&g->label_index, g->revs[i].labels[j]);
-
-			if (li >= 0 && !vec_contains(&g->revs[i].ilabels, li))
-				vec_push(g, &g->revs[i].ilabels, li);
-		}
-
-	for (int i = 0; i < g->n; i++)
+		order[g->revs[i].topo] = i;
+	/* children before parents: ltop of the only child is known */
+	for (int k = g->n - 1; k >= 0; k--)
 	{
-		Rev		   *r = &g->revs[i];
-		IntVec		mine = {0};
-		unsigned	st;
-		int			last = i;
-		int			parent;
+		int			x = order[k];
+		Rev		   *r = &g->revs[x];
+		bool		plain = r->allnext.n <= 1 && r->down.n <= 1;
 
-		if (r->nlabels == 0)
-			continue;
-		/* the labels this revision carries now, declared and inherited */
-		for (int j = 0; j < r->ilabels.n; j++)
-			vec_push(g, &mine, r->ilabels.v[j]);
-
-		/* descendants through down only, in Alembic's stack order */
-		st = new_stamp(g);
-		stack.n = 0;
-		vec_push(g, &stack, i);
-		while (stack.n > 0)
-		{
-			int			x = stack.v[--stack.n];
-
-			if (g->mark[x] == st)
-				continue;
-			g->mark[x] = st;
-			add_labels(g, &g->revs[x], &mine, lmark, &lstamp);
-			last = x;
-			for (int j = 0; j < g->revs[x].next.n; j++)
-				vec_push(g, &stack, g->revs[x].next.v[j]);
-		}
-
-		/* then down from the last one visited, to a branch or merge point */
-		parent = last;
-		while (parent >= 0)
-		{
-			Rev		   *p = &g->revs[parent];
-
-			if (p->allnext.n > 1 || p->down.n > 1)
-				break;
-			add_labels(g, p, &mine, lmark, &lstamp);
-			parent = p->down.n == 1 ? p->down.v[0] : -1;
-		}
+		MG_POLL_TICK(tick);
+		ltop[x] = -1;			/* -1: not a tail revision */
+		if (plain && r->next.n == 0)
+			ltop[x] = x;
+		else if (plain && r->next.n == 1 && ltop[r->next.v[0]] >= 0 &&
+				 g->revs[r->next.v[0]].down.n == 1)
+			ltop[x] = ltop[r->next.v[0]];
 	}
+	for (int i = 0; i < g->n; i++)
+		if (ltop[i] < 0)
+			ltop[i] = i;
+	g->ltop = ltop;
 	g->labels_done = true;
 }
 
@@ -1524,33 +1589,109 @@ cmp_strp(const void *a, const void *b)
 	return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
+/*
+ * Visit the ancestors of top through down_revisions (top included); with
+ * out, store their declared labels there, else count them.
+ */
+static size_t
+ancestor_labels(MgGraph *g, int top, const char **out)
+{
+	unsigned	st = new_stamp(g);
+	unsigned	tick = 0;
+	int			sp = 0;
+	size_t		n = 0;
+
+	g->mark[top] = st;
+	g->stack[sp++] = top;
+	while (sp > 0)
+	{
+		Rev		   *r = &g->revs[g->stack[--sp]];
+
+		MG_POLL_TICK(tick);
+		for (int j = 0; j < r->nlabels; j++)
+			if (out)
+				out[n++] = r->labels[j];
+			else
+				n++;
+		for (int j = 0; j < r->down.n; j++)
+			if (g->mark[r->down.v[j]] != st)
+			{
+				g->mark[r->down.v[j]] = st;
+				g->stack[sp++] = r->down.v[j];
+			}
+	}
+	return n;
+}
+
+/*
+ * mg_rev_labels
+ *		The labels rev carries, sorted.  Revisions of one tail segment share
+ *		one list, and the list of the last segment asked for is kept: a
+ *		listing of every revision costs the size of its output, and its
+ *		memory is the longest list.
+ */
 int
 mg_rev_labels(MgGraph *g, int rev, const char ***labels)
 {
-	Rev		   *r = &g->revs[rev];
-	const char **out;
+	int			top;
+	size_t		n;
 
 	inherit_labels(g);
-	if (r->ilabels.n == 0)
+	MG_CHECK_INTERRUPTS();
+	top = g->ltop[rev];
+	if (g->lcache_top != top)
 	{
-		*labels = NULL;
-		return 0;
+		g->lcache_top = -1;
+		n = ancestor_labels(g, top, NULL);
+		if (n > (size_t) g->lcache_cap)
+		{
+			size_t		cap = (size_t) g->lcache_cap * 2;
+
+			if (cap < n)
+				cap = n;
+			g->lcache = arena_alloc(&g->arena, sizeof(char *) * cap);
+			g->lcache_cap = (int) cap;
+		}
+		ancestor_labels(g, top, g->lcache);
+		if (n > 1)
+			qsort(g->lcache, n, sizeof(char *), cmp_strp);
+		g->lcache_n = (int) n;
+		g->lcache_top = top;
 	}
-	out = arena_alloc(&g->arena, sizeof(char *) * r->ilabels.n);
-	for (int i = 0; i < r->ilabels.n; i++)
-		out[i] = g->label_names[r->ilabels.v[i]];
-	qsort(out, r->ilabels.n, sizeof(char *), cmp_strp);
-	*labels = out;
-	return r->ilabels.n;
+	*labels = g->lcache_n > 0 ? g->lcache : NULL;
+	return g->lcache_n;
 }
 
+/*
+ * has_label
+ *		Does rev carry label?  Its declarer must be an ancestor of ltop[rev];
+ *		the descendants of the last declarer asked about are kept, as the
+ *		callers test one label on many revisions.
+ */
 static bool
 has_label(MgGraph *g, int rev, const char *label)
 {
 	int			li = map_get(&g->label_index, label);
+	int			d;
 
+	if (li < 0)
+		return false;
 	inherit_labels(g);
-	return li >= 0 && vec_contains(&g->revs[rev].ilabels, li);
+	d = g->label_rev[li];
+	if (g->hl_rev != d)
+	{
+		g->hl_rev = -1;
+		memset(g->hl_desc, 0, sizeof(uint64_t) * ((g->n + 63) / 64 + 1));
+		closure(g, &d, 1, E_NEXT, g->hl_desc);
+		g->hl_rev = d;
+	}
+	return BIT_TEST(g->hl_desc, g->ltop[rev]);
+}
+
+bool
+mg_rev_has_label(MgGraph *g, int rev, const char *label)
+{
+	return has_label(g, rev, label);
 }
 
 /* ----------------------------------------------------------------

@@ -191,8 +191,14 @@ extern bool mg_rev_is_head(const MgGraph *g, int rev);
 extern bool mg_rev_is_real_head(const MgGraph *g, int rev);
 extern bool mg_rev_is_branch_point(const MgGraph *g, int rev);
 extern bool mg_rev_is_merge_point(const MgGraph *g, int rev);
-/* inherited branch labels, sorted by name */
+/*
+ * Inherited branch labels, sorted by name.  The array belongs to the graph
+ * and stays valid until the next mg_rev_labels call on it (or
+ * mg_graph_release); the strings stay valid as long as the graph.
+ */
 extern int	mg_rev_labels(MgGraph *g, int rev, const char ***labels);
+/* does rev carry branch label (declared or inherited)? */
+extern bool mg_rev_has_label(MgGraph *g, int rev, const char *label);
 
 extern MgList mg_heads(const MgGraph *g);	/* all heads, effective included */
 extern MgList mg_real_heads(const MgGraph *g);

@@ -12,6 +12,9 @@
 #include <string.h>
 
 #include "unit_check.h"
+#include "ref_labels.h"
+
+#include <time.h>
 
 /* Build a graph from "id:down1,down2:deps:labels" specs */
 static MgGraph *
@@ -413,6 +416,327 @@ test_large_shapes(void)
 	mg_graph_free(g);
 }
 
+/* ----------------------------------------------------------------
+ * Branch label inheritance: the linear core against the reference model
+ * ----------------------------------------------------------------
+ */
+
+static unsigned long rng_state = 12345;
+
+static int
+rnd(int n)
+{
+	rng_state = rng_state * 6364136223846793005UL + 1442695040888963407UL;
+	return (int) ((rng_state >> 33) % (unsigned long) n);
+}
+
+/*
+ * One random DAG: revisions created in an order where parents come first,
+ * registered in a shuffled order (map order need not be topological), with
+ * merges, branches, dependencies on ids and labels, and many labels.
+ * Returns the number of label mismatches.
+ */
+static int
+label_case(int n, int pdown, int pmerge, int pdep, int plabel, bool shuffle)
+{
+	char		ids[64][8];
+	char		lnames[256][8];
+	int			perm[64];
+	int			created[64][3];
+	int			ncreated[64];
+	int			decl[64][4];
+	int			ndecl[64];
+	int			nl = 0;
+	const char *downs[64][3];
+	const char *deps[64][2];
+	const char *labs[64][4];
+	int			ndeps[64];
+	MgGraph    *g = mg_graph_new();
+	MgError		err;
+	int			bad = 0;
+	bool	   *ref;
+	const int  *declp[64];
+	int			declr[64][4];
+	int			ndeclr[64];
+
+	for (int i = 0; i < n; i++)
+	{
+		snprintf(ids[i], sizeof(ids[i]), "r%d", i);
+		ncreated[i] = 0;
+		if (i > 0 && rnd(100) < pdown)
+		{
+			created[i][ncreated[i]++] = i - 1 - rnd(i < 4 ? i : 4);
+			while (ncreated[i] < 3 && rnd(100) < pmerge)
+			{
+				int			p = rnd(i);
+				bool		dup = false;
+
+				for (int k = 0; k < ncreated[i]; k++)
+					dup |= created[i][k] == p;
+				if (!dup)
+					created[i][ncreated[i]++] = p;
+			}
+		}
+		ndecl[i] = 0;
+		while (ndecl[i] < 4 && nl < 256 && rnd(100) < plabel)
+		{
+			snprintf(lnames[nl], sizeof(lnames[nl]), "L%d", nl);
+			decl[i][ndecl[i]++] = nl++;
+		}
+		ndeps[i] = 0;
+		while (i > 0 && ndeps[i] < 2 && rnd(100) < pdep)
+		{
+			int			t = rnd(i);
+
+			/* a dependency names an id or one of the target's labels */
+			deps[i][ndeps[i]++] = ndecl[t] > 0 && rnd(2) ?
+				lnames[decl[t][rnd(ndecl[t])]] : ids[t];
+			if (ndeps[i] == 2 && strcmp(deps[i][0], deps[i][1]) == 0)
+				ndeps[i]--;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		perm[i] = i;
+	if (shuffle)
+		for (int i = n - 1; i > 0; i--)
+		{
+			int			j = rnd(i + 1);
+			int			t = perm[i];
+
+			perm[i] = perm[j];
+			perm[j] = t;
+		}
+	/* map index k holds created revision perm[k] */
+	for (int k = 0; k < n; k++)
+	{
+		int			c = perm[k];
+		MgRevInput	in;
+
+		for (int j = 0; j < ncreated[c]; j++)
+			downs[c][j] = ids[created[c][j]];
+		for (int j = 0; j < ndecl[c]; j++)
+			labs[c][j] = lnames[decl[c][j]];
+		memset(&in, 0, sizeof(in));
+		in.id = ids[c];
+		in.down = downs[c];
+		in.ndown = ncreated[c];
+		in.deps = deps[c];
+		in.ndeps = ndeps[c];
+		in.labels = labs[c];
+		in.nlabels = ndecl[c];
+		mg_graph_add(g, &in);
+		ndeclr[k] = ndecl[c];
+		for (int j = 0; j < ndecl[c]; j++)
+			declr[k][j] = decl[c][j];
+		declp[k] = declr[k];
+	}
+	if (!mg_graph_finish(g, &err))
+	{
+		printf("random graph invalid: %s\n", err.message);
+		mg_graph_free(g);
+		return 1;
+	}
+	ref = malloc(sizeof(bool) * (size_t) (n * (nl + 1) + 1));
+	ref_inherit(g, declp, ndeclr, nl, ref);
+
+	/* every revision's list, asked in a random order (the core keeps one) */
+	for (int q = 0; q < 2 * n; q++)
+	{
+		int			x = q < n ? q : rnd(n);
+		const char **got;
+		int			ngot = mg_rev_labels(g, x, &got);
+		int			want = 0;
+
+		for (int l = 0; l < nl; l++)
+			want += ref[x * nl + l];
+		if (ngot != want)
+			bad++;
+		for (int i = 0; i < ngot; i++)
+		{
+			int			l = atoi(got[i] + 1);
+
+			if (!ref[x * nl + l] || (i > 0 && strcmp(got[i - 1], got[i]) >= 0))
+				bad++;
+		}
+	}
+	/* has_label for every pair, label-major and revision-major */
+	for (int l = 0; l < nl; l++)
+		for (int x = 0; x < n; x++)
+			bad += mg_rev_has_label(g, x, lnames[l]) != ref[x * nl + l];
+	for (int x = 0; x < n; x++)
+		for (int l = 0; l < nl; l++)
+			bad += mg_rev_has_label(g, x, lnames[l]) != ref[x * nl + l];
+	for (int x = 0; x < n; x++)
+		bad += mg_rev_has_label(g, x, "nosuchlabel") || mg_rev_has_label(g, x, ids[0]);
+
+	/* a kept graph: lists asked after a mark and again after its release */
+	{
+		MgArenaMark m;
+
+		mg_graph_mark(g, &m);
+		for (int r = 0; r < 3; r++)
+		{
+			for (int x = 0; x < n; x++)
+			{
+				const char **got;
+				int			ngot = mg_rev_labels(g, x, &got);
+				int			want = 0;
+
+				for (int l = 0; l < nl; l++)
+					want += ref[x * nl + l];
+				bad += ngot != want;
+				for (int i = 0; i < ngot; i++)
+					bad += !ref[x * nl + atoi(got[i] + 1)];
+			}
+			mg_graph_release(g, &m);
+		}
+	}
+	if (bad)
+	{
+		printf("label mismatch (n=%d, seed state %lu):\n", n, rng_state);
+		for (int k = 0; k < n; k++)
+		{
+			MgList		down = mg_rev_down(g, k);
+			MgList		dp = mg_rev_deps(g, k);
+
+			printf("  %s down", mg_rev_id(g, k));
+			for (int j = 0; j < down.n; j++)
+				printf(" %s", mg_rev_id(g, down.items[j]));
+			printf(" deps");
+			for (int j = 0; j < dp.n; j++)
+				printf(" %s", mg_rev_id(g, dp.items[j]));
+			printf(" labels");
+			for (int j = 0; j < ndeclr[k]; j++)
+				printf(" L%d", declr[k][j]);
+			printf(" ref");
+			for (int l = 0; l < nl; l++)
+				if (ref[k * nl + l])
+					printf(" L%d", l);
+			printf("\n");
+		}
+	}
+	free(ref);
+	mg_graph_free(g);
+	return bad;
+}
+
+static void
+test_label_inheritance(void)
+{
+	int			cases = 0;
+	int			bad_cases = 0;
+
+	/* shapes from chains to bushy merges, sparse to dense labels */
+	static const int shapes[][4] = {
+		{95, 5, 0, 30}, {95, 5, 10, 60}, {80, 20, 10, 40}, {70, 40, 30, 50},
+		{100, 0, 0, 90}, {60, 10, 40, 20}, {90, 30, 20, 100}, {50, 50, 50, 70},
+	};
+
+	for (int s = 0; s < (int) (sizeof(shapes) / sizeof(shapes[0])); s++)
+		for (int k = 0; k < 500; k++)
+		{
+			int			n = 1 + rnd(k < 250 ? 12 : 60);
+
+			cases++;
+			if (label_case(n, shapes[s][0], shapes[s][1], shapes[s][2],
+						   shapes[s][3], k % 4 != 0) > 0)
+				bad_cases++;
+			if (bad_cases > 3)
+				break;
+		}
+	CHECK(bad_cases == 0, "label inheritance differs from the reference model in %d of %d random graphs",
+		  bad_cases, cases);
+	printf("label inheritance: %d random graphs compared with the reference model\n", cases);
+}
+
+/*
+ * Sizes where the old materialized sets were quadratic: a chain with one
+ * label per revision, and one revision with many labels.  Each must take
+ * well under a second even under the sanitizers.
+ */
+static void
+test_label_scale(void)
+{
+	int			n = 50000;
+	MgGraph    *g = mg_graph_new();
+	MgError		err;
+	char		id[32],
+				down[32],
+				lab[32];
+	const char *dp[1] = {down};
+	const char *lp[1] = {lab};
+	const char **got;
+	clock_t		t0 = clock();
+	double		secs;
+	bool		ok;
+	int			nl;
+
+	for (int i = 0; i < n; i++)
+	{
+		MgRevInput	in;
+
+		snprintf(id, sizeof(id), "c%d", i);
+		snprintf(down, sizeof(down), "c%d", i - 1);
+		snprintf(lab, sizeof(lab), "l%d", i);
+		memset(&in, 0, sizeof(in));
+		in.id = id;
+		in.down = dp;
+		in.ndown = i > 0;
+		in.labels = lp;
+		in.nlabels = 1;
+		mg_graph_add(g, &in);
+	}
+	ok = mg_graph_finish(g, &err);
+	/* a chain is one segment: every revision carries every label */
+	nl = ok ? mg_rev_labels(g, mg_lookup(g, "c0"), &got) : -1;
+	CHECK(nl == n, "chain base carries %d labels", nl);
+	nl = ok ? mg_rev_labels(g, mg_lookup(g, "c49999"), &got) : -1;
+	CHECK(nl == n, "chain head carries %d labels", nl);
+	CHECK(ok && mg_rev_has_label(g, mg_lookup(g, "c0"), "l49999") &&
+		  mg_rev_has_label(g, mg_lookup(g, "c49999"), "l0"),
+		  "chain base carries the head's label");
+	secs = (double) (clock() - t0) / CLOCKS_PER_SEC;
+	CHECK(secs < 5, "labelled chain of %d took %.2f s", n, secs);
+	mg_graph_free(g);
+
+	/* one revision with 300,000 labels under a base */
+	{
+		int			nlab = 300000;
+		char	  **names = malloc(sizeof(char *) * nlab);
+		MgRevInput	in;
+		const char *base = "b0";
+
+		t0 = clock();
+		g = mg_graph_new();
+		memset(&in, 0, sizeof(in));
+		in.id = "b0";
+		mg_graph_add(g, &in);
+		for (int i = 0; i < nlab; i++)
+		{
+			names[i] = malloc(16);
+			snprintf(names[i], 16, "lab%d", i);
+		}
+		in.id = "big";
+		in.down = &base;
+		in.ndown = 1;
+		in.labels = (const char *const *) names;
+		in.nlabels = nlab;
+		mg_graph_add(g, &in);
+		ok = mg_graph_finish(g, &err);
+		nl = ok ? mg_rev_labels(g, 0, &got) : -1;
+		CHECK(nl == nlab, "base under the big revision carries %d labels", nl);
+		CHECK(ok && nl > 1 && strcmp(got[0], "lab0") == 0 && strcmp(got[1], "lab1") == 0,
+			  "labels sorted");
+		CHECK(ok && mg_rev_has_label(g, 0, "lab299999"), "has_label on the big revision");
+		secs = (double) (clock() - t0) / CLOCKS_PER_SEC;
+		CHECK(secs < 5, "revision with %d labels took %.2f s", nlab, secs);
+		mg_graph_free(g);
+		for (int i = 0; i < nlab; i++)
+			free(names[i]);
+		free(names);
+	}
+}
+
 int
 main(void)
 {
@@ -422,6 +746,8 @@ main(void)
 	test_long_chain();
 	test_wide_merge();
 	test_large_shapes();
+	test_label_inheritance();
+	test_label_scale();
 	printf("core unit tests: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

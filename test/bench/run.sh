@@ -485,6 +485,7 @@ wall=$(awk -v a="$start_time" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - 
     echo "load0=$load0"
     echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$BENCH_WORK/meta.txt"
+BENCH_RESULTS="$BENCH_RESULTS" bash "$here/hardening_labels.sh"  # issue 10, item 1: label inheritance at 100,000
 "$PY" "$here/report.py" --samples "$samples" --meta "$BENCH_WORK/meta.txt" \
     --notes "$notes" --out "$BENCH_RESULTS"
 say "done in ${wall} s: $BENCH_RESULTS/results.md"

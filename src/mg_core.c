@@ -178,6 +178,9 @@ typedef uint64_t *Bits;
 			MG_CHECK_INTERRUPTS(); \
 	} while (0)
 
+/* for loops without a counter of their own */
+static unsigned mg_poll_counter = 0;
+
 typedef struct IntVec
 {
 	int		   *v;
@@ -1464,6 +1467,7 @@ walk_down_to(MgGraph *g, int x, int target, Bits within, int budget)
 	{
 		IntVec	   *e = &g->revs[g->stack[--sp]].norm;
 
+		MG_POLL_TICK(mg_poll_counter);
 		for (int j = 0; j < e->n; j++)
 		{
 			int			p = e->v[j];
@@ -2069,6 +2073,7 @@ walk(MgGraph *g, int start, long steps, const char *branch, bool no_overwalk,
 	{
 		IntVec	   *src;
 
+		MG_POLL_TICK(mg_poll_counter);
 		cand.n = 0;
 		if (steps > 0)
 		{
@@ -2338,6 +2343,7 @@ first_slot_above(TopoState *ts, const unsigned char *in_cur, int cand)
 	{
 		IntVec	   *e = &g->revs[g->stack[--sp]].allnext;
 
+		MG_POLL_TICK(mg_poll_counter);
 		for (int j = 0; j < e->n; j++)
 		{
 			int			c = e->v[j];
@@ -2409,6 +2415,7 @@ slot_fill(TopoState *ts, Slot *s)
 	{
 		IntVec	   *e = &g->revs[g->stack[--sp]].norm;
 
+		MG_POLL_TICK(mg_poll_counter);
 		for (int j = 0; j < e->n; j++)
 		{
 			int			p = e->v[j];
@@ -2519,6 +2526,7 @@ topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 		Rev		   *r;
 		IntVec		add = {0};
 
+		MG_POLL_TICK(mg_poll_counter);
 		if (with_sets && ts.cnt[cand] > 1)
 		{
 			for (int k = first; k >= 0; k = slots[k].next)
@@ -3455,6 +3463,7 @@ mg_is_applied_lenient(MgGraph *g, const char *const *row_ids, int nrows,
 	{
 		Rev		   *r = &g->revs[g->stack[--sp]];
 
+		MG_POLL_TICK(mg_poll_counter);
 		for (int k = 0; k < 2; k++)
 		{
 			IntVec	   *e = k == 0 ? &r->down : &r->deps;

@@ -11,7 +11,10 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "tcop/dest.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -133,6 +136,13 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 	int			ret;
 	volatile int guc_level = -1;
 	MemoryContext oldcontext = CurrentMemoryContext;
+	Oid			userid;
+	int			secctx;
+	Oid			sessionid = GetSessionUserId();
+	bool		readonly = XactReadOnly;
+	SPIExecuteOptions opts;
+
+	GetUserIdAndSecContext(&userid, &secctx);
 
 	sc.direction = step->direction == MG_UPGRADE ? "upgrade" : "downgrade";
 	sc.revision = mg_rev_id(g, step->rev);
@@ -166,7 +176,13 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 	step_depth++;
 	PG_TRY();
 	{
-		ret = SPI_execute(body, false, 0);
+		/*
+		 * Result rows go to a receiver that drops them: a body's SELECT
+		 * over millions of rows must not be kept in memory.
+		 */
+		memset(&opts, 0, sizeof(opts));
+		opts.dest = CreateDestReceiver(DestNone);
+		ret = SPI_execute_extended(body, &opts);
 	}
 	PG_CATCH();
 	{
@@ -208,6 +224,34 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 	else if (ret < 0)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	SPI_freetuptable(SPI_tuptable);
+
+	/*
+	 * The body must leave the step as it found it: the same role, session
+	 * authorization, security context and read-only state.  Anything else
+	 * would run later steps and the bookkeeping under another identity.
+	 */
+	{
+		Oid			nowuser;
+		int			nowctx;
+
+		GetUserIdAndSecContext(&nowuser, &nowctx);
+		if (nowuser != userid || nowctx != secctx ||
+			GetSessionUserId() != sessionid)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("revision \"%s\" changed the current role", sc.revision),
+					 errdetail("Its %s body ran as role \"%s\" and ended as role \"%s\"; a body must not use SET ROLE, RESET ROLE or SET SESSION AUTHORIZATION.",
+							   sc.direction, GetUserNameFromId(userid, true) ? GetUserNameFromId(userid, true) : "?",
+							   GetUserNameFromId(nowuser, true) ? GetUserNameFromId(nowuser, true) : "?"),
+					 errhint("Remove the role change from the body; grant the migrating role what the body needs instead.")));
+		if (XactReadOnly != readonly)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revision \"%s\" changed the transaction's read-only state", sc.revision),
+					 errdetail("Its %s body ran SET TRANSACTION READ ONLY or changed default_transaction_read_only.",
+							   sc.direction),
+					 errhint("Remove the statement from the body.")));
+	}
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 	seconds = secs + usecs / 1000000.0;
 

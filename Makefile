@@ -12,7 +12,7 @@ PG_CFLAGS = -Wextra -Wno-unused-parameter
 
 REGRESS = setup register graph_errors targets upgrade downgrade stamp \
 	listings execution invenio privileges graph_cache search_path \
-	hardening_exec
+	hardening_exec lock_timeout_guc
 REGRESS_OPTS = --load-extension=plpgsql
 
 ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_register concurrent_three concurrent_serializable concurrent_snapshot

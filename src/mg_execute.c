@@ -73,6 +73,19 @@ mg_check_plan(MgState *state, const MgPlan *plan)
 {
 	MgGraph    *g = state->graph;
 
+	/*
+	 * A value of migrations.lock_timeout set before the library was loaded
+	 * that did not parse: PostgreSQL only warned and kept 0, so steps would
+	 * run with no lock timeout at all.
+	 */
+	if (mg_bad_lock_timeout != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for parameter \"migrations.lock_timeout\": \"%s\"",
+						mg_bad_lock_timeout),
+				 errdetail("The value was set before the extension's library was loaded and could not be used, so the steps would run without a lock timeout."),
+				 errhint("Set migrations.lock_timeout to a number of milliseconds or a time with a unit such as \"2s\" (units \"us\", \"ms\", \"s\", \"min\", \"h\", \"d\").")));
+
 	for (int i = 0; i < plan->nsteps; i++)
 	{
 		const MgStep *st = &plan->steps[i];
@@ -141,6 +154,7 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 	Oid			sessionid = GetSessionUserId();
 	bool		readonly = XactReadOnly;
 	SPIExecuteOptions opts;
+	char	   *volatile session_lock_timeout = NULL;
 
 	GetUserIdAndSecContext(&userid, &secctx);
 
@@ -166,6 +180,8 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 	if (mg_step_lock_timeout > 0)
 	{
 		char		buf[32];
+
+		session_lock_timeout = pstrdup(GetConfigOption("lock_timeout", false, false));
 
 		snprintf(buf, sizeof(buf), "%dms", mg_step_lock_timeout);
 		guc_level = NewGUCNestLevel();
@@ -207,7 +223,19 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 	PG_END_TRY();
 	step_depth--;
 	if (guc_level >= 0)
+	{
 		AtEOXact_GUC(true, guc_level);
+
+		/*
+		 * A plain SET lock_timeout in the body would outlast the nest level:
+		 * put the session's value back, as README promises.
+		 */
+		if (strcmp(GetConfigOption("lock_timeout", false, false),
+				   session_lock_timeout) != 0)
+			(void) set_config_option("lock_timeout", session_lock_timeout,
+									 PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SET, true, 0, false);
+	}
 	if (ret == SPI_ERROR_TRANSACTION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),

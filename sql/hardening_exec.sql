@@ -98,3 +98,47 @@ SELECT reset_migrations();
 DROP OWNED BY hx_migrator;
 DROP ROLE hx_migrator;
 DROP ROLE hx_other;
+
+-- item 12: an error quotes the failing statement only, cut on a character
+-- boundary; a body of 200,000 bytes would otherwise be quoted whole
+SELECT reset_migrations();
+SELECT migrate_register('hq_long', '{}',
+    'CREATE TABLE hq_t (a text); SELECT 1 / 0, ''' || repeat('é', 100000) || '''; SELECT 2;',
+    NULL, 'long statement');
+DO $$
+DECLARE ctx text;
+BEGIN
+    PERFORM * FROM migrate_upgrade('heads');
+EXCEPTION WHEN division_by_zero THEN
+    GET STACKED DIAGNOSTICS ctx = PG_EXCEPTION_CONTEXT;
+    RAISE NOTICE 'context: % bytes, valid: %, quotes CREATE: %, revision named: %',
+        octet_length(ctx), ctx IS NOT NULL, ctx LIKE '%CREATE TABLE%',
+        ctx LIKE '%upgrade of revision "hq_long"%';
+    RAISE NOTICE 'starts: %', left(ctx, 45);
+END
+$$;
+-- a syntax error far into a long body runs nothing and quotes nothing big
+SELECT migrate_register('hq_long', '{}',
+    'CREATE TABLE hq_t (a text); SELECT ''' || repeat('x', 100000) || ''' FROM FROM;',
+    NULL, 'long statement');
+DO $$
+DECLARE ctx text; q text; m text;
+BEGIN
+    PERFORM * FROM migrate_upgrade('heads');
+EXCEPTION WHEN syntax_error THEN
+    GET STACKED DIAGNOSTICS ctx = PG_EXCEPTION_CONTEXT, m = MESSAGE_TEXT;
+    RAISE NOTICE '%; context: % bytes: %', m, octet_length(ctx), ctx;
+END
+$$;
+SELECT to_regclass('hq_t') AS t;
+-- a short syntax error still points into the body
+SELECT reset_migrations();
+SELECT migrate_register('hq_long', '{}', 'SELECT 1; SELEC 2;', NULL, 'typo');
+SELECT revision FROM migrate_upgrade('heads');
+
+-- item 12: a body that drops the extension is named
+SELECT reset_migrations();
+SELECT migrate_register('hq_drop', '{}', 'DROP EXTENSION migrations CASCADE;', NULL, 'drops it');
+SELECT revision FROM migrate_upgrade('heads');
+SELECT extname FROM pg_extension WHERE extname = 'migrations';
+SELECT reset_migrations();

@@ -219,3 +219,27 @@ REVOKE ALL ON FUNCTION
     @extschema@.migrate_downgrade(text),
     @extschema@.migrate_stamp(text, boolean)
 FROM PUBLIC;
+
+-- issue 10, item 11: migrate_status reads migrate_log once, by an index
+CREATE INDEX migrate_log_revision_idx
+    ON @extschema@.migrate_log (revision, logged_at);
+CREATE OR REPLACE VIEW @extschema@.migrate_status AS
+SELECT r.revision,
+       r.message,
+       r.down_revisions,
+       r.branch_labels,
+       s.is_applied,
+       s.is_head,
+       s.in_version_table,
+       CASE WHEN s.is_applied THEN l.applied_at END AS applied_at,
+       r.registered_at,
+       r.source
+  FROM @extschema@.migrate_revision AS r
+  JOIN @extschema@.migrate_state() AS s
+    ON s.revision OPERATOR(pg_catalog.=) r.revision
+  LEFT JOIN (SELECT l.revision, pg_catalog.max(l.logged_at) AS applied_at
+               FROM @extschema@.migrate_log AS l
+              WHERE l.direction OPERATOR(pg_catalog.<>) 'downgrade'
+              GROUP BY l.revision) AS l
+    ON l.revision OPERATOR(pg_catalog.=) r.revision
+ ORDER BY r.seq;

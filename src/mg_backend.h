@@ -88,6 +88,7 @@ extern Datum mg_cstring_array(const char *const *items, int n);
 
 /* migrations.c */
 extern int	mg_step_lock_timeout;
+extern char *mg_bad_lock_timeout;
 
 /* mg_execute.c */
 extern void mg_refuse_in_step(const char *funcname);

@@ -11,8 +11,16 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "tcop/dest.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "parser/parser.h"
+#include "parser/scansup.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
@@ -70,6 +78,19 @@ mg_check_plan(MgState *state, const MgPlan *plan)
 {
 	MgGraph    *g = state->graph;
 
+	/*
+	 * A value of migrations.lock_timeout set before the library was loaded
+	 * that did not parse: PostgreSQL only warned and kept 0, so steps would
+	 * run with no lock timeout at all.
+	 */
+	if (mg_bad_lock_timeout != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for parameter \"migrations.lock_timeout\": \"%s\"",
+						mg_bad_lock_timeout),
+				 errdetail("The value was set before the extension's library was loaded and could not be used, so the steps would run without a lock timeout."),
+				 errhint("Set migrations.lock_timeout to a number of milliseconds or a time with a unit such as \"2s\" (units \"us\", \"ms\", \"s\", \"min\", \"h\", \"d\").")));
+
 	for (int i = 0; i < plan->nsteps; i++)
 	{
 		const MgStep *st = &plan->steps[i];
@@ -113,6 +134,85 @@ step_line(MgGraph *g, const MgStep *st)
 					msg ? msg : "");
 }
 
+/* How much of a body's statement an error quotes, in bytes */
+#define MG_QUOTE_MAX 1024
+
+/*
+ * clip_quote
+ *		s cut to MG_QUOTE_MAX bytes on a character boundary, with "..." when
+ *		it was cut.
+ */
+static char *
+clip_quote(const char *s)
+{
+	int			len = strlen(s);
+	int			cut;
+
+	if (len <= MG_QUOTE_MAX)
+		return pstrdup(s);
+	cut = pg_mbcliplen(s, len, MG_QUOTE_MAX);
+	return psprintf("%.*s...", cut, s);
+}
+
+/*
+ * clip_error_quotes
+ *		An error raised by one statement of a body quotes that statement
+ *		(SPI's context line, and the internal query of a syntax error or a
+ *		position): cut those quotes to a sane length, so a statement of
+ *		hundreds of megabytes does not go to the client and the server log.
+ */
+static void
+clip_error_quotes(ErrorData *edata, const char *stmt)
+{
+	int			len = strlen(stmt);
+
+	if (len <= MG_QUOTE_MAX)
+		return;
+	if (edata->internalquery && strcmp(edata->internalquery, stmt) == 0)
+	{
+		char	   *clipped = clip_quote(stmt);
+
+		/* the position must still point into what is quoted */
+		if (edata->internalpos > pg_mbstrlen_with_len(clipped, strlen(clipped) - 3))
+			edata->internalpos = 0;
+		edata->internalquery = clipped;
+	}
+	if (edata->context)
+	{
+		char	   *found = strstr(edata->context, stmt);
+
+		if (found)
+		{
+			StringInfoData buf;
+
+			initStringInfo(&buf);
+			appendBinaryStringInfo(&buf, edata->context, found - edata->context);
+			appendStringInfoString(&buf, clip_quote(stmt));
+			appendStringInfoString(&buf, found + len);
+			edata->context = buf.data;
+		}
+	}
+}
+
+/* Error context while a body is parsed: where in the body, not the query */
+static void
+body_parse_error_callback(void *arg)
+{
+	const char *body = (const char *) arg;
+	int			pos = geterrposition();
+
+	if (pos <= 0)
+		return;
+	errposition(0);
+	if (strlen(body) <= MG_QUOTE_MAX)
+	{
+		internalerrposition(pos);
+		internalerrquery(body);
+	}
+	else
+		errcontext("at character %d of the body", pos);
+}
+
 /*
  * mg_run_step
  *		Run one step: its body, its version-table changes, its log row, and
@@ -133,6 +233,17 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 	int			ret;
 	volatile int guc_level = -1;
 	MemoryContext oldcontext = CurrentMemoryContext;
+	Oid			userid;
+	int			secctx;
+	Oid			sessionid = GetSessionUserId();
+	bool		readonly = XactReadOnly;
+	SPIExecuteOptions opts;
+	List	   *stmts;
+	const char *volatile cur_stmt = NULL;
+	Oid			extoid = get_extension_oid("migrations", false);
+	char	   *volatile session_lock_timeout = NULL;
+
+	GetUserIdAndSecContext(&userid, &secctx);
 
 	sc.direction = step->direction == MG_UPGRADE ? "upgrade" : "downgrade";
 	sc.revision = mg_rev_id(g, step->rev);
@@ -157,41 +268,96 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 	{
 		char		buf[32];
 
+		session_lock_timeout = pstrdup(GetConfigOption("lock_timeout", false, false));
+
 		snprintf(buf, sizeof(buf), "%dms", mg_step_lock_timeout);
 		guc_level = NewGUCNestLevel();
 		(void) set_config_option("lock_timeout", buf, PGC_USERSET,
 								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
 								 false);
 	}
+	/*
+	 * The body is parsed whole first, as SPI would (a syntax error anywhere
+	 * runs nothing), then run one statement at a time, so that an error
+	 * quotes the statement that failed and not the whole body.
+	 */
+	{
+		ErrorContextCallback parsecb;
+
+		parsecb.callback = body_parse_error_callback;
+		parsecb.arg = (void *) body;
+		parsecb.previous = error_context_stack;
+		error_context_stack = &parsecb;
+		stmts = raw_parser(body, RAW_PARSE_DEFAULT);
+		error_context_stack = parsecb.previous;
+	}
+
 	step_depth++;
+	ret = SPI_OK_UTILITY;
 	PG_TRY();
 	{
-		ret = SPI_execute(body, false, 0);
+		ListCell   *lc;
+
+		/*
+		 * Result rows go to a receiver that drops them: a body's SELECT
+		 * over millions of rows must not be kept in memory.
+		 */
+		memset(&opts, 0, sizeof(opts));
+		opts.dest = CreateDestReceiver(DestNone);
+		foreach(lc, stmts)
+		{
+			RawStmt    *rs = lfirst_node(RawStmt, lc);
+			const char *start = body + rs->stmt_location;
+			int			len = rs->stmt_len > 0 ? rs->stmt_len : (int) strlen(start);
+
+			/* the text after the previous semicolon, without leading space */
+			while (len > 0 && scanner_isspace(*start))
+			{
+				start++;
+				len--;
+			}
+			cur_stmt = pnstrdup(start, len);
+			ret = SPI_execute_extended(cur_stmt, &opts);
+			if (ret < 0)
+				break;
+			pfree((char *) cur_stmt);
+			cur_stmt = NULL;
+		}
 	}
 	PG_CATCH();
 	{
-		step_depth--;
-		/* a lock wait cut short by our setting: say which setting */
-		if (guc_level >= 0 && geterrcode() == ERRCODE_LOCK_NOT_AVAILABLE)
-		{
-			ErrorData  *edata;
+		ErrorData  *edata;
 
-			MemoryContextSwitchTo(oldcontext);
-			edata = CopyErrorData();
-			FlushErrorState();
-			/* not for NOWAIT, which never waited */
-			if (edata->hint == NULL && edata->message_id != NULL &&
-				strcmp(edata->message_id, "canceling statement due to lock timeout") == 0)
-				edata->hint = psprintf("The step waited longer than migrations.lock_timeout (%d ms) for a lock another session holds. Retry when the table is less busy, or raise migrations.lock_timeout.",
-									   mg_step_lock_timeout);
-			ReThrowError(edata);
-		}
-		PG_RE_THROW();
+		step_depth--;
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		if (cur_stmt)
+			clip_error_quotes(edata, cur_stmt);
+		/* a lock wait cut short by our setting: say which setting */
+		if (guc_level >= 0 && edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
+			edata->hint == NULL && edata->message_id != NULL &&
+			strcmp(edata->message_id, "canceling statement due to lock timeout") == 0)
+			edata->hint = psprintf("The step waited longer than migrations.lock_timeout (%d ms) for a lock another session holds. Retry when the table is less busy, or raise migrations.lock_timeout.",
+								   mg_step_lock_timeout);
+		ReThrowError(edata);
 	}
 	PG_END_TRY();
 	step_depth--;
 	if (guc_level >= 0)
+	{
 		AtEOXact_GUC(true, guc_level);
+
+		/*
+		 * A plain SET lock_timeout in the body would outlast the nest level:
+		 * put the session's value back, as README promises.
+		 */
+		if (strcmp(GetConfigOption("lock_timeout", false, false),
+				   session_lock_timeout) != 0)
+			(void) set_config_option("lock_timeout", session_lock_timeout,
+									 PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SET, true, 0, false);
+	}
 	if (ret == SPI_ERROR_TRANSACTION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
@@ -208,6 +374,41 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 	else if (ret < 0)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	SPI_freetuptable(SPI_tuptable);
+
+	/*
+	 * The body must leave the step as it found it: the same role, session
+	 * authorization, security context and read-only state.  Anything else
+	 * would run later steps and the bookkeeping under another identity.
+	 */
+	{
+		Oid			nowuser;
+		int			nowctx;
+
+		GetUserIdAndSecContext(&nowuser, &nowctx);
+		if (nowuser != userid || nowctx != secctx ||
+			GetSessionUserId() != sessionid)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("revision \"%s\" changed the current role", sc.revision),
+					 errdetail("Its %s body ran as role \"%s\" and ended as role \"%s\"; a body must not use SET ROLE, RESET ROLE or SET SESSION AUTHORIZATION.",
+							   sc.direction, GetUserNameFromId(userid, true) ? GetUserNameFromId(userid, true) : "?",
+							   GetUserNameFromId(nowuser, true) ? GetUserNameFromId(nowuser, true) : "?"),
+					 errhint("Remove the role change from the body; grant the migrating role what the body needs instead.")));
+		if (get_extension_oid("migrations", true) != extoid)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revision \"%s\" dropped or replaced the extension", sc.revision),
+					 errdetail("Its %s body dropped extension \"migrations\", whose tables record the migration.",
+							   sc.direction),
+					 errhint("Remove DROP EXTENSION migrations from the body.")));
+		if (XactReadOnly != readonly)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revision \"%s\" changed the transaction's read-only state", sc.revision),
+					 errdetail("Its %s body ran SET TRANSACTION READ ONLY or changed default_transaction_read_only.",
+							   sc.direction),
+					 errhint("Remove the statement from the body.")));
+	}
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 	seconds = secs + usecs / 1000000.0;
 

@@ -32,6 +32,18 @@ PG_MODULE_MAGIC;
 /* migrations.lock_timeout: lock_timeout of each step's body, 0 for none */
 int			mg_step_lock_timeout = 0;
 
+/*
+ * The text of a migrations.lock_timeout set before the library was loaded
+ * that is not a valid value, or NULL.  Any later assignment clears it.
+ */
+char	   *mg_bad_lock_timeout = NULL;
+
+static void
+mg_assign_lock_timeout(int newval, void *extra)
+{
+	mg_bad_lock_timeout = NULL;
+}
+
 void		_PG_init(void);
 
 /* The core's interrupt hook: a cancel or timeout ends a long graph build */
@@ -44,8 +56,15 @@ mg_check_interrupts(void)
 void
 _PG_init(void)
 {
+	const char *early;
+	char	   *early_copy = NULL;
+
 	mg_interrupt_hook = mg_check_interrupts;
 
+	/* a placeholder's value, which DefineCustomIntVariable only warns about */
+	early = GetConfigOption("migrations.lock_timeout", true, false);
+	if (early != NULL)
+		early_copy = MemoryContextStrdup(TopMemoryContext, early);
 	DefineCustomIntVariable("migrations.lock_timeout",
 							"Sets the lock_timeout of each migration step.",
 							"A step whose body waits longer than this for a lock fails, "
@@ -55,8 +74,15 @@ _PG_init(void)
 							0, 0, INT_MAX,
 							PGC_USERSET,
 							GUC_UNIT_MS,
-							NULL, NULL, NULL);
+							NULL, mg_assign_lock_timeout, NULL);
 	MarkGUCPrefixReserved("migrations");
+	if (early_copy != NULL)
+	{
+		int			val;
+
+		if (!parse_int(early_copy, &val, GUC_UNIT_MS, NULL) || val < 0)
+			mg_bad_lock_timeout = early_copy;
+	}
 }
 
 /* SQL-callable functions */

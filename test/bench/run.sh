@@ -466,6 +466,11 @@ if [ "$BENCH_PROFILE" = 1 ] && command -v perf > /dev/null && [[ " $BENCH_SHAPES
     drop_db b_ours
 fi
 
+# issue 10, items 9 and 11: migrate_status at 1k-100k applied revisions and
+# a body's big SELECT (peak backend memory), into hardening_exec.txt
+say "hardening: migrate_status and a body's result rows"
+"$here/hardening_exec.sh" | tee "$BENCH_RESULTS/hardening_exec.txt"
+
 # ---------------------------------------------------------------------------
 wall=$(awk -v a="$start_time" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
 {

@@ -30,6 +30,8 @@ $node->append_conf('postgresql.conf', "restart_after_crash = on\n");
 $node->start;
 
 my $sleep = q{SELECT pg_sleep(current_setting('mgtest.sleep', true)::float8);};
+# an error quotes the statement of the body that failed, without its ';'
+(my $sleep_stmt = $sleep) =~ s/;$//;
 my @revs = (
 	[ 'r1', undef, 'CREATE TABLE t1 (id int);', 'DROP TABLE t1;', 'Create t1.' ],
 	[
@@ -51,7 +53,7 @@ my $notices_to_r3 = "NOTICE:  upgrade r1 -> r2, Create t2.\n"
   . "NOTICE:  upgrade r2 -> r3, Create t3, slowly.\n";
 my $verbose_notices_to_r3 = "NOTICE:  00000: upgrade r1 -> r2, Create t2.\n"
   . "NOTICE:  00000: upgrade r2 -> r3, Create t3, slowly.\n";
-my $context_r3 = qq{CONTEXT:  SQL statement "CREATE TABLE t3 (id int); $sleep"\n}
+my $context_r3 = qq{CONTEXT:  SQL statement "$sleep_stmt"\n}
   . qq{upgrade of revision "r3" (Create t3, slowly.)\n};
 
 # A database with r1..r4 registered and r1 applied
@@ -226,7 +228,7 @@ sub pgm_upgrade_ok
 		$notices_to_r3
 		  . "Cancel request sent\n"
 		  . "pg_migrate: error: canceling statement due to user request\n"
-		  . qq{pg_migrate: context: SQL statement "CREATE TABLE t3 (id int); $sleep"\n}
+		  . qq{pg_migrate: context: SQL statement "$sleep_stmt"\n}
 		  . qq{pg_migrate: context: upgrade of revision "r3" (Create t3, slowly.)\n},
 		'pg_migrate: the cancelled step, with its context');
 	nothing_left_then_upgrade($db, $xid);
@@ -266,7 +268,7 @@ sub pgm_upgrade_ok
 		"NOTICE:  00000: downgrade r4 -> r3, Create t4.\n"
 		  . "NOTICE:  00000: downgrade r3 -> r2, Create t3, slowly.\n"
 		  . "ERROR:  57014: canceling statement due to user request\n"
-		  . qq{CONTEXT:  SQL statement "DROP TABLE t3; $sleep"\n}
+		  . qq{CONTEXT:  SQL statement "$sleep_stmt"\n}
 		  . qq{downgrade of revision "r3" (Create t3, slowly.)\n},
 		'psql: 57014 in the downgrade of r3');
 	is(mg_state($node, $db), $before, 'cancelled downgrade: t3 and t4, version and log kept');

@@ -38,7 +38,7 @@ is(mg_state($node, $db), $nothing, 'nothing applied yet');
 
 my $notices_to_l2 = "NOTICE:  00000: upgrade  -> l1, Record lock_timeout.\n"
   . "NOTICE:  00000: upgrade l1 -> l2, Add t.note.\n";
-my $context_l2 = qq{CONTEXT:  SQL statement "ALTER TABLE t ADD COLUMN note text;"\n}
+my $context_l2 = qq{CONTEXT:  SQL statement "ALTER TABLE t ADD COLUMN note text"\n}
   . qq{upgrade of revision "l2" (Add t.note.)\n};
 
 # Session A: an open transaction that has read t

@@ -1329,6 +1329,76 @@ for my $case (@target_cases)
 	is(state_after($db), $before, 'self-reference: database unchanged (rolled back)');
 }
 
+# --- issue 10: execution (bodies that change the role or the read-only
+# state, drop the extension, fail with a huge statement; a bad
+# migrations.lock_timeout set before the library loads)
+{
+	my $role_detail = sub { qr/^Its upgrade body ran as role "$_[0]" and ended as role "$_[1]"; a body must not use SET ROLE, RESET ROLE or SET SESSION AUTHORIZATION\.$/ };
+	my $role_hint = qr/^Remove the role change from the body; grant the migrating role what the body needs instead\.$/;
+	my $ro_detail = qr/^Its upgrade body ran SET TRANSACTION READ ONLY or changed default_transaction_read_only\.$/;
+	psql($seqdb, "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bx_other') THEN CREATE ROLE bx_other; END IF; END\$\$");
+	my @exec_cases = (
+		{ name => 'upgrade body that runs RESET ROLE',
+		  sql => [ 'BEGIN', "$reg('n1', '{r3}', 'SELECT 1; RESET ROLE')",
+			'GRANT EXECUTE ON FUNCTION migrate_upgrade(text) TO bx_other',
+			'GRANT SELECT, INSERT, UPDATE, DELETE ON migrate_revision, migrate_version, migrate_log TO bx_other',
+			'GRANT USAGE ON SEQUENCE migrate_log_id_seq TO bx_other',
+			'GRANT CREATE ON SCHEMA public TO bx_other',
+			'SET ROLE bx_other', "SELECT * FROM migrate_upgrade('heads')" ],
+		  code => '42501', message => qr/^revision "n1" changed the current role$/,
+		  detail => $role_detail->('bx_other', 'postgres'), hint => $role_hint },
+		{ name => 'upgrade body that runs SET ROLE to another role',
+		  sql => [ 'BEGIN', "$reg('n1', '{r3}', 'SET ROLE bx_other')", "SELECT * FROM migrate_upgrade('heads')" ],
+		  code => '42501', message => qr/^revision "n1" changed the current role$/,
+		  detail => $role_detail->('postgres', 'bx_other'), hint => $role_hint,
+		  context => qr/^upgrade of revision "n1"$/ },
+		{ name => 'upgrade body that runs SET SESSION AUTHORIZATION',
+		  sql => [ 'BEGIN', "$reg('n1', '{r3}', 'SET SESSION AUTHORIZATION bx_other')", "SELECT * FROM migrate_upgrade('heads')" ],
+		  code => '42501', message => qr/^revision "n1" changed the current role$/,
+		  detail => $role_detail->('postgres', 'bx_other'), hint => $role_hint },
+		{ name => 'upgrade body that runs SET TRANSACTION READ ONLY',
+		  sql => [ 'BEGIN', "$reg('n1', '{r3}', 'SET TRANSACTION READ ONLY')", "SELECT * FROM migrate_upgrade('heads')" ],
+		  code => '55000', message => qr/^revision "n1" changed the transaction's read-only state$/,
+		  detail => $ro_detail, hint => qr/^Remove the statement from the body\.$/ },
+		{ name => 'upgrade body that sets transaction_read_only',
+		  sql => [ 'BEGIN', "$reg('n1', '{r3}', 'SET default_transaction_read_only = on; SET transaction_read_only = on')", "SELECT * FROM migrate_upgrade('heads')" ],
+		  code => '55000', message => qr/^revision "n1" changed the transaction's read-only state$/,
+		  detail => $ro_detail, hint => qr/^Remove the statement from the body\.$/ },
+		{ name => 'upgrade body that drops the extension',
+		  sql => [ 'BEGIN', "$reg('n1', '{r3}', 'DROP EXTENSION migrations CASCADE')", "SELECT * FROM migrate_upgrade('heads')" ],
+		  code => '55000', message => qr/^revision "n1" dropped or replaced the extension$/,
+		  detail => qr/^Its upgrade body dropped extension "migrations", whose tables record the migration\.$/,
+		  hint => qr/^Remove DROP EXTENSION migrations from the body\.$/,
+		  context => qr/^upgrade of revision "n1"$/ },
+		{ name => 'upgrade body with a 1 MB failing statement after another',
+		  sql => [ 'BEGIN', "$reg('n1', '{r3}', 'SELECT 1; SELECT 1 / 0, ''' || repeat('\xc3\xa9', 500000) || '''')",
+			"SELECT * FROM migrate_upgrade('heads')" ],
+		  code => '22012', message => qr/^division by zero$/,
+		  context => qr/^SQL statement "SELECT 1 \/ 0, '(?:\xc3\xa9){504}\.\.\."\nupgrade of revision "n1"$/ },
+		{ name => 'migrations.lock_timeout = 2sec set before the library loads',
+		  sql => [ "SET migrations.lock_timeout = '2sec'", "SELECT * FROM migrate_upgrade('heads')" ],
+		  code => '22023', message => qr/^invalid value for parameter "migrations\.lock_timeout": "2sec"$/,
+		  detail => qr/^The value was set before the extension's library was loaded and could not be used, so the steps would run without a lock timeout\.$/,
+		  hint => qr/^Set migrations\.lock_timeout to a number of milliseconds or a time with a unit such as "2s" \(units "us", "ms", "s", "min", "h", "d"\)\.$/ },
+	);
+	for my $case (@exec_cases)
+	{
+		my $name = $case->{name};
+		my $before = state_before($seqdb);
+		my ($rc, $out, $err) = sql_run($seqdb, @{ $case->{sql} });
+		isnt($rc, 0, "$name: fails");
+		my $e = psql_error($err);
+		check_error($name, $e, $case);
+		diag(substr($err, 0, 3000)) if !defined $e->{code} || $e->{code} ne $case->{code};
+		cmp_ok(length($err), '<', 4000, "$name: the error is short");
+		my $after = state_after($seqdb);
+		s/^sequence: .*\n?//m for $before, $after;
+		is($after, $before, "$name: database unchanged (but the sequence)");
+		$ninputs++;
+	}
+	psql($seqdb, "DROP ROLE bx_other");
+}
+
 is(db_state($db), $ref_state, 'reference database: unchanged by everything above');
 is(db_state($fresh), $fresh_state, 'database without the extension: unchanged by everything above');
 cmp_ok($ninputs, '>=', 40, "$ninputs distinct bad inputs tried");

@@ -26,7 +26,10 @@ my $port = 6400 + $$ % 1000;
 my $backend_host = $ENV{PGHOST} || '/var/run/postgresql';
 my $backend_port = $ENV{PGPORT} || 5432;
 my $user = $ENV{PGUSER} || getpwuid($>);
-write_file("$dir/userlist.txt", qq{"$user" ""\n});
+# the server may ask for a password (pg_virtualenv sets PGPASSWORD): the
+# pooler logs in with it
+my $password = $ENV{PGPASSWORD} // '';
+write_file("$dir/userlist.txt", qq{"$user" "$password"\n});
 write_file("$dir/pgbouncer.ini", <<"EOT");
 [databases]
 * = host=$backend_host port=$backend_port

@@ -964,64 +964,6 @@ for my $case (@target_cases)
 	$ninputs++;
 }
 
-# --- issue 10: file types.  A FIFO, a link to a device, links out of the
-# tree: each refused at once, naming the file, and nothing is loaded.
-{
-	my $run5 = sub {
-		my ($o, $e) = ('', '');
-		my $h = IPC::Run::start([ $PG_MIGRATE, @_ ], '<', \undef, '>', \$o, '2>', \$e,
-			IPC::Run::timeout(5));
-		my $finished = eval { $h->finish; 1 };
-		$h->kill_kill unless $finished;
-		return ($finished, $finished ? $h->result(0) : -1, $e);
-	};
-	my $outside = files_dir('b1.sql' => $base_good);
-	my @ft_cases = (
-		{ name => 'a FIFO named *.sql',
-		  make => sub { system('mkfifo', "$_[0]/f1.sql") == 0 or die },
-		  file => 'f1.sql',
-		  err => qr/: not a regular file\npg_migrate: detail: The file is a FIFO\.\npg_migrate: hint: Revision files must be regular files\.$/m },
-		{ name => 'a symbolic link to /dev/zero',
-		  make => sub { symlink('/dev/zero', "$_[0]/z1.sql") or die },
-		  file => 'z1.sql',
-		  err => qr/: symbolic link leads out of the directory\npg_migrate: detail: It points to "\/dev\/zero", which is outside "[^"]+"\.\npg_migrate: hint: Copy the file into the directory instead of linking to it\.$/m },
-		{ name => 'a symbolic link to a file outside the directory',
-		  make => sub { symlink("$outside/b1.sql", "$_[0]/o1.sql") or die },
-		  file => 'o1.sql',
-		  err => qr/: symbolic link leads out of the directory\npg_migrate: detail: It points to "[^"]*\/b1\.sql", which is outside "[^"]+"\./m },
-		{ name => 'a symbolic link to a directory outside, with -r',
-		  make => sub { symlink($outside, "$_[0]/sub") or die },
-		  file => 'sub', recursive => 1,
-		  err => qr/: symbolic link leads out of the directory\n/m },
-	);
-	for my $case (@ft_cases)
-	{
-		my $name = $case->{name};
-		my $dir = files_dir('f0.sql' => $base_good);
-		$case->{make}->($dir);
-		my @r = $case->{recursive} ? ('-r') : ();
-		my ($fin, $rc, $err) = $run5->('check', @r, $dir);
-		ok($fin, "$name: check ends within 5 seconds");
-		is($rc, 1, "$name: check exits with 1");
-		like($err, qr/^pg_migrate: error: \Q$dir\/$case->{file}\E$case->{err}/m, "$name: check names the file")
-		  or diag($err);
-		my $before = state_before($db);
-		($fin, $rc, $err) = $run5->('-d', $db, 'load', @r, $dir);
-		ok($fin, "$name: load ends within 5 seconds");
-		is($rc, 1, "$name: load exits with 1");
-		like($err, qr/^pg_migrate: error: \Q$dir\/$case->{file}\E$case->{err}/m, "$name: load names the file")
-		  or diag($err);
-		is(state_after($db), $before, "$name: database unchanged");
-		$ninputs++;
-	}
-	# a link inside the tree is followed as before
-	my $dir = files_dir('f0.sql' => $base_good);
-	mkdir("$dir/real") or die;
-	symlink('real', "$dir/alias") or die;
-	my ($fin, $rc, $err) = $run5->('check', '-r', $dir);
-	is($rc, 0, 'a symbolic link inside the tree is followed') or diag($err);
-}
-
 #
 # Success where it is due: CRLF, byte order marks, hostile free text
 #

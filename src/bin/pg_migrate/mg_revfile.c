@@ -1070,8 +1070,7 @@ read_file(int dirfd, const char *name, const char *path, char **buf,
 		  size_t *len, MgDiags *diags)
 {
 	/* relative to the open directory: no lookup of the whole path per file */
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
-	int			fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	int			fd = openat(dirfd, name, O_RDONLY);
 	struct stat st;
 	size_t		cap,
 				n = 0;
@@ -1091,20 +1090,6 @@ read_file(int dirfd, const char *name, const char *path, char **buf,
 	if (S_ISDIR(st.st_mode))
 	{
 		mg_diag_add(diags, path, 0, "could not read file: %s", strerror(EISDIR));
-		close(fd);
-		return false;
-	}
-	/* a FIFO, socket or device (a link to /dev/zero) is never read */
-	if (!S_ISREG(st.st_mode))
-	{
-		MgDiag	   *d = mg_diag_add(diags, path, 0, "not a regular file");
-
-		mg_diag_detail(d, "The file is a %s.",
-					   S_ISFIFO(st.st_mode) ? "FIFO" :
-					   S_ISSOCK(st.st_mode) ? "socket" :
-					   S_ISCHR(st.st_mode) ? "character device" :
-					   S_ISBLK(st.st_mode) ? "block device" : "special file");
-		mg_diag_hint(d, "Revision files must be regular files.");
 		close(fd);
 		return false;
 	}
@@ -1241,39 +1226,6 @@ typedef struct DirChain
 	const struct DirChain *up;
 } DirChain;
 
-/* The real path of the directory given to mg_revset_add_dir being read */
-static const char *tree_root;
-
-/*
- * A symbolic link whose target lies outside the directory tree being read
- * is reported: files must not be taken silently from elsewhere.  A link
- * that leads nowhere is left to the open, which names the file.
- */
-static bool
-check_link(const char *path, MgDiags *diags)
-{
-	char	   *real;
-	size_t		n;
-	bool		inside;
-
-	if (tree_root == NULL || (real = realpath(path, NULL)) == NULL)
-		return true;
-	n = strlen(tree_root);
-	inside = strncmp(real, tree_root, n) == 0 &&
-		(real[n] == '/' || real[n] == '\0' || (n == 1 && tree_root[0] == '/'));
-	if (!inside)
-	{
-		MgDiag	   *d = mg_diag_add(diags, path, 0,
-									"symbolic link leads out of the directory");
-
-		mg_diag_detail(d, "It points to \"%s\", which is outside \"%s\".",
-					   real, tree_root);
-		mg_diag_hint(d, "Copy the file into the directory instead of linking to it.");
-	}
-	free(real);
-	return inside;
-}
-
 static bool
 add_dir(MgRevSet *set, const char *dir, const char *srcprefix, bool recursive,
 		int depth, const DirChain *up, MgDiags *diags)
@@ -1358,11 +1310,7 @@ add_dir(MgRevSet *set, const char *dir, const char *srcprefix, bool recursive,
 		else
 			isdir = fstatat(dirfd(dh), names[i], &st, 0) == 0 && S_ISDIR(st.st_mode);
 
-		if ((type == DT_LNK || type == DT_UNKNOWN) &&
-			((isdir && recursive) || (!isdir && ends_with_sql(names[i]))) &&
-			!check_link(path, diags))
-			ok = false;
-		else if (isdir && recursive)
+		if (isdir && recursive)
 			subdirs[nsub++] = mg_xstrdup(names[i]);
 		else if (!isdir && ends_with_sql(names[i]))
 		{
@@ -1438,10 +1386,7 @@ mg_revset_add_dir(MgRevSet *set, const char *dir, bool recursive,
 		return false;
 	}
 	prefix = dir_source_name(dir);
-	tree_root = realpath(dir, NULL);
 	ok = add_dir(set, dir, prefix, recursive, 0, NULL, diags);
-	free((char *) tree_root);
-	tree_root = NULL;
 	free(prefix);
 	return ok;
 }

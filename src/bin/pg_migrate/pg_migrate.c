@@ -714,56 +714,8 @@ report_result_error(const PGresult *res)
  * (the caller exits; the server rolls back the open transaction when the
  * connection closes).
  */
-static PGresult *run_query_raw(const char *sql, int nparams,
-							   const char *const *params);
-
-/*
- * run_query
- *		Run one statement.  Outside a transaction block it runs in one of its
- *		own, begun at READ COMMITTED: migrations serialize on the extension's
- *		advisory lock and must then see what the previous holder committed (a
- *		snapshot taken before the wait, at REPEATABLE READ or SERIALIZABLE,
- *		would end in a serialization failure).  The isolation level is set
- *		per transaction, never with SET: behind a pooler in transaction mode
- *		a session setting would stay on the server connection for the next
- *		client.
- */
 static PGresult *
 run_query(const char *sql, int nparams, const char *const *params)
-{
-	PGresult   *res;
-
-	if (PQtransactionStatus(conn) != PQTRANS_IDLE ||
-		strncmp(sql, "BEGIN", 5) == 0)
-		return run_query_raw(sql, nparams, params);
-	res = run_query_raw("BEGIN ISOLATION LEVEL READ COMMITTED", 0, NULL);
-	if (res == NULL)
-		return NULL;
-	PQclear(res);
-	res = run_query_raw(sql, nparams, params);
-	if (res == NULL)
-	{
-		/* the error was reported; end the failed transaction */
-		PQclear(PQexec(conn, "ROLLBACK"));
-		return NULL;
-	}
-	{
-		PGresult   *c = PQexec(conn, "COMMIT");
-
-		if (PQresultStatus(c) != PGRES_COMMAND_OK)
-		{
-			report_result_error(c);
-			PQclear(c);
-			PQclear(res);
-			return NULL;
-		}
-		PQclear(c);
-	}
-	return res;
-}
-
-static PGresult *
-run_query_raw(const char *sql, int nparams, const char *const *params)
 {
 	PGresult   *res;
 
@@ -862,6 +814,16 @@ connect_db(bool utf8)
 		exit(EXIT_FAILED);
 	}
 	PQsetNoticeReceiver(conn, notice_receiver, NULL);
+
+	/*
+	 * Migrations serialize on the extension's advisory lock and must then
+	 * see what the previous holder committed: READ COMMITTED does, a
+	 * transaction snapshot taken before the wait would end in a
+	 * serialization failure.  So a default of REPEATABLE READ or
+	 * SERIALIZABLE does not apply to pg_migrate's own transactions.
+	 */
+	if (!run_command("SET default_transaction_isolation = 'read committed'"))
+		exit(EXIT_FAILED);
 
 	/*
 	 * From here on Ctrl-C sends a cancel request: the server rolls back the
@@ -1278,7 +1240,7 @@ cmd_load(int argc, char **argv)
 	}
 
 	connect_db(true);
-	if (!run_command("BEGIN ISOLATION LEVEL READ COMMITTED"))
+	if (!run_command("BEGIN"))
 		goto fail;
 	/* a standby would refuse the first write; say why before trying */
 	res = run_query("SELECT pg_catalog.pg_is_in_recovery()", 0, NULL);

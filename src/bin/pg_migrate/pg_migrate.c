@@ -749,6 +749,39 @@ run_command(const char *sql)
 	return true;
 }
 
+/*
+ * Start pg_migrate's transaction.  Migrations serialize on the extension's
+ * advisory lock and must then see what the previous holder committed: READ
+ * COMMITTED does, a transaction snapshot taken before the wait would end in
+ * a serialization failure.  So a default of REPEATABLE READ or SERIALIZABLE
+ * does not apply to pg_migrate's own transactions.  The level is given to
+ * BEGIN, never set for the session: behind a pooler in transaction mode
+ * (pgbouncer) a session setting would stay on the server connection and
+ * apply to the pooler's later clients.  pg_migrate sends no SET and no
+ * set_config(); its only session setting is application_name, given when
+ * connecting.
+ */
+static bool
+begin_transaction(void)
+{
+	return run_command("BEGIN ISOLATION LEVEL READ COMMITTED");
+}
+
+/*
+ * Disconnect after a failure.  A transaction still open is rolled back
+ * first: the server would roll it back when the connection closes, but a
+ * pooler would rather get its server connection back idle than drop it.
+ */
+static void
+close_db(void)
+{
+	PGTransactionStatusType ts = PQtransactionStatus(conn);
+
+	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
+		PQclear(PQexec(conn, "ROLLBACK"));
+	PQfinish(conn);
+}
+
 /* Server notices: the steps being run, and notices of the bodies */
 static void
 notice_receiver(void *arg, const PGresult *res)
@@ -814,16 +847,6 @@ connect_db(bool utf8)
 		exit(EXIT_FAILED);
 	}
 	PQsetNoticeReceiver(conn, notice_receiver, NULL);
-
-	/*
-	 * Migrations serialize on the extension's advisory lock and must then
-	 * see what the previous holder committed: READ COMMITTED does, a
-	 * transaction snapshot taken before the wait would end in a
-	 * serialization failure.  So a default of REPEATABLE READ or
-	 * SERIALIZABLE does not apply to pg_migrate's own transactions.
-	 */
-	if (!run_command("SET default_transaction_isolation = 'read committed'"))
-		exit(EXIT_FAILED);
 
 	/*
 	 * From here on Ctrl-C sends a cancel request: the server rolls back the
@@ -1012,10 +1035,16 @@ cmd_query(const char *cmd, int argc, char **argv)
 					   " message"
 					   " FROM %s.migrate_history($1)", ext_schema);
 
-	res = run_query(sql, nparams, params);
-	if (res == NULL)
+	if (!begin_transaction())
 	{
-		PQfinish(conn);
+		close_db();
+		return EXIT_FAILED;
+	}
+	res = run_query(sql, nparams, params);
+	if (res == NULL || !run_command("COMMIT"))
+	{
+		PQclear(res);
+		close_db();
 		return EXIT_FAILED;
 	}
 	print_result(res);
@@ -1240,7 +1269,7 @@ cmd_load(int argc, char **argv)
 	}
 
 	connect_db(true);
-	if (!run_command("BEGIN"))
+	if (!begin_transaction())
 		goto fail;
 	/* a standby would refuse the first write; say why before trying */
 	res = run_query("SELECT pg_catalog.pg_is_in_recovery()", 0, NULL);
@@ -1326,7 +1355,7 @@ cmd_load(int argc, char **argv)
 
 fail:
 	pg_log_error_hint("Nothing was loaded.");
-	PQfinish(conn);
+	close_db();
 	return EXIT_FAILED;
 }
 

@@ -75,6 +75,8 @@ typedef struct MgRevSet
 	int		   *by_id;			/* file indexes sorted by revision id, or NULL */
 	int			nsorted;		/* how many files by_id covers */
 	bool		headers_only;	/* keep no bodies (they are still checked) */
+	bool		follow_external_links;	/* read files that symbolic links
+										 * lead to outside the directory */
 } MgRevSet;
 
 extern const char *const mg_key_names[MG_KEY_COUNT];
@@ -92,7 +94,10 @@ extern void mg_revfile_free(MgRevFile *rf);
 /*
  * Read every ".sql" file of dir (in byte order of names; with recursive,
  * then every subdirectory the same way) into set.  Problems are added to
- * diags; the function returns false if there was any.
+ * diags; the function returns false if there was any.  A ".sql" entry that
+ * is not a regular file (a FIFO, a device, a directory without recursive,
+ * a symbolic link to one of these) is an error naming it; so is a symbolic
+ * link whose target is outside dir's tree, unless set->follow_external_links.
  */
 extern bool mg_revset_add_dir(MgRevSet *set, const char *dir, bool recursive,
 							  MgDiags *diags);

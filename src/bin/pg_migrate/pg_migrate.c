@@ -50,6 +50,11 @@ typedef struct ConnOpts
 static const char *progname;
 static ConnOpts conn_opts;
 static int	verbosity = 0;
+static bool follow_external_links = false;	/* --follow-external-links */
+
+#define FOLLOW_LINKS_OPTION 501
+#define FOLLOW_LINKS_LONG_OPTION \
+	{"follow-external-links", no_argument, NULL, FOLLOW_LINKS_OPTION}
 
 /* Options every database command accepts */
 #define CONN_LONG_OPTIONS \
@@ -73,7 +78,7 @@ usage(void)
 	printf("Usage:\n");
 	printf("  %s [OPTION]... COMMAND [ARG]...\n\n", progname);
 	printf("Commands:\n");
-	printf("  load [-r] [-n] [--no-create-extension] DIR...\n"
+	printf("  load [-r] [-n] [--no-create-extension] [--follow-external-links] DIR...\n"
 		   "                       register the revision files of the directories\n");
 	printf("  check [-r] [--single-head] DIR...\n"
 		   "                       validate revision files without a database\n");
@@ -103,6 +108,9 @@ usage(void)
 	printf("  --no-create-extension\n"
 		   "                       (load) fail if the extension is not installed\n");
 	printf("  --single-head        (check) several heads are an error\n");
+	printf("  --follow-external-links\n"
+		   "                       (also new) read files that symbolic links lead to\n"
+		   "                       outside the directories (default: an error)\n");
 	printf("\nOptions of new:\n");
 	printf("  -m, --message=TEXT   the revision's message (required)\n");
 	printf("  -p, --parent=REV     a parent (repeat for a merge; default: DIR's head)\n");
@@ -211,6 +219,7 @@ read_dirs(MgRevSet *set, char **dirs, int ndirs, bool recursive, bool need_files
 	MgDiags		diags = {0};
 	bool		ok = true;
 
+	set->follow_external_links = follow_external_links;
 	for (int i = 0; i < ndirs; i++)
 	{
 		int			before = set->n;
@@ -299,6 +308,7 @@ cmd_check(int argc, char **argv)
 		{"recursive", no_argument, NULL, 'r'},
 		{"single-head", no_argument, NULL, 1},
 		{"verbose", no_argument, NULL, 'v'},
+		FOLLOW_LINKS_LONG_OPTION,
 		HELP_LONG_OPTION,
 		{NULL, 0, NULL, 0}
 	};
@@ -318,6 +328,9 @@ cmd_check(int argc, char **argv)
 				break;
 			case 1:
 				single_head = true;
+				break;
+			case FOLLOW_LINKS_OPTION:
+				follow_external_links = true;
 				break;
 			case 'v':
 				more_verbose();
@@ -464,6 +477,7 @@ cmd_new(int argc, char **argv)
 		{"empty", no_argument, NULL, 2},
 		{"recursive", no_argument, NULL, 'r'},
 		{"verbose", no_argument, NULL, 'v'},
+		FOLLOW_LINKS_LONG_OPTION,
 		HELP_LONG_OPTION,
 		{NULL, 0, NULL, 0}
 	};
@@ -507,6 +521,9 @@ cmd_new(int argc, char **argv)
 				break;
 			case 2:
 				empty = true;
+				break;
+			case FOLLOW_LINKS_OPTION:
+				follow_external_links = true;
 				break;
 			case 'r':
 				recursive = true;
@@ -1225,6 +1242,7 @@ cmd_load(int argc, char **argv)
 		{"recursive", no_argument, NULL, 'r'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"no-create-extension", no_argument, NULL, 1},
+		FOLLOW_LINKS_LONG_OPTION,
 		HELP_LONG_OPTION,
 		{NULL, 0, NULL, 0}
 	};
@@ -1254,6 +1272,9 @@ cmd_load(int argc, char **argv)
 				break;
 			case 1:
 				create_ext = false;
+				break;
+			case FOLLOW_LINKS_OPTION:
+				follow_external_links = true;
 				break;
 			default:
 				usage_error("invalid option for load");

@@ -336,13 +336,81 @@ key_lookup(const char *key, size_t keylen)
 	return -1;
 }
 
+/*
+ * mg_escape
+ *		s[0..n) made safe to print on a terminal.  What could move the
+ *		cursor, forge a line or start an escape sequence is written as an
+ *		escape: line ends and tabs as \n, \r, \t, other C0 controls and
+ *		DEL as \xNN, and, in UTF-8, the C1 controls (U+0080 to U+009F; U+009B
+ *		starts a sequence like ESC [) and the bidirectional overrides and
+ *		isolates (which reorder what is shown) as \uNNNN, and every byte
+ *		that is not part of valid UTF-8 as \xNN.  With utf8 false (text in
+ *		another client encoding) only C0 controls and DEL are escaped: those
+ *		bytes are never part of a multibyte character in any encoding
+ *		PostgreSQL offers a client.  Everything pg_migrate prints that comes
+ *		from files or from the server goes through this function.
+ */
+char *
+mg_escape(const char *s, size_t n, bool utf8)
+{
+	char	   *p = mg_xmalloc(n * 6 + 1);
+	char	   *o = p;
+	size_t		i = 0;
+
+	while (i < n)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c == '\n')
+			o += sprintf(o, "\\n");
+		else if (c == '\r')
+			o += sprintf(o, "\\r");
+		else if (c == '\t')
+			o += sprintf(o, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			o += sprintf(o, "\\x%02x", c);
+		else if (c < 0x80 || !utf8)
+			*o++ = (char) c;
+		else
+		{
+			int			k = utf8_seq_len((const unsigned char *) s + i, n - i);
+			unsigned int cp = 0;
+
+			if (k == 0)
+			{
+				o += sprintf(o, "\\x%02x", c);
+				i++;
+				continue;
+			}
+			if (k == 2)
+				cp = ((c & 0x1fu) << 6) | ((unsigned char) s[i + 1] & 0x3fu);
+			else if (k == 3)
+				cp = ((c & 0x0fu) << 12) | (((unsigned char) s[i + 1] & 0x3fu) << 6) |
+					((unsigned char) s[i + 2] & 0x3fu);
+			if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+				(cp >= 0x2066 && cp <= 0x2069))
+				o += sprintf(o, "\\u%04x", cp);
+			else
+			{
+				memcpy(o, s + i, (size_t) k);
+				o += k;
+			}
+			i += (size_t) k;
+			continue;
+		}
+		i++;
+	}
+	*o = '\0';
+	return p;
+}
+
 /* A name shown in a message: at most 80 bytes, cut on a UTF-8 boundary */
 static char *
 shown(const char *s, size_t n)
 {
 	size_t		cut = n;
+	char	   *e;
 	char	   *p;
-	char	   *o;
 
 	if (n > 80)
 	{
@@ -350,22 +418,12 @@ shown(const char *s, size_t n)
 		while (cut > 0 && ((unsigned char) s[cut] & 0xc0) == 0x80)
 			cut--;
 	}
-	/* control characters are shown escaped: they would garble the line */
-	p = o = mg_xmalloc(cut * 4 + 4);
-	for (size_t i = 0; i < cut; i++)
-	{
-		unsigned char c = (unsigned char) s[i];
-
-		if (c == '\r')
-			o += sprintf(o, "\\r");
-		else if (c == '\t')
-			o += sprintf(o, "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			o += sprintf(o, "\\x%02x", c);
-		else
-			*o++ = (char) c;
-	}
-	strcpy(o, n > cut ? "..." : "");
+	e = mg_escape(s, cut, true);
+	if (n == cut)
+		return e;
+	p = mg_xmalloc(strlen(e) + 4);
+	sprintf(p, "%s...", e);
+	free(e);
 	return p;
 }
 

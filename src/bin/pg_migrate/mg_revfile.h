@@ -126,6 +126,13 @@ extern void mg_diag_hint(MgDiag *d, const char *fmt,...)
 			__attribute__((format(printf, 2, 3)));
 extern void mg_diags_free(MgDiags *diags);
 
+/*
+ * Text from a file or the server, safe to print: control characters (and,
+ * with utf8, C1 controls, bidirectional overrides and invalid UTF-8) as
+ * escapes.  Returns a new string.
+ */
+extern char *mg_escape(const char *s, size_t n, bool utf8);
+
 /* Small helpers shared with pg_migrate */
 extern void *mg_xmalloc(size_t size);
 extern void *mg_xrealloc(void *ptr, size_t size);

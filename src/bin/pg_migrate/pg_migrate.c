@@ -51,6 +51,53 @@ static const char *progname;
 static ConnOpts conn_opts;
 static int	verbosity = 0;
 static bool follow_external_links = false;	/* --follow-external-links */
+static PGconn *conn;
+
+/*
+ * Text from files, from the server or from the command line, made safe for
+ * the terminal with mg_escape (the parser's escaping of names in messages):
+ * a newline in a file name cannot forge a line, an escape sequence in a
+ * message does not reach the terminal.  Everything pg_migrate prints goes
+ * through esc().  The results stay valid for the next 16 calls.
+ */
+static bool
+output_is_utf8(void)
+{
+	int			enc = conn ? PQclientEncoding(conn) : PG_UTF8;
+
+	return enc == PG_UTF8 || enc == PG_SQL_ASCII;
+}
+
+static const char *
+esc(const char *s)
+{
+	static char *ring[16];
+	static int	next = 0;
+	char	   *e;
+
+	if (s == NULL)
+		return NULL;
+	e = mg_escape(s, strlen(s), output_is_utf8());
+	free(ring[next]);
+	ring[next] = e;
+	next = (next + 1) % 16;
+	return e;
+}
+
+/* libpq's error message, without its final line end, escaped */
+static const char *
+esc_conn_error(void)
+{
+	char	   *msg = pg_strdup(PQerrorMessage(conn));
+	size_t		n = strlen(msg);
+	const char *e;
+
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	e = esc(msg);
+	free(msg);
+	return e;
+}
 
 #define FOLLOW_LINKS_OPTION 501
 #define FOLLOW_LINKS_LONG_OPTION \
@@ -131,7 +178,7 @@ usage_error(const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	pg_log_error("%s", buf);
+	pg_log_error("%s", esc(buf));
 	pg_log_error_hint("Try \"%s --help\" for more information.", progname);
 	exit(EXIT_USAGE);
 }
@@ -188,13 +235,13 @@ report_diags(const MgDiags *diags)
 		const MgDiag *d = &diags->items[i];
 
 		if (d->line > 0)
-			pg_log_error("%s:%d: %s", d->path, d->line, d->message);
+			pg_log_error("%s:%d: %s", esc(d->path), d->line, esc(d->message));
 		else
-			pg_log_error("%s: %s", d->path, d->message);
+			pg_log_error("%s: %s", esc(d->path), esc(d->message));
 		if (d->detail)
-			pg_log_error_detail("%s", d->detail);
+			pg_log_error_detail("%s", esc(d->detail));
 		if (d->hint)
-			pg_log_error_hint("%s", d->hint);
+			pg_log_error_hint("%s", esc(d->hint));
 	}
 }
 
@@ -202,11 +249,11 @@ report_diags(const MgDiags *diags)
 static void
 report_mg_error(const MgError *err)
 {
-	pg_log_error("%s", err->message);
+	pg_log_error("%s", esc(err->message));
 	if (err->detail)
-		pg_log_error_detail("%s", err->detail);
+		pg_log_error_detail("%s", esc(err->detail));
 	if (err->hint)
-		pg_log_error_hint("%s", err->hint);
+		pg_log_error_hint("%s", esc(err->hint));
 }
 
 /*
@@ -226,7 +273,7 @@ read_dirs(MgRevSet *set, char **dirs, int ndirs, bool recursive, bool need_files
 
 		if (!mg_revset_add_dir(set, dirs[i], recursive, &diags))
 			ok = false;
-		pg_log_info("%s: %d revision files", dirs[i], set->n - before);
+		pg_log_info("%s: %d revision files", esc(dirs[i]), set->n - before);
 	}
 	if (ok && !mg_revset_check_duplicates(set, &diags))
 		ok = false;
@@ -284,17 +331,17 @@ print_head(MgGraph *g, const MgRevSet *set, int rev)
 	int			nlabels = mg_rev_labels(g, rev, &labels);
 	const MgRevFile *rf = set->files[mg_rev_tag(g, rev)];
 
-	printf("%s", mg_rev_id(g, rev));
+	printf("%s", esc(mg_rev_id(g, rev)));
 	if (nlabels > 0)
 	{
 		printf(" (");
 		for (int i = 0; i < nlabels; i++)
-			printf("%s%s", i ? ", " : "", labels[i]);
+			printf("%s%s", i ? ", " : "", esc(labels[i]));
 		printf(")");
 	}
 	printf(mg_rev_is_real_head(g, rev) ? " (head)" : " (effective head)");
 	if (verbosity > 0)
-		printf(" %s", rf->path);
+		printf(" %s", esc(rf->path));
 	printf("\n");
 }
 
@@ -367,11 +414,11 @@ cmd_check(int argc, char **argv)
 			appendPQExpBuffer(&list, "%s%s", i ? ", " : "", mg_rev_id(g, real.items[i]));
 		if (single_head)
 		{
-			pg_log_error("the revision graph has %d heads: %s", real.n, list.data);
+			pg_log_error("the revision graph has %d heads: %s", real.n, esc(list.data));
 			pg_log_error_hint("Merge them with \"pg_migrate new -m MESSAGE -p HEAD -p HEAD ... DIR\".");
 			return EXIT_FAILED;
 		}
-		pg_log_warning("the revision graph has %d heads: %s", real.n, list.data);
+		pg_log_warning("the revision graph has %d heads: %s", real.n, esc(list.data));
 		termPQExpBuffer(&list);
 	}
 	mg_graph_free(g);
@@ -578,8 +625,8 @@ cmd_new(int argc, char **argv)
 	if (!file_exists(dir))
 	{
 		if (mkdir(dir, 0777) != 0)
-			pg_fatal("could not create directory \"%s\": %m", dir);
-		pg_log_info("created directory \"%s\"", dir);
+			pg_fatal("could not create directory \"%s\": %m", esc(dir));
+		pg_log_info("created directory \"%s\"", esc(dir));
 	}
 	else
 	{
@@ -615,7 +662,7 @@ cmd_new(int argc, char **argv)
 			}
 		if (nheads > 1)
 		{
-			pg_log_error("directory \"%s\" has %d heads: %s", dir, nheads, list.data);
+			pg_log_error("directory \"%s\" has %d heads: %s", esc(dir), nheads, esc(list.data));
 			pg_log_error_hint("Choose the parent with -p, or give -p for each head to write a merge revision.");
 			return EXIT_FAILED;
 		}
@@ -630,13 +677,13 @@ cmd_new(int argc, char **argv)
 				if (strcmp(set.files[j]->labels[k], labels[i]) == 0)
 				{
 					pg_log_error("branch label \"%s\" is already used by revision \"%s\"",
-								 labels[i], set.files[j]->revision);
-					pg_log_error_detail("See %s.", set.files[j]->path);
+								 esc(labels[i]), esc(set.files[j]->revision));
+					pg_log_error_detail("See %s.", esc(set.files[j]->path));
 					return EXIT_FAILED;
 				}
 	for (int i = 0; i < nparents; i++)
 		if (mg_revset_find(&set, parents[i]) < 0)
-			pg_log_info("parent \"%s\" is not in directory \"%s\"", parents[i], dir);
+			pg_log_info("parent \"%s\" is not in directory \"%s\"", esc(parents[i]), esc(dir));
 
 	if (rev_id == NULL)
 	{
@@ -646,8 +693,8 @@ cmd_new(int argc, char **argv)
 	}
 	else if (mg_revset_find(&set, rev_id) >= 0)
 	{
-		pg_log_error("revision \"%s\" already exists", rev_id);
-		pg_log_error_detail("See %s.", set.files[mg_revset_find(&set, rev_id)]->path);
+		pg_log_error("revision \"%s\" already exists", esc(rev_id));
+		pg_log_error_detail("See %s.", esc(set.files[mg_revset_find(&set, rev_id)]->path));
 		return EXIT_FAILED;
 	}
 
@@ -676,10 +723,10 @@ cmd_new(int argc, char **argv)
 					rev_id, slug[0] ? "_" : "", slug);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
 	if (fd < 0)
-		pg_fatal("could not create file \"%s\": %m", path);
+		pg_fatal("could not create file \"%s\": %m", esc(path));
 	if (write(fd, text.data, text.len) != (ssize_t) text.len || close(fd) != 0)
-		pg_fatal("could not write file \"%s\": %m", path);
-	printf("%s\n", path);
+		pg_fatal("could not write file \"%s\": %m", esc(path));
+	printf("%s\n", esc(path));
 	mg_revset_free(&set);
 	return 0;
 }
@@ -687,7 +734,6 @@ cmd_new(int argc, char **argv)
 /*
  * Database commands
  */
-static PGconn *conn;
 static char *ext_schema;		/* quoted schema of the extension */
 
 /* Report a failed query's error with its server fields */
@@ -703,14 +749,14 @@ report_result_error(const PGresult *res)
 	if (primary == NULL)
 	{
 		/* a client-side failure, such as a lost connection */
-		pg_log_error("%s", PQerrorMessage(conn));
+		pg_log_error("%s", esc_conn_error());
 		return;
 	}
-	pg_log_error("%s", primary);
+	pg_log_error("%s", esc(primary));
 	if (detail)
-		pg_log_error_detail("%s", detail);
+		pg_log_error_detail("%s", esc(detail));
 	if (hint)
-		pg_log_error_hint("%s", hint);
+		pg_log_error_hint("%s", esc(hint));
 	if (context)
 	{
 		/* one "context:" line per line of context, innermost first */
@@ -719,11 +765,11 @@ report_result_error(const PGresult *res)
 
 		for (char *line = strtok_r(copy, "\n", &save); line;
 			 line = strtok_r(NULL, "\n", &save))
-			fprintf(stderr, "%s: context: %s\n", progname, line);
+			fprintf(stderr, "%s: context: %s\n", progname, esc(line));
 		free(copy);
 	}
 	if (sqlstate && verbosity > 0)
-		fprintf(stderr, "%s: sqlstate: %s\n", progname, sqlstate);
+		fprintf(stderr, "%s: sqlstate: %s\n", progname, esc(sqlstate));
 }
 
 /*
@@ -743,7 +789,7 @@ run_query(const char *sql, int nparams, const char *const *params)
 		return NULL;
 	}
 	if (verbosity > 1)
-		pg_log_info("query: %s", sql);
+		pg_log_info("query: %s", esc(sql));
 	res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
 		PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -809,9 +855,9 @@ notice_receiver(void *arg, const PGresult *res)
 
 	if (primary == NULL)
 		return;
-	fprintf(stderr, "%s:  %s\n", severity ? severity : "NOTICE", primary);
+	fprintf(stderr, "%s:  %s\n", severity ? esc(severity) : "NOTICE", esc(primary));
 	if (detail && verbosity > 0)
-		fprintf(stderr, "DETAIL:  %s\n", detail);
+		fprintf(stderr, "DETAIL:  %s\n", esc(detail));
 	fflush(stderr);
 }
 
@@ -859,8 +905,7 @@ connect_db(bool utf8)
 
 	if (PQstatus(conn) == CONNECTION_BAD)
 	{
-		/* pg_log_error drops the message's final newline */
-		pg_log_error("%s", PQerrorMessage(conn));
+		pg_log_error("%s", esc_conn_error());
 		exit(EXIT_FAILED);
 	}
 	PQsetNoticeReceiver(conn, notice_receiver, NULL);
@@ -874,7 +919,7 @@ connect_db(bool utf8)
 	setup_cancel_handler(NULL);
 	SetCancelConn(conn);
 	pg_log_info("connected to database \"%s\" as \"%s\" (server %d)",
-				PQdb(conn), PQuser(conn), PQserverVersion(conn));
+				esc(PQdb(conn)), esc(PQuser(conn)), PQserverVersion(conn));
 }
 
 /*
@@ -908,7 +953,7 @@ require_extension(void)
 	if (!find_extension())
 	{
 		pg_log_error("extension \"migrations\" is not installed in database \"%s\"",
-					 PQdb(conn));
+					 esc(PQdb(conn)));
 		pg_log_error_hint("Run \"%s load DIR...\", or CREATE EXTENSION migrations.",
 						  progname);
 		PQfinish(conn);
@@ -916,21 +961,50 @@ require_extension(void)
 	}
 }
 
-/* Print a result as psql's aligned table */
+/*
+ * Print a result as psql's aligned table, every header and cell escaped
+ * (esc) first: the table shows what the server sent, not what a control
+ * character in a message or id would make of the terminal.
+ */
 static void
 print_result(const PGresult *res)
 {
-	printQueryOpt opt;
+	printTableOpt topt;
+	printTableContent cont;
+	int			ncols = PQnfields(res);
+	int			nrows = PQntuples(res);
+	bool		utf8 = output_is_utf8();
+	char	  **cells = pg_malloc(sizeof(char *) * ((size_t) ncols * nrows + ncols + 1));
+	int			ncells = 0;
 
-	memset(&opt, 0, sizeof(opt));
-	opt.topt.format = PRINT_ALIGNED;
-	opt.topt.border = 1;
-	opt.topt.start_table = true;
-	opt.topt.stop_table = true;
-	opt.topt.default_footer = true;
-	opt.topt.encoding = PQclientEncoding(conn);
-	opt.nullPrint = "";
-	printQuery(res, &opt, stdout, false, NULL);
+	memset(&topt, 0, sizeof(topt));
+	topt.format = PRINT_ALIGNED;
+	topt.border = 1;
+	topt.start_table = true;
+	topt.stop_table = true;
+	topt.default_footer = true;
+	topt.encoding = PQclientEncoding(conn);
+	printTableInit(&cont, &topt, NULL, ncols, nrows);
+	for (int c = 0; c < ncols; c++)
+	{
+		const char *name = PQfname(res, c);
+
+		cells[ncells] = mg_escape(name, strlen(name), utf8);
+		printTableAddHeader(&cont, cells[ncells++], false,
+							column_type_alignment(PQftype(res, c)));
+	}
+	for (int r = 0; r < nrows; r++)
+		for (int c = 0; c < ncols; c++)
+		{
+			cells[ncells] = mg_escape(PQgetvalue(res, r, c),
+									  (size_t) PQgetlength(res, r, c), utf8);
+			printTableAddCell(&cont, cells[ncells++], false, false);
+		}
+	printTable(&cont, stdout, false, NULL);
+	printTableCleanup(&cont);
+	for (int i = 0; i < ncells; i++)
+		free(cells[i]);
+	free(cells);
 	fflush(stdout);
 }
 
@@ -1157,7 +1231,7 @@ copy_revisions(const MgRevSet *set)
 				pg_fatal("out of memory");
 			if (PQputCopyData(conn, buf.data, buf.len) != 1)
 			{
-				pg_log_error("could not send revisions: %s", PQerrorMessage(conn));
+				pg_log_error("could not send revisions: %s", esc_conn_error());
 				return false;
 			}
 			resetPQExpBuffer(&buf);
@@ -1166,7 +1240,7 @@ copy_revisions(const MgRevSet *set)
 	termPQExpBuffer(&buf);
 	if (PQputCopyEnd(conn, NULL) != 1)
 	{
-		pg_log_error("could not send revisions: %s", PQerrorMessage(conn));
+		pg_log_error("could not send revisions: %s", esc_conn_error());
 		return false;
 	}
 	res = PQgetResult(conn);
@@ -1224,11 +1298,12 @@ check_applied_changes(void)
 	for (int i = 0; i < n; i++)
 	{
 		pg_log_error("%s:%s: cannot change applied revision \"%s\"",
-					 PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+					 esc(PQgetvalue(res, i, 0)), esc(PQgetvalue(res, i, 1)),
+					 esc(PQgetvalue(res, i, 2)));
 		pg_log_error_detail("Revision \"%s\" is applied to database \"%s\", and the file changes its %s.",
-							PQgetvalue(res, i, 2), PQdb(conn), PQgetvalue(res, i, 3));
+							esc(PQgetvalue(res, i, 2)), esc(PQdb(conn)), esc(PQgetvalue(res, i, 3)));
 		pg_log_error_hint("Write a new revision for the new change, or downgrade below \"%s\" first.",
-						  PQgetvalue(res, i, 2));
+						  esc(PQgetvalue(res, i, 2)));
 	}
 	PQclear(res);
 	return n == 0;
@@ -1316,7 +1391,7 @@ cmd_load(int argc, char **argv)
 		if (!create_ext)
 		{
 			pg_log_error("extension \"migrations\" is not installed in database \"%s\"",
-						 PQdb(conn));
+						 esc(PQdb(conn)));
 			pg_log_error_hint("Create it with CREATE EXTENSION migrations, or leave out --no-create-extension.");
 			goto fail;
 		}
@@ -1358,7 +1433,8 @@ cmd_load(int argc, char **argv)
 			if (strcmp(what, kinds[k]) == 0)
 				counts[k]++;
 		if (strcmp(what, "unchanged") != 0)
-			pg_log_info("%s %s (%s)", what, PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));
+			pg_log_info("%s %s (%s)", esc(what), esc(PQgetvalue(res, i, 1)),
+						esc(PQgetvalue(res, i, 0)));
 	}
 	PQclear(res);
 

@@ -1095,6 +1095,18 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 			goto fail;
 		}
 	}
+	/* a body over the limit would be stored but could never run */
+	for (int b = 0; b < 2; b++)
+	{
+		if (bodies[b].text.len <= MG_MAX_BODY_SIZE)
+			continue;
+		d = mg_diag_add(diags, path, rf->line[MG_KEY_UPGRADE + b], "%s body is too large",
+						b == 0 ? "upgrade" : "downgrade");
+		mg_diag_detail(d, "The body has %zu bytes; the limit is %zu bytes (256 MB).",
+					   bodies[b].text.len, MG_MAX_BODY_SIZE);
+		mg_diag_hint(d, "Split the work into several revisions, or have the body read its data with COPY FROM a file.");
+		goto fail;
+	}
 	rf->upgrade = body_finish(&bodies[0]);
 	if (rf->line[MG_KEY_DOWNGRADE])
 		rf->downgrade = body_finish(&bodies[1]);
@@ -1230,6 +1242,12 @@ read_file(int dirfd, const char *name, const char *path, char **buf,
 
 static bool add_file_at(MgRevSet *set, int dirfd, const char *name,
 						const char *path, const char *source, MgDiags *diags);
+
+bool
+mg_read_file(const char *path, char **buf, size_t *len, MgDiags *diags)
+{
+	return read_file(AT_FDCWD, path, path, buf, len, diags);
+}
 
 bool
 mg_revset_add_file(MgRevSet *set, const char *path, const char *source,

@@ -82,6 +82,16 @@ typedef struct MgRevSet
 extern const char *const mg_key_names[MG_KEY_COUNT];
 
 /*
+ * Longest body (as stored: bytes of UTF-8, blank lines at both ends
+ * dropped).  The server's parser needs room for several times a body (its
+ * scan buffer, a string constant's buffer growing by doubling, the plan's
+ * copy), each allocation limited to 1 GB: a body of 600 MB is stored but
+ * fails with "invalid memory alloc request size 1073741824" when it runs.
+ * migrate_register refuses bodies over the same limit.
+ */
+#define MG_MAX_BODY_SIZE	((size_t) 256 * 1024 * 1024)
+
+/*
  * Parse one file held in memory.  Returns the revision, or NULL after
  * adding a diagnostic to diags.  path is used for messages; source (may be
  * NULL) is stored in the result.
@@ -101,6 +111,13 @@ extern void mg_revfile_free(MgRevFile *rf);
  */
 extern bool mg_revset_add_dir(MgRevSet *set, const char *dir, bool recursive,
 							  MgDiags *diags);
+
+/*
+ * Read a regular file into a new buffer (NUL-terminated), with the checks
+ * of the directory reader (regular file, size limit); false and a
+ * diagnostic on failure.
+ */
+extern bool mg_read_file(const char *path, char **buf, size_t *len, MgDiags *diags);
 
 /* Parse one file from disk into set (false and a diagnostic on failure) */
 extern bool mg_revset_add_file(MgRevSet *set, const char *path,

@@ -1148,6 +1148,31 @@ cmd_query(const char *cmd, int argc, char **argv)
  * pg_migrate load
  */
 
+/*
+ * load sends the revisions with COPY, one text-format row per file.  The
+ * server reads a row into one buffer, and a buffer cannot exceed 1 GB:
+ * a longer row (bodies of backslashes, tabs or line ends, which COPY
+ * doubles, and a long message) would end the connection.  Rows are
+ * measured before anything is sent, and a file whose row would exceed
+ * MAX_COPY_ROW is refused, named.  The margin under 1 GB leaves room for
+ * the row's tuple headers on the server.
+ */
+#define MAX_COPY_ROW	((size_t) 1000 * 1000 * 1000)
+#define COPY_CHUNK		(1024 * 1024)
+
+/* Bytes s takes as a COPY text field, separator included */
+static size_t
+copy_field_size(const char *s)
+{
+	size_t		n = 1;
+
+	if (s == NULL)
+		return n + 2;
+	for (; *s; s++)
+		n += (*s == '\\' || *s == '\t' || *s == '\n' || *s == '\r') ? 2 : 1;
+	return n;
+}
+
 /* Append s to buf as a COPY text field */
 static void
 copy_field(PQExpBuffer buf, const char *s, bool last)
@@ -1181,6 +1206,16 @@ copy_field(PQExpBuffer buf, const char *s, bool last)
 }
 
 /* An array of names as a COPY field; names are [A-Za-z0-9_], quoted */
+static size_t
+copy_array_size(char **items, int n)
+{
+	size_t		size = 3;		/* braces and the separator */
+
+	for (int i = 0; i < n; i++)
+		size += strlen(items[i]) + 2 + (i ? 1 : 0);
+	return size;
+}
+
 static void
 copy_array(PQExpBuffer buf, char **items, int n)
 {
@@ -1190,12 +1225,217 @@ copy_array(PQExpBuffer buf, char **items, int n)
 	appendPQExpBufferStr(buf, "}\t");
 }
 
+/* The row of file i, and its size (copy_row_size) */
+static void
+copy_row(PQExpBuffer buf, const MgRevFile *rf, int i)
+{
+	char		num[32];
+
+	snprintf(num, sizeof(num), "%d", i + 1);
+	copy_field(buf, num, false);
+	copy_field(buf, rf->path, false);
+	snprintf(num, sizeof(num), "%d", rf->line[MG_KEY_REVISION]);
+	copy_field(buf, num, false);
+	copy_field(buf, rf->revision, false);
+	copy_array(buf, rf->down, rf->ndown);
+	copy_field(buf, rf->upgrade, false);
+	copy_field(buf, rf->downgrade, false);
+	copy_field(buf, rf->message, false);
+	copy_array(buf, rf->labels, rf->nlabels);
+	copy_array(buf, rf->deps, rf->ndeps);
+	copy_field(buf, rf->transactional ? "t" : "f", false);
+	copy_field(buf, rf->source, true);
+}
+
+static size_t
+copy_row_size(const MgRevFile *rf, int i)
+{
+	char		num[32];
+	size_t		size;
+
+	snprintf(num, sizeof(num), "%d", i + 1);
+	size = copy_field_size(num);
+	size += copy_field_size(rf->path);
+	snprintf(num, sizeof(num), "%d", rf->line[MG_KEY_REVISION]);
+	size += copy_field_size(num);
+	size += copy_field_size(rf->revision);
+	size += copy_array_size(rf->down, rf->ndown);
+	size += copy_field_size(rf->upgrade);
+	size += copy_field_size(rf->downgrade);
+	size += copy_field_size(rf->message);
+	size += copy_array_size(rf->labels, rf->nlabels);
+	size += copy_array_size(rf->deps, rf->ndeps);
+	size += copy_field_size(rf->transactional ? "t" : "f");
+	size += copy_field_size(rf->source);
+	return size;
+}
+
+/*
+ * Refuse the files whose COPY rows would be too long for the server,
+ * naming each, before connecting.
+ */
+static bool
+check_row_sizes(const MgRevSet *set)
+{
+	bool		ok = true;
+
+	for (int i = 0; i < set->n; i++)
+	{
+		size_t		size = copy_row_size(set->files[i], i);
+
+		if (size <= MAX_COPY_ROW)
+			continue;
+		pg_log_error("%s: revision \"%s\" is too large to load",
+					 esc(set->files[i]->path), esc(set->files[i]->revision));
+		pg_log_error_detail("Sent to the server, its bodies, message and names take %zu bytes; the limit is %zu bytes.",
+							size, MAX_COPY_ROW);
+		pg_log_error_hint("Backslashes, tabs and line ends count twice. Split the work into several revisions.");
+		ok = false;
+	}
+	return ok;
+}
+
+/*
+ * The file a COPY error is about: the server's CONTEXT names the row
+ * ("COPY pg_migrate_load, line N"), and row N is file N.  For a character
+ * the database's encoding cannot hold, find its line in the file (0: not in
+ * the contents; *in_name: it is in the file's name).  Returns the file's
+ * index or -1.
+ */
+static int
+copy_error_file(const PGresult *res, const MgRevSet *set, int *line, bool *in_name)
+{
+	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *p;
+	int			row;
+	unsigned char bytes[8];
+	int			nbytes = 0;
+
+	*line = 0;
+	*in_name = false;
+	if (context == NULL || (p = strstr(context, "COPY pg_migrate_load, line ")) == NULL ||
+		sscanf(p, "COPY pg_migrate_load, line %d", &row) != 1 || row < 1 || row > set->n)
+		return -1;
+
+	/* "character with byte sequence 0xe2 0x82 0xac in encoding ..." */
+	if (primary && (p = strstr(primary, "byte sequence ")) != NULL)
+	{
+		unsigned int b;
+		int			used;
+
+		p += strlen("byte sequence ");
+		while (nbytes < (int) sizeof(bytes) && sscanf(p, "0x%2x%n", &b, &used) == 1)
+		{
+			bytes[nbytes++] = (unsigned char) b;
+			p += used;
+			if (*p == ' ')
+				p++;
+		}
+	}
+	if (nbytes > 0)
+	{
+		const MgRevFile *rf = set->files[row - 1];
+		char	   *buf;
+		size_t		len;
+		MgDiags		diags = {0};
+
+		if (memmem(rf->path, strlen(rf->path), bytes, nbytes) ||
+			(rf->source && memmem(rf->source, strlen(rf->source), bytes, nbytes)))
+			*in_name = true;
+		else if (mg_read_file(rf->path, &buf, &len, &diags))
+		{
+			const char *at = memmem(buf, len, bytes, nbytes);
+
+			if (at)
+			{
+				*line = 1;
+				for (const char *q = buf; q < at; q++)
+					if (*q == '\n')
+						(*line)++;
+			}
+			free(buf);
+		}
+		mg_diags_free(&diags);
+	}
+	return row - 1;
+}
+
+/* Report a failed COPY: as an error in the file of the row, if known */
+static void
+report_copy_error(const PGresult *res, const MgRevSet *set)
+{
+	int			line;
+	bool		in_name;
+	int			f = copy_error_file(res, set, &line, &in_name);
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const MgRevFile *rf;
+	bool		encoding;
+
+	if (f < 0 || primary == NULL)
+	{
+		report_result_error(res);
+		return;
+	}
+	rf = set->files[f];
+	encoding = sqlstate && (strcmp(sqlstate, "22P05") == 0 || strcmp(sqlstate, "22021") == 0);
+	if (line > 0)
+		pg_log_error("%s:%d: %s", esc(rf->path), line, esc(primary));
+	else
+		pg_log_error("%s: %s", esc(rf->path), esc(primary));
+	if (encoding)
+	{
+		const char *enc = PQparameterStatus(conn, "server_encoding");
+
+		if (in_name)
+			pg_log_error_detail("The file's name cannot be stored in database \"%s\", whose encoding is %s.",
+								esc(PQdb(conn)), esc(enc ? enc : "?"));
+		else
+			pg_log_error_detail("Revision \"%s\" cannot be stored in database \"%s\", whose encoding is %s.",
+								esc(rf->revision), esc(PQdb(conn)), esc(enc ? enc : "?"));
+		pg_log_error_hint("%s", in_name ?
+						  "Rename the file, or load into a database with encoding UTF8." :
+						  "Use only characters the database's encoding has, or load into a database with encoding UTF8.");
+	}
+	else
+	{
+		if (detail)
+			pg_log_error_detail("%s", esc(detail));
+		if (hint)
+			pg_log_error_hint("%s", esc(hint));
+	}
+	if (sqlstate && verbosity > 0)
+		fprintf(stderr, "%s: sqlstate: %s\n", progname, esc(sqlstate));
+}
+
+/* Send buf in messages of at most COPY_CHUNK bytes */
+static bool
+send_copy_data(PQExpBuffer buf)
+{
+	if (PQExpBufferBroken(buf))
+		pg_fatal("out of memory");
+	for (size_t off = 0; off < buf->len; off += COPY_CHUNK)
+	{
+		int			n = (int) Min((size_t) COPY_CHUNK, buf->len - off);
+
+		if (PQputCopyData(conn, buf->data + off, n) != 1)
+		{
+			pg_log_error("could not send revisions: %s", esc_conn_error());
+			return false;
+		}
+	}
+	resetPQExpBuffer(buf);
+	return true;
+}
+
 static bool
 copy_revisions(const MgRevSet *set)
 {
 	PGresult   *res;
 	PQExpBufferData buf;
-	char		num[32];
 
 	res = PQexec(conn, "COPY pg_temp.pg_migrate_load FROM STDIN");
 	if (PQresultStatus(res) != PGRES_COPY_IN)
@@ -1209,33 +1449,13 @@ copy_revisions(const MgRevSet *set)
 	initPQExpBuffer(&buf);
 	for (int i = 0; i < set->n; i++)
 	{
-		const MgRevFile *rf = set->files[i];
+		size_t		before = buf.len;
 
-		snprintf(num, sizeof(num), "%d", i + 1);
-		copy_field(&buf, num, false);
-		copy_field(&buf, rf->path, false);
-		snprintf(num, sizeof(num), "%d", rf->line[MG_KEY_REVISION]);
-		copy_field(&buf, num, false);
-		copy_field(&buf, rf->revision, false);
-		copy_array(&buf, rf->down, rf->ndown);
-		copy_field(&buf, rf->upgrade, false);
-		copy_field(&buf, rf->downgrade, false);
-		copy_field(&buf, rf->message, false);
-		copy_array(&buf, rf->labels, rf->nlabels);
-		copy_array(&buf, rf->deps, rf->ndeps);
-		copy_field(&buf, rf->transactional ? "t" : "f", false);
-		copy_field(&buf, rf->source, true);
-		if (buf.len >= 1024 * 1024 || i == set->n - 1)
-		{
-			if (PQExpBufferBroken(&buf))
-				pg_fatal("out of memory");
-			if (PQputCopyData(conn, buf.data, buf.len) != 1)
-			{
-				pg_log_error("could not send revisions: %s", esc_conn_error());
-				return false;
-			}
-			resetPQExpBuffer(&buf);
-		}
+		copy_row(&buf, set->files[i], i);
+		if (!PQExpBufferBroken(&buf) && buf.len - before != copy_row_size(set->files[i], i))
+			pg_fatal("internal error: COPY row of %s measured wrongly", esc(set->files[i]->path));
+		if ((buf.len >= COPY_CHUNK || i == set->n - 1) && !send_copy_data(&buf))
+			return false;
 	}
 	termPQExpBuffer(&buf);
 	if (PQputCopyEnd(conn, NULL) != 1)
@@ -1246,7 +1466,7 @@ copy_revisions(const MgRevSet *set)
 	res = PQgetResult(conn);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
-		report_result_error(res);
+		report_copy_error(res, set);
 		PQclear(res);
 		return false;
 	}
@@ -1358,7 +1578,8 @@ cmd_load(int argc, char **argv)
 	if (optind >= argc)
 		usage_error("load needs at least one directory");
 
-	if (!read_dirs(&set, argv + optind, argc - optind, recursive, true))
+	if (!read_dirs(&set, argv + optind, argc - optind, recursive, true) ||
+		!check_row_sizes(&set))
 	{
 		pg_log_error_hint("Nothing was loaded.");
 		return EXIT_FAILED;

@@ -1396,7 +1396,7 @@ for my $case (@target_cases)
 	my $limit = 256 * $MB;
 	my $bdir = tmpdir() . "/bodylimit";
 	make_path($bdir);
-	my $fill = 'x' x ($limit - 9);
+	my $fill = 'x' x ($limit - 10);	# "SELECT '" and "';" make it 256 MB
 	write_file("$bdir/big.sql", "-- migrate:revision big\n-- migrate:down_revision none\n"
 		  . "-- migrate:upgrade\nSELECT '$fill';\n");
 	($rc, $o, $err) = pgm('check', $bdir);

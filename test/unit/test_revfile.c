@@ -456,6 +456,46 @@ test_file_types(void)
 		printf("could not remove %s\n", real);
 }
 
+/* mg_escape: what reaches the terminal */
+static void
+test_escape(void)
+{
+	static const struct
+	{
+		const char *in;
+		bool		utf8;
+		const char *out;
+	}			cases[] = {
+		{"plain text, caf\xc3\xa9", true, "plain text, caf\xc3\xa9"},
+		{"a\nb\rc\td", true, "a\\nb\\rc\\td"},
+		{"x\npg_migrate: hint: forged", true, "x\\npg_migrate: hint: forged"},
+		{"\x1b[2J\x1b]0;title\x07", true, "\\x1b[2J\\x1b]0;title\\x07"},
+		{"del\x7f", true, "del\\x7f"},
+		{"c1 \xc2\x9b" "31m", true, "c1 \\u009b31m"},
+		{"bidi \xe2\x80\xae end \xe2\x81\xa6", true, "bidi \\u202e end \\u2066"},
+		{"bad \xff\xc3 utf8", true, "bad \\xff\\xc3 utf8"},
+		{"overlong \xc0\xaf", true, "overlong \\xc0\\xaf"},
+		{"back\\slash", true, "back\\slash"},
+		/* another client encoding: only C0 and DEL */
+		{"latin1 \xe9 \x85 \x1b", false, "latin1 \xe9 \x85 \\x1b"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char	   *e = mg_escape(cases[i].in, strlen(cases[i].in), cases[i].utf8);
+
+		CHECK(strcmp(e, cases[i].out) == 0, "escape %zu: got \"%s\", want \"%s\"", i, e, cases[i].out);
+		free(e);
+	}
+	{
+		/* a NUL inside the given length */
+		char	   *e = mg_escape("a\0b", 3, true);
+
+		CHECK(strcmp(e, "a\\x00b") == 0, "escape NUL: %s", e);
+		free(e);
+	}
+}
+
 int
 main(void)
 {
@@ -463,6 +503,7 @@ main(void)
 	test_errors();
 	test_lexer();
 	test_file_types();
+	test_escape();
 	printf("test_revfile: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

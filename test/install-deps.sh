@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building and testing the extension needs, on Debian 12 with
 # PostgreSQL 15: the server development files (PGXS), the server itself,
-# Alembic 1.8 (the semantic reference the tests compare against) and
-# IPC::Run (TAP tests).  Run as root; otherwise it says what to install.
+# Alembic 1.8 (the semantic reference the tests compare against),
+# IPC::Run (TAP tests) and pgbouncer (test/t/010_pgbouncer.pl runs
+# pg_migrate through it).  Run as root; otherwise it says what to install.
 set -euo pipefail
 
 packages=(postgresql-15 postgresql-server-dev-15 postgresql-common
-          python3-alembic libipc-run-perl make gcc)
+          python3-alembic libipc-run-perl pgbouncer make gcc)
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

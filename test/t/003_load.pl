@@ -153,7 +153,7 @@ like($err, qr/^pg_migrate: error: connection to server .* failed/m, 'connection 
 	write_file("$raw/caf\xe9.sql", "-- migrate:revision c1\n-- migrate:down_revision none\n-- migrate:upgrade\n");
 	($rc, $out, $err) = pgm('-d', $db, 'load', $raw);
 	is($rc, 1, 'a file name that is not UTF-8: error');
-	like($err, qr/error: .*caf.\.sql: file name is not valid UTF-8/, 'the file is named');
+	like($err, qr/error: .*caf\\xe9\.sql: file name is not valid UTF-8/, 'the file is named, its invalid byte escaped');
 }
 
 # a directory without revision files is an error, not an empty success

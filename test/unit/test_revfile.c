@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "unit_check.h"
 
@@ -298,12 +301,209 @@ test_lexer(void)
 	}
 }
 
+/* The diagnostic about path, or NULL */
+static const MgDiag *
+diag_for(const MgDiags *diags, const char *path)
+{
+	for (int i = 0; i < diags->n; i++)
+		if (strcmp(diags->items[i].path, path) == 0)
+			return &diags->items[i];
+	return NULL;
+}
+
+#define CHECK_DIAG(diags, path, msg, det, hnt) \
+	do { \
+		const MgDiag *d_ = diag_for(diags, path); \
+		CHECK(d_ && strcmp(d_->message, msg) == 0 && \
+			  strcmp(d_->detail ? d_->detail : "", det) == 0 && \
+			  strcmp(d_->hint ? d_->hint : "", hnt) == 0, \
+			  "%s: got \"%s\" / \"%s\" / \"%s\"", path, d_ ? d_->message : "(none)", \
+			  d_ && d_->detail ? d_->detail : "", d_ && d_->hint ? d_->hint : ""); \
+	} while (0)
+
+static void
+timed_out(int sig)
+{
+	(void) sig;
+	printf("FAIL %s: reading the directory blocked (a FIFO opened for reading?)\n", __FILE__);
+	_exit(1);
+}
+
+static void
+write_text(const char *path, const char *text)
+{
+	FILE	   *f = fopen(path, "w");
+
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
+	{
+		perror(path);
+		exit(1);
+	}
+}
+
+/*
+ * Only regular files are revision files: a FIFO (which would block a
+ * reader forever), a symbolic link to /dev/zero (read to the size limit),
+ * a directory named x.sql are errors naming them, and so is a symbolic link
+ * leading out of the directory unless the set follows such links.  A link
+ * inside the tree is followed.
+ */
+static void
+test_file_types(void)
+{
+	char		top[] = "/tmp/test_revfile_XXXXXX";
+	char		real[4096];
+	char		p[8192],
+				d[4096],
+				out[4096],
+				exp[16384];
+	MgDiags		diags = {0};
+	MgRevSet	set = {0};
+	bool		ok;
+
+	if (mkdtemp(top) == NULL || realpath(top, real) == NULL)
+	{
+		perror("mkdtemp");
+		exit(1);
+	}
+	snprintf(d, sizeof(d), "%s/d", real);
+	snprintf(out, sizeof(out), "%s/out", real);
+	if (mkdir(d, 0700) != 0 || mkdir(out, 0700) != 0)
+	{
+		perror("mkdir");
+		exit(1);
+	}
+	snprintf(p, sizeof(p), "%s/a1.sql", d);
+	write_text(p, HDR "-- migrate:upgrade\nSELECT 1;\n");
+	snprintf(p, sizeof(p), "%s/x1.sql", out);
+	write_text(p, "-- migrate:revision x1\n-- migrate:down_revision none\n-- migrate:upgrade\nSELECT 1;\n");
+	snprintf(p, sizeof(p), "%s/fifo.sql", d);
+	if (mkfifo(p, 0600) != 0)
+		perror("mkfifo");
+	snprintf(p, sizeof(p), "%s/zero.sql", d);
+	if (symlink("/dev/zero", p) != 0)
+		perror("symlink");
+	snprintf(p, sizeof(p), "%s/out.sql", d);
+	if (symlink("../out/x1.sql", p) != 0)
+		perror("symlink");
+	snprintf(p, sizeof(p), "%s/x.sql", d);
+	if (mkdir(p, 0700) != 0)
+		perror("mkdir");
+	snprintf(p, sizeof(p), "%s/ok_link.txt", d);
+	write_text(p, "not read\n");
+
+	signal(SIGALRM, timed_out);
+	alarm(20);
+	ok = mg_revset_add_dir(&set, d, false, &diags);
+	alarm(0);
+	CHECK(!ok && diags.n == 4 && set.n == 1, "4 bad entries, 1 file read: %d, %d", diags.n, set.n);
+	snprintf(p, sizeof(p), "%s/fifo.sql", d);
+	CHECK_DIAG(&diags, p, "not a regular file", "It is a FIFO.", "Revision files are regular files.");
+	snprintf(p, sizeof(p), "%s/zero.sql", d);
+	CHECK_DIAG(&diags, p, "not a regular file",
+			   "It is a symbolic link to \"/dev/zero\", which is a character device.",
+			   "Revision files are regular files.");
+	snprintf(p, sizeof(p), "%s/x.sql", d);
+	CHECK_DIAG(&diags, p, "not a regular file", "It is a directory.",
+			   "Revision files are regular files: rename the directory, or give -r to read it as a subdirectory.");
+	snprintf(p, sizeof(p), "%s/out.sql", d);
+	snprintf(exp, sizeof(exp), "symbolic link leads outside directory \"%s\"", d);
+	{
+		char		det[16384];
+
+		snprintf(det, sizeof(det), "Its target is \"%s/x1.sql\", which is not under \"%s\".", out, d);
+		CHECK_DIAG(&diags, p, exp, det,
+				   "Copy the file into the directory, or give --follow-external-links to read files that links lead to wherever they are.");
+	}
+	mg_diags_free(&diags);
+	mg_revset_free(&set);
+
+	/* following links out of the tree: the file is read */
+	set.follow_external_links = true;
+	ok = mg_revset_add_dir(&set, d, false, &diags);
+	CHECK(!ok && diags.n == 3 && set.n == 2 && mg_revset_find(&set, "x1") >= 0,
+		  "followed the link out: %d diags, %d files", diags.n, set.n);
+	mg_diags_free(&diags);
+	mg_revset_free(&set);
+
+	/* with -r, x.sql is a subdirectory; a FIFO given as a file is refused */
+	snprintf(p, sizeof(p), "%s/fifo.sql", d);
+	alarm(20);
+	ok = mg_revset_add_file(&set, p, NULL, &diags);
+	alarm(0);
+	CHECK(!ok && diags.n == 1 && strcmp(diags.items[0].message, "not a regular file") == 0,
+		  "a FIFO given as a file: %s", diags.n ? diags.items[0].message : "");
+	mg_diags_free(&diags);
+	mg_revset_free(&set);
+	snprintf(p, sizeof(p), "%s/fifo.sql", d);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/zero.sql", d);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/out.sql", d);
+	unlink(p);
+	/* a link inside the tree is read */
+	snprintf(p, sizeof(p), "%s/x.sql/inside.sql", d);
+	if (symlink("../../out/../d/a1.sql", p) != 0)
+		perror("symlink");
+	ok = mg_revset_add_dir(&set, d, true, &diags);
+	CHECK(ok && diags.n == 0 && set.n == 2, "-r: x.sql read as a subdirectory, inner link followed: %d diags, %d files",
+		  diags.n, set.n);
+	mg_diags_free(&diags);
+	mg_revset_free(&set);
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", real);
+	if (system(p) != 0)
+		printf("could not remove %s\n", real);
+}
+
+/* mg_escape: what reaches the terminal */
+static void
+test_escape(void)
+{
+	static const struct
+	{
+		const char *in;
+		bool		utf8;
+		const char *out;
+	}			cases[] = {
+		{"plain text, caf\xc3\xa9", true, "plain text, caf\xc3\xa9"},
+		{"a\nb\rc\td", true, "a\\nb\\rc\\td"},
+		{"x\npg_migrate: hint: forged", true, "x\\npg_migrate: hint: forged"},
+		{"\x1b[2J\x1b]0;title\x07", true, "\\x1b[2J\\x1b]0;title\\x07"},
+		{"del\x7f", true, "del\\x7f"},
+		{"c1 \xc2\x9b" "31m", true, "c1 \\u009b31m"},
+		{"bidi \xe2\x80\xae end \xe2\x81\xa6", true, "bidi \\u202e end \\u2066"},
+		{"bad \xff\xc3 utf8", true, "bad \\xff\\xc3 utf8"},
+		{"overlong \xc0\xaf", true, "overlong \\xc0\\xaf"},
+		{"back\\slash", true, "back\\slash"},
+		/* another client encoding: only C0 and DEL */
+		{"latin1 \xe9 \x85 \x1b", false, "latin1 \xe9 \x85 \\x1b"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char	   *e = mg_escape(cases[i].in, strlen(cases[i].in), cases[i].utf8);
+
+		CHECK(strcmp(e, cases[i].out) == 0, "escape %zu: got \"%s\", want \"%s\"", i, e, cases[i].out);
+		free(e);
+	}
+	{
+		/* a NUL inside the given length */
+		char	   *e = mg_escape("a\0b", 3, true);
+
+		CHECK(strcmp(e, "a\\x00b") == 0, "escape NUL: %s", e);
+		free(e);
+	}
+}
+
 int
 main(void)
 {
 	test_valid();
 	test_errors();
 	test_lexer();
+	test_file_types();
+	test_escape();
 	printf("test_revfile: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

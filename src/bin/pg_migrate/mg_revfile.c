@@ -336,13 +336,81 @@ key_lookup(const char *key, size_t keylen)
 	return -1;
 }
 
+/*
+ * mg_escape
+ *		s[0..n) made safe to print on a terminal.  What could move the
+ *		cursor, forge a line or start an escape sequence is written as an
+ *		escape: line ends and tabs as \n, \r, \t, other C0 controls and
+ *		DEL as \xNN, and, in UTF-8, the C1 controls (U+0080 to U+009F; U+009B
+ *		starts a sequence like ESC [) and the bidirectional overrides and
+ *		isolates (which reorder what is shown) as \uNNNN, and every byte
+ *		that is not part of valid UTF-8 as \xNN.  With utf8 false (text in
+ *		another client encoding) only C0 controls and DEL are escaped: those
+ *		bytes are never part of a multibyte character in any encoding
+ *		PostgreSQL offers a client.  Everything pg_migrate prints that comes
+ *		from files or from the server goes through this function.
+ */
+char *
+mg_escape(const char *s, size_t n, bool utf8)
+{
+	char	   *p = mg_xmalloc(n * 6 + 1);
+	char	   *o = p;
+	size_t		i = 0;
+
+	while (i < n)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c == '\n')
+			o += sprintf(o, "\\n");
+		else if (c == '\r')
+			o += sprintf(o, "\\r");
+		else if (c == '\t')
+			o += sprintf(o, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			o += sprintf(o, "\\x%02x", c);
+		else if (c < 0x80 || !utf8)
+			*o++ = (char) c;
+		else
+		{
+			int			k = utf8_seq_len((const unsigned char *) s + i, n - i);
+			unsigned int cp = 0;
+
+			if (k == 0)
+			{
+				o += sprintf(o, "\\x%02x", c);
+				i++;
+				continue;
+			}
+			if (k == 2)
+				cp = ((c & 0x1fu) << 6) | ((unsigned char) s[i + 1] & 0x3fu);
+			else if (k == 3)
+				cp = ((c & 0x0fu) << 12) | (((unsigned char) s[i + 1] & 0x3fu) << 6) |
+					((unsigned char) s[i + 2] & 0x3fu);
+			if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+				(cp >= 0x2066 && cp <= 0x2069))
+				o += sprintf(o, "\\u%04x", cp);
+			else
+			{
+				memcpy(o, s + i, (size_t) k);
+				o += k;
+			}
+			i += (size_t) k;
+			continue;
+		}
+		i++;
+	}
+	*o = '\0';
+	return p;
+}
+
 /* A name shown in a message: at most 80 bytes, cut on a UTF-8 boundary */
 static char *
 shown(const char *s, size_t n)
 {
 	size_t		cut = n;
+	char	   *e;
 	char	   *p;
-	char	   *o;
 
 	if (n > 80)
 	{
@@ -350,22 +418,12 @@ shown(const char *s, size_t n)
 		while (cut > 0 && ((unsigned char) s[cut] & 0xc0) == 0x80)
 			cut--;
 	}
-	/* control characters are shown escaped: they would garble the line */
-	p = o = mg_xmalloc(cut * 4 + 4);
-	for (size_t i = 0; i < cut; i++)
-	{
-		unsigned char c = (unsigned char) s[i];
-
-		if (c == '\r')
-			o += sprintf(o, "\\r");
-		else if (c == '\t')
-			o += sprintf(o, "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			o += sprintf(o, "\\x%02x", c);
-		else
-			*o++ = (char) c;
-	}
-	strcpy(o, n > cut ? "..." : "");
+	e = mg_escape(s, cut, true);
+	if (n == cut)
+		return e;
+	p = mg_xmalloc(strlen(e) + 4);
+	sprintf(p, "%s...", e);
+	free(e);
 	return p;
 }
 
@@ -1037,6 +1095,18 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 			goto fail;
 		}
 	}
+	/* a body over the limit would be stored but could never run */
+	for (int b = 0; b < 2; b++)
+	{
+		if (bodies[b].text.len <= MG_MAX_BODY_SIZE)
+			continue;
+		d = mg_diag_add(diags, path, rf->line[MG_KEY_UPGRADE + b], "%s body is too large",
+						b == 0 ? "upgrade" : "downgrade");
+		mg_diag_detail(d, "The body has %zu bytes; the limit is %zu bytes (256 MB).",
+					   bodies[b].text.len, MG_MAX_BODY_SIZE);
+		mg_diag_hint(d, "Split the work into several revisions, or have the body read its data with COPY FROM a file.");
+		goto fail;
+	}
 	rf->upgrade = body_finish(&bodies[0]);
 	if (rf->line[MG_KEY_DOWNGRADE])
 		rf->downgrade = body_finish(&bodies[1]);
@@ -1065,14 +1135,55 @@ set_append(MgRevSet *set, MgRevFile *rf)
 	set->files[set->n++] = rf;
 }
 
+/* What a file that is not a regular file is, for messages */
+static const char *
+file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return "not a regular file";
+}
+
+static void
+not_regular(MgDiags *diags, const char *path, mode_t mode, const char *target)
+{
+	MgDiag	   *d = mg_diag_add(diags, path, 0, "not a regular file");
+
+	if (target)
+		mg_diag_detail(d, "It is a symbolic link to \"%s\", which is %s.",
+					   target, file_kind(mode));
+	else
+		mg_diag_detail(d, "It is %s.", file_kind(mode));
+	if (S_ISDIR(mode))
+		mg_diag_hint(d, "Revision files are regular files: rename the directory, or give -r to read it as a subdirectory.");
+	else
+		mg_diag_hint(d, "Revision files are regular files.");
+}
+
+/*
+ * Read a revision file.  Only a regular file is read: it is opened without
+ * blocking (a FIFO would wait for a writer forever) and its size, from the
+ * open file, is checked before a byte is read, so a device or a file over
+ * the limit costs nothing.
+ */
 static bool
 read_file(int dirfd, const char *name, const char *path, char **buf,
 		  size_t *len, MgDiags *diags)
 {
 	/* relative to the open directory: no lookup of the whole path per file */
-	int			fd = openat(dirfd, name, O_RDONLY);
+	int			fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	struct stat st;
-	size_t		cap,
+	size_t		size,
 				n = 0;
 	char	   *data;
 
@@ -1087,9 +1198,9 @@ read_file(int dirfd, const char *name, const char *path, char **buf,
 		close(fd);
 		return false;
 	}
-	if (S_ISDIR(st.st_mode))
+	if (!S_ISREG(st.st_mode))
 	{
-		mg_diag_add(diags, path, 0, "could not read file: %s", strerror(EISDIR));
+		not_regular(diags, path, st.st_mode, NULL);
 		close(fd);
 		return false;
 	}
@@ -1102,31 +1213,16 @@ read_file(int dirfd, const char *name, const char *path, char **buf,
 		close(fd);
 		return false;
 	}
-	cap = st.st_size > 0 ? (size_t) st.st_size + 1 : 4096;
-	data = mg_xmalloc(cap);
-	for (;;)
+	size = (size_t) st.st_size;
+	data = mg_xmalloc(size + 1);
+	/* the size is known: read that much (less if the file shrinks meanwhile) */
+	while (n < size)
 	{
-		ssize_t		r;
+		ssize_t		r = read(fd, data + n, size - n);
 
-		/* a regular file's size is known: no extra read to find its end */
-		if (S_ISREG(st.st_mode) && st.st_size > 0 && n == (size_t) st.st_size)
-			break;
-		if (n + 1 >= cap)
-		{
-			if (cap > MG_MAX_FILE_SIZE)
-			{
-				mg_diag_add(diags, path, 0, "file is too large");
-				free(data);
-				close(fd);
-				return false;
-			}
-			cap *= 2;
-			data = mg_xrealloc(data, cap);
-		}
-		r = read(fd, data + n, cap - n - 1);
 		if (r < 0)
 		{
-			if (errno == EINTR)
+			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			mg_diag_add(diags, path, 0, "could not read file: %s", strerror(errno));
 			free(data);
@@ -1146,6 +1242,12 @@ read_file(int dirfd, const char *name, const char *path, char **buf,
 
 static bool add_file_at(MgRevSet *set, int dirfd, const char *name,
 						const char *path, const char *source, MgDiags *diags);
+
+bool
+mg_read_file(const char *path, char **buf, size_t *len, MgDiags *diags)
+{
+	return read_file(AT_FDCWD, path, path, buf, len, diags);
+}
 
 bool
 mg_revset_add_file(MgRevSet *set, const char *path, const char *source,
@@ -1226,9 +1328,51 @@ typedef struct DirChain
 	const struct DirChain *up;
 } DirChain;
 
+/*
+ * A symbolic link found in the tree whose root (a real path) is root: is
+ * its target inside the tree?  If not, that is an error unless the set
+ * follows links out of the tree: a link to /etc/passwd, to a device or to
+ * another checkout would be read, stored and run without anyone seeing it.
+ */
+/* The directory a tree was given as, and its real path */
+typedef struct TreeRoot
+{
+	const char *given;
+	const char *real;
+} TreeRoot;
+
 static bool
-add_dir(MgRevSet *set, const char *dir, const char *srcprefix, bool recursive,
-		int depth, const DirChain *up, MgDiags *diags)
+link_inside(const MgRevSet *set, const TreeRoot *tree, const char *path,
+			MgDiags *diags)
+{
+	const char *root = tree->real;
+	char	   *real = realpath(path, NULL);
+	size_t		n = strlen(root);
+	bool		inside;
+	MgDiag	   *d;
+
+	if (real == NULL)
+	{
+		mg_diag_add(diags, path, 0, "could not resolve symbolic link: %s", strerror(errno));
+		return false;
+	}
+	inside = strcmp(root, "/") == 0 ||
+		(strncmp(real, root, n) == 0 && (real[n] == '/' || real[n] == '\0'));
+	if (inside || set->follow_external_links)
+	{
+		free(real);
+		return true;
+	}
+	d = mg_diag_add(diags, path, 0, "symbolic link leads outside directory \"%s\"", tree->given);
+	mg_diag_detail(d, "Its target is \"%s\", which is not under \"%s\".", real, root);
+	mg_diag_hint(d, "Copy the file into the directory, or give --follow-external-links to read files that links lead to wherever they are.");
+	free(real);
+	return false;
+}
+
+static bool
+add_dir(MgRevSet *set, const char *dir, const TreeRoot *root, const char *srcprefix,
+		bool recursive, int depth, const DirChain *up, MgDiags *diags)
 {
 	DirChain	here;
 	struct stat dst;
@@ -1301,18 +1445,71 @@ add_dir(MgRevSet *set, const char *dir, const char *srcprefix, bool recursive,
 	{
 		char	   *path = join_path(dir, names[i]);
 		unsigned char type = (unsigned char) names[i][strlen(names[i]) + 1];
-		bool		isdir;
+		bool		is_sql = ends_with_sql(names[i]);
+		bool		is_link = false;
 		struct stat st;
 
 		/* the directory entry's type saves a stat() per file */
-		if (type == DT_DIR || type == DT_REG)
-			isdir = type == DT_DIR;
-		else
-			isdir = fstatat(dirfd(dh), names[i], &st, 0) == 0 && S_ISDIR(st.st_mode);
+		if (type == DT_REG)
+			st.st_mode = S_IFREG;
+		else if (type == DT_DIR)
+			st.st_mode = S_IFDIR;
+		else if (fstatat(dirfd(dh), names[i], &st, AT_SYMLINK_NOFOLLOW) != 0)
+		{
+			if (is_sql || recursive)
+			{
+				mg_diag_add(diags, path, 0, "could not stat file: %s", strerror(errno));
+				ok = false;
+			}
+			free(path);
+			continue;
+		}
+		else if (S_ISLNK(st.st_mode))
+		{
+			is_link = true;
+			if (fstatat(dirfd(dh), names[i], &st, 0) != 0)
+			{
+				if (is_sql)
+				{
+					MgDiag	   *d = mg_diag_add(diags, path, 0, "could not open file: %s",
+												strerror(errno));
+					char		target[PATH_MAX];
+					ssize_t		tn = readlinkat(dirfd(dh), names[i], target, sizeof(target) - 1);
 
-		if (isdir && recursive)
-			subdirs[nsub++] = mg_xstrdup(names[i]);
-		else if (!isdir && ends_with_sql(names[i]))
+					if (tn >= 0)
+					{
+						target[tn] = '\0';
+						mg_diag_detail(d, "It is a symbolic link to \"%s\".", target);
+					}
+					ok = false;
+				}
+				else
+					set->nskipped++;
+				free(path);
+				continue;
+			}
+		}
+
+		if (S_ISDIR(st.st_mode) && recursive)
+		{
+			if (!is_link || link_inside(set, root, path, diags))
+				subdirs[nsub++] = mg_xstrdup(names[i]);
+			else
+				ok = false;
+		}
+		else if (!is_sql)
+			set->nskipped++;
+		else if (!S_ISREG(st.st_mode))
+		{
+			char	   *target = is_link ? realpath(path, NULL) : NULL;
+
+			not_regular(diags, path, st.st_mode, is_link ? (target ? target : "?") : NULL);
+			free(target);
+			ok = false;
+		}
+		else if (is_link && !link_inside(set, root, path, diags))
+			ok = false;
+		else
 		{
 			char	   *source = join_path(srcprefix, names[i]);
 
@@ -1320,8 +1517,6 @@ add_dir(MgRevSet *set, const char *dir, const char *srcprefix, bool recursive,
 				ok = false;
 			free(source);
 		}
-		else
-			set->nskipped++;
 		free(path);
 	}
 	closedir(dh);
@@ -1334,7 +1529,7 @@ add_dir(MgRevSet *set, const char *dir, const char *srcprefix, bool recursive,
 		char	   *path = join_path(dir, subdirs[i]);
 		char	   *source = join_path(srcprefix, subdirs[i]);
 
-		if (!add_dir(set, path, source, recursive, depth + 1, &here, diags))
+		if (!add_dir(set, path, root, source, recursive, depth + 1, &here, diags))
 			ok = false;
 		free(path);
 		free(source);
@@ -1371,6 +1566,8 @@ mg_revset_add_dir(MgRevSet *set, const char *dir, bool recursive,
 {
 	struct stat st;
 	char	   *prefix;
+	char	   *root;
+	TreeRoot	tree;
 	bool		ok;
 
 	if (stat(dir, &st) != 0)
@@ -1385,9 +1582,19 @@ mg_revset_add_dir(MgRevSet *set, const char *dir, bool recursive,
 		mg_diag_hint(d, "Give the directories that hold the revision files.");
 		return false;
 	}
+	/* symbolic links must lead into the tree under the directory's real path */
+	root = realpath(dir, NULL);
+	if (root == NULL)
+	{
+		mg_diag_add(diags, dir, 0, "could not open directory: %s", strerror(errno));
+		return false;
+	}
 	prefix = dir_source_name(dir);
-	ok = add_dir(set, dir, prefix, recursive, 0, NULL, diags);
+	tree.given = dir;
+	tree.real = root;
+	ok = add_dir(set, dir, &tree, prefix, recursive, 0, NULL, diags);
 	free(prefix);
+	free(root);
 	return ok;
 }
 

@@ -75,9 +75,21 @@ typedef struct MgRevSet
 	int		   *by_id;			/* file indexes sorted by revision id, or NULL */
 	int			nsorted;		/* how many files by_id covers */
 	bool		headers_only;	/* keep no bodies (they are still checked) */
+	bool		follow_external_links;	/* read files that symbolic links
+										 * lead to outside the directory */
 } MgRevSet;
 
 extern const char *const mg_key_names[MG_KEY_COUNT];
+
+/*
+ * Longest body (as stored: bytes of UTF-8, blank lines at both ends
+ * dropped).  The server's parser needs room for several times a body (its
+ * scan buffer, a string constant's buffer growing by doubling, the plan's
+ * copy), each allocation limited to 1 GB: a body of 600 MB is stored but
+ * fails with "invalid memory alloc request size 1073741824" when it runs.
+ * migrate_register refuses bodies over the same limit.
+ */
+#define MG_MAX_BODY_SIZE	((size_t) 256 * 1024 * 1024)
 
 /*
  * Parse one file held in memory.  Returns the revision, or NULL after
@@ -92,10 +104,20 @@ extern void mg_revfile_free(MgRevFile *rf);
 /*
  * Read every ".sql" file of dir (in byte order of names; with recursive,
  * then every subdirectory the same way) into set.  Problems are added to
- * diags; the function returns false if there was any.
+ * diags; the function returns false if there was any.  A ".sql" entry that
+ * is not a regular file (a FIFO, a device, a directory without recursive,
+ * a symbolic link to one of these) is an error naming it; so is a symbolic
+ * link whose target is outside dir's tree, unless set->follow_external_links.
  */
 extern bool mg_revset_add_dir(MgRevSet *set, const char *dir, bool recursive,
 							  MgDiags *diags);
+
+/*
+ * Read a regular file into a new buffer (NUL-terminated), with the checks
+ * of the directory reader (regular file, size limit); false and a
+ * diagnostic on failure.
+ */
+extern bool mg_read_file(const char *path, char **buf, size_t *len, MgDiags *diags);
 
 /* Parse one file from disk into set (false and a diagnostic on failure) */
 extern bool mg_revset_add_file(MgRevSet *set, const char *path,
@@ -120,6 +142,13 @@ extern void mg_diag_detail(MgDiag *d, const char *fmt,...)
 extern void mg_diag_hint(MgDiag *d, const char *fmt,...)
 			__attribute__((format(printf, 2, 3)));
 extern void mg_diags_free(MgDiags *diags);
+
+/*
+ * Text from a file or the server, safe to print: control characters (and,
+ * with utf8, C1 controls, bidirectional overrides and invalid UTF-8) as
+ * escapes.  Returns a new string.
+ */
+extern char *mg_escape(const char *s, size_t n, bool utf8);
 
 /* Small helpers shared with pg_migrate */
 extern void *mg_xmalloc(size_t size);

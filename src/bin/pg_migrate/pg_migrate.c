@@ -50,6 +50,58 @@ typedef struct ConnOpts
 static const char *progname;
 static ConnOpts conn_opts;
 static int	verbosity = 0;
+static bool follow_external_links = false;	/* --follow-external-links */
+static PGconn *conn;
+
+/*
+ * Text from files, from the server or from the command line, made safe for
+ * the terminal with mg_escape (the parser's escaping of names in messages):
+ * a newline in a file name cannot forge a line, an escape sequence in a
+ * message does not reach the terminal.  Everything pg_migrate prints goes
+ * through esc().  The results stay valid for the next 16 calls.
+ */
+static bool
+output_is_utf8(void)
+{
+	int			enc = conn ? PQclientEncoding(conn) : PG_UTF8;
+
+	return enc == PG_UTF8 || enc == PG_SQL_ASCII;
+}
+
+static const char *
+esc(const char *s)
+{
+	static char *ring[16];
+	static int	next = 0;
+	char	   *e;
+
+	if (s == NULL)
+		return NULL;
+	e = mg_escape(s, strlen(s), output_is_utf8());
+	free(ring[next]);
+	ring[next] = e;
+	next = (next + 1) % 16;
+	return e;
+}
+
+/* libpq's error message, without its final line end, escaped */
+static const char *
+esc_conn_error(void)
+{
+	char	   *msg = pg_strdup(PQerrorMessage(conn));
+	size_t		n = strlen(msg);
+	const char *e;
+
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	e = esc(msg);
+	free(msg);
+	return e;
+}
+
+#define FOLLOW_LINKS_OPTION 501
+#define FOLLOW_LINKS_LONG_OPTION \
+	{"follow-external-links", no_argument, NULL, FOLLOW_LINKS_OPTION}
 
 /* Options every database command accepts */
 #define CONN_LONG_OPTIONS \
@@ -73,7 +125,7 @@ usage(void)
 	printf("Usage:\n");
 	printf("  %s [OPTION]... COMMAND [ARG]...\n\n", progname);
 	printf("Commands:\n");
-	printf("  load [-r] [-n] [--no-create-extension] DIR...\n"
+	printf("  load [-r] [-n] [--no-create-extension] [--follow-external-links] DIR...\n"
 		   "                       register the revision files of the directories\n");
 	printf("  check [-r] [--single-head] DIR...\n"
 		   "                       validate revision files without a database\n");
@@ -103,6 +155,9 @@ usage(void)
 	printf("  --no-create-extension\n"
 		   "                       (load) fail if the extension is not installed\n");
 	printf("  --single-head        (check) several heads are an error\n");
+	printf("  --follow-external-links\n"
+		   "                       (also new) read files that symbolic links lead to\n"
+		   "                       outside the directories (default: an error)\n");
 	printf("\nOptions of new:\n");
 	printf("  -m, --message=TEXT   the revision's message (required)\n");
 	printf("  -p, --parent=REV     a parent (repeat for a merge; default: DIR's head)\n");
@@ -123,7 +178,7 @@ usage_error(const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	pg_log_error("%s", buf);
+	pg_log_error("%s", esc(buf));
 	pg_log_error_hint("Try \"%s --help\" for more information.", progname);
 	exit(EXIT_USAGE);
 }
@@ -180,13 +235,13 @@ report_diags(const MgDiags *diags)
 		const MgDiag *d = &diags->items[i];
 
 		if (d->line > 0)
-			pg_log_error("%s:%d: %s", d->path, d->line, d->message);
+			pg_log_error("%s:%d: %s", esc(d->path), d->line, esc(d->message));
 		else
-			pg_log_error("%s: %s", d->path, d->message);
+			pg_log_error("%s: %s", esc(d->path), esc(d->message));
 		if (d->detail)
-			pg_log_error_detail("%s", d->detail);
+			pg_log_error_detail("%s", esc(d->detail));
 		if (d->hint)
-			pg_log_error_hint("%s", d->hint);
+			pg_log_error_hint("%s", esc(d->hint));
 	}
 }
 
@@ -194,11 +249,11 @@ report_diags(const MgDiags *diags)
 static void
 report_mg_error(const MgError *err)
 {
-	pg_log_error("%s", err->message);
+	pg_log_error("%s", esc(err->message));
 	if (err->detail)
-		pg_log_error_detail("%s", err->detail);
+		pg_log_error_detail("%s", esc(err->detail));
 	if (err->hint)
-		pg_log_error_hint("%s", err->hint);
+		pg_log_error_hint("%s", esc(err->hint));
 }
 
 /*
@@ -211,13 +266,14 @@ read_dirs(MgRevSet *set, char **dirs, int ndirs, bool recursive, bool need_files
 	MgDiags		diags = {0};
 	bool		ok = true;
 
+	set->follow_external_links = follow_external_links;
 	for (int i = 0; i < ndirs; i++)
 	{
 		int			before = set->n;
 
 		if (!mg_revset_add_dir(set, dirs[i], recursive, &diags))
 			ok = false;
-		pg_log_info("%s: %d revision files", dirs[i], set->n - before);
+		pg_log_info("%s: %d revision files", esc(dirs[i]), set->n - before);
 	}
 	if (ok && !mg_revset_check_duplicates(set, &diags))
 		ok = false;
@@ -275,17 +331,17 @@ print_head(MgGraph *g, const MgRevSet *set, int rev)
 	int			nlabels = mg_rev_labels(g, rev, &labels);
 	const MgRevFile *rf = set->files[mg_rev_tag(g, rev)];
 
-	printf("%s", mg_rev_id(g, rev));
+	printf("%s", esc(mg_rev_id(g, rev)));
 	if (nlabels > 0)
 	{
 		printf(" (");
 		for (int i = 0; i < nlabels; i++)
-			printf("%s%s", i ? ", " : "", labels[i]);
+			printf("%s%s", i ? ", " : "", esc(labels[i]));
 		printf(")");
 	}
 	printf(mg_rev_is_real_head(g, rev) ? " (head)" : " (effective head)");
 	if (verbosity > 0)
-		printf(" %s", rf->path);
+		printf(" %s", esc(rf->path));
 	printf("\n");
 }
 
@@ -299,6 +355,7 @@ cmd_check(int argc, char **argv)
 		{"recursive", no_argument, NULL, 'r'},
 		{"single-head", no_argument, NULL, 1},
 		{"verbose", no_argument, NULL, 'v'},
+		FOLLOW_LINKS_LONG_OPTION,
 		HELP_LONG_OPTION,
 		{NULL, 0, NULL, 0}
 	};
@@ -318,6 +375,9 @@ cmd_check(int argc, char **argv)
 				break;
 			case 1:
 				single_head = true;
+				break;
+			case FOLLOW_LINKS_OPTION:
+				follow_external_links = true;
 				break;
 			case 'v':
 				more_verbose();
@@ -354,11 +414,11 @@ cmd_check(int argc, char **argv)
 			appendPQExpBuffer(&list, "%s%s", i ? ", " : "", mg_rev_id(g, real.items[i]));
 		if (single_head)
 		{
-			pg_log_error("the revision graph has %d heads: %s", real.n, list.data);
+			pg_log_error("the revision graph has %d heads: %s", real.n, esc(list.data));
 			pg_log_error_hint("Merge them with \"pg_migrate new -m MESSAGE -p HEAD -p HEAD ... DIR\".");
 			return EXIT_FAILED;
 		}
-		pg_log_warning("the revision graph has %d heads: %s", real.n, list.data);
+		pg_log_warning("the revision graph has %d heads: %s", real.n, esc(list.data));
 		termPQExpBuffer(&list);
 	}
 	mg_graph_free(g);
@@ -464,6 +524,7 @@ cmd_new(int argc, char **argv)
 		{"empty", no_argument, NULL, 2},
 		{"recursive", no_argument, NULL, 'r'},
 		{"verbose", no_argument, NULL, 'v'},
+		FOLLOW_LINKS_LONG_OPTION,
 		HELP_LONG_OPTION,
 		{NULL, 0, NULL, 0}
 	};
@@ -507,6 +568,9 @@ cmd_new(int argc, char **argv)
 				break;
 			case 2:
 				empty = true;
+				break;
+			case FOLLOW_LINKS_OPTION:
+				follow_external_links = true;
 				break;
 			case 'r':
 				recursive = true;
@@ -561,8 +625,8 @@ cmd_new(int argc, char **argv)
 	if (!file_exists(dir))
 	{
 		if (mkdir(dir, 0777) != 0)
-			pg_fatal("could not create directory \"%s\": %m", dir);
-		pg_log_info("created directory \"%s\"", dir);
+			pg_fatal("could not create directory \"%s\": %m", esc(dir));
+		pg_log_info("created directory \"%s\"", esc(dir));
 	}
 	else
 	{
@@ -598,7 +662,7 @@ cmd_new(int argc, char **argv)
 			}
 		if (nheads > 1)
 		{
-			pg_log_error("directory \"%s\" has %d heads: %s", dir, nheads, list.data);
+			pg_log_error("directory \"%s\" has %d heads: %s", esc(dir), nheads, esc(list.data));
 			pg_log_error_hint("Choose the parent with -p, or give -p for each head to write a merge revision.");
 			return EXIT_FAILED;
 		}
@@ -613,13 +677,13 @@ cmd_new(int argc, char **argv)
 				if (strcmp(set.files[j]->labels[k], labels[i]) == 0)
 				{
 					pg_log_error("branch label \"%s\" is already used by revision \"%s\"",
-								 labels[i], set.files[j]->revision);
-					pg_log_error_detail("See %s.", set.files[j]->path);
+								 esc(labels[i]), esc(set.files[j]->revision));
+					pg_log_error_detail("See %s.", esc(set.files[j]->path));
 					return EXIT_FAILED;
 				}
 	for (int i = 0; i < nparents; i++)
 		if (mg_revset_find(&set, parents[i]) < 0)
-			pg_log_info("parent \"%s\" is not in directory \"%s\"", parents[i], dir);
+			pg_log_info("parent \"%s\" is not in directory \"%s\"", esc(parents[i]), esc(dir));
 
 	if (rev_id == NULL)
 	{
@@ -629,8 +693,8 @@ cmd_new(int argc, char **argv)
 	}
 	else if (mg_revset_find(&set, rev_id) >= 0)
 	{
-		pg_log_error("revision \"%s\" already exists", rev_id);
-		pg_log_error_detail("See %s.", set.files[mg_revset_find(&set, rev_id)]->path);
+		pg_log_error("revision \"%s\" already exists", esc(rev_id));
+		pg_log_error_detail("See %s.", esc(set.files[mg_revset_find(&set, rev_id)]->path));
 		return EXIT_FAILED;
 	}
 
@@ -659,10 +723,10 @@ cmd_new(int argc, char **argv)
 					rev_id, slug[0] ? "_" : "", slug);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
 	if (fd < 0)
-		pg_fatal("could not create file \"%s\": %m", path);
+		pg_fatal("could not create file \"%s\": %m", esc(path));
 	if (write(fd, text.data, text.len) != (ssize_t) text.len || close(fd) != 0)
-		pg_fatal("could not write file \"%s\": %m", path);
-	printf("%s\n", path);
+		pg_fatal("could not write file \"%s\": %m", esc(path));
+	printf("%s\n", esc(path));
 	mg_revset_free(&set);
 	return 0;
 }
@@ -670,7 +734,6 @@ cmd_new(int argc, char **argv)
 /*
  * Database commands
  */
-static PGconn *conn;
 static char *ext_schema;		/* quoted schema of the extension */
 
 /* Report a failed query's error with its server fields */
@@ -686,14 +749,14 @@ report_result_error(const PGresult *res)
 	if (primary == NULL)
 	{
 		/* a client-side failure, such as a lost connection */
-		pg_log_error("%s", PQerrorMessage(conn));
+		pg_log_error("%s", esc_conn_error());
 		return;
 	}
-	pg_log_error("%s", primary);
+	pg_log_error("%s", esc(primary));
 	if (detail)
-		pg_log_error_detail("%s", detail);
+		pg_log_error_detail("%s", esc(detail));
 	if (hint)
-		pg_log_error_hint("%s", hint);
+		pg_log_error_hint("%s", esc(hint));
 	if (context)
 	{
 		/* one "context:" line per line of context, innermost first */
@@ -702,11 +765,11 @@ report_result_error(const PGresult *res)
 
 		for (char *line = strtok_r(copy, "\n", &save); line;
 			 line = strtok_r(NULL, "\n", &save))
-			fprintf(stderr, "%s: context: %s\n", progname, line);
+			fprintf(stderr, "%s: context: %s\n", progname, esc(line));
 		free(copy);
 	}
 	if (sqlstate && verbosity > 0)
-		fprintf(stderr, "%s: sqlstate: %s\n", progname, sqlstate);
+		fprintf(stderr, "%s: sqlstate: %s\n", progname, esc(sqlstate));
 }
 
 /*
@@ -726,7 +789,7 @@ run_query(const char *sql, int nparams, const char *const *params)
 		return NULL;
 	}
 	if (verbosity > 1)
-		pg_log_info("query: %s", sql);
+		pg_log_info("query: %s", esc(sql));
 	res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
 		PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -749,6 +812,39 @@ run_command(const char *sql)
 	return true;
 }
 
+/*
+ * Start pg_migrate's transaction.  Migrations serialize on the extension's
+ * advisory lock and must then see what the previous holder committed: READ
+ * COMMITTED does, a transaction snapshot taken before the wait would end in
+ * a serialization failure.  So a default of REPEATABLE READ or SERIALIZABLE
+ * does not apply to pg_migrate's own transactions.  The level is given to
+ * BEGIN, never set for the session: behind a pooler in transaction mode
+ * (pgbouncer) a session setting would stay on the server connection and
+ * apply to the pooler's later clients.  pg_migrate sends no SET and no
+ * set_config(); its only session setting is application_name, given when
+ * connecting.
+ */
+static bool
+begin_transaction(void)
+{
+	return run_command("BEGIN ISOLATION LEVEL READ COMMITTED");
+}
+
+/*
+ * Disconnect after a failure.  A transaction still open is rolled back
+ * first: the server would roll it back when the connection closes, but a
+ * pooler would rather get its server connection back idle than drop it.
+ */
+static void
+close_db(void)
+{
+	PGTransactionStatusType ts = PQtransactionStatus(conn);
+
+	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
+		PQclear(PQexec(conn, "ROLLBACK"));
+	PQfinish(conn);
+}
+
 /* Server notices: the steps being run, and notices of the bodies */
 static void
 notice_receiver(void *arg, const PGresult *res)
@@ -759,9 +855,9 @@ notice_receiver(void *arg, const PGresult *res)
 
 	if (primary == NULL)
 		return;
-	fprintf(stderr, "%s:  %s\n", severity ? severity : "NOTICE", primary);
+	fprintf(stderr, "%s:  %s\n", severity ? esc(severity) : "NOTICE", esc(primary));
 	if (detail && verbosity > 0)
-		fprintf(stderr, "DETAIL:  %s\n", detail);
+		fprintf(stderr, "DETAIL:  %s\n", esc(detail));
 	fflush(stderr);
 }
 
@@ -809,21 +905,10 @@ connect_db(bool utf8)
 
 	if (PQstatus(conn) == CONNECTION_BAD)
 	{
-		/* pg_log_error drops the message's final newline */
-		pg_log_error("%s", PQerrorMessage(conn));
+		pg_log_error("%s", esc_conn_error());
 		exit(EXIT_FAILED);
 	}
 	PQsetNoticeReceiver(conn, notice_receiver, NULL);
-
-	/*
-	 * Migrations serialize on the extension's advisory lock and must then
-	 * see what the previous holder committed: READ COMMITTED does, a
-	 * transaction snapshot taken before the wait would end in a
-	 * serialization failure.  So a default of REPEATABLE READ or
-	 * SERIALIZABLE does not apply to pg_migrate's own transactions.
-	 */
-	if (!run_command("SET default_transaction_isolation = 'read committed'"))
-		exit(EXIT_FAILED);
 
 	/*
 	 * From here on Ctrl-C sends a cancel request: the server rolls back the
@@ -834,7 +919,7 @@ connect_db(bool utf8)
 	setup_cancel_handler(NULL);
 	SetCancelConn(conn);
 	pg_log_info("connected to database \"%s\" as \"%s\" (server %d)",
-				PQdb(conn), PQuser(conn), PQserverVersion(conn));
+				esc(PQdb(conn)), esc(PQuser(conn)), PQserverVersion(conn));
 }
 
 /*
@@ -868,7 +953,7 @@ require_extension(void)
 	if (!find_extension())
 	{
 		pg_log_error("extension \"migrations\" is not installed in database \"%s\"",
-					 PQdb(conn));
+					 esc(PQdb(conn)));
 		pg_log_error_hint("Run \"%s load DIR...\", or CREATE EXTENSION migrations.",
 						  progname);
 		PQfinish(conn);
@@ -876,21 +961,50 @@ require_extension(void)
 	}
 }
 
-/* Print a result as psql's aligned table */
+/*
+ * Print a result as psql's aligned table, every header and cell escaped
+ * (esc) first: the table shows what the server sent, not what a control
+ * character in a message or id would make of the terminal.
+ */
 static void
 print_result(const PGresult *res)
 {
-	printQueryOpt opt;
+	printTableOpt topt;
+	printTableContent cont;
+	int			ncols = PQnfields(res);
+	int			nrows = PQntuples(res);
+	bool		utf8 = output_is_utf8();
+	char	  **cells = pg_malloc(sizeof(char *) * ((size_t) ncols * nrows + ncols + 1));
+	int			ncells = 0;
 
-	memset(&opt, 0, sizeof(opt));
-	opt.topt.format = PRINT_ALIGNED;
-	opt.topt.border = 1;
-	opt.topt.start_table = true;
-	opt.topt.stop_table = true;
-	opt.topt.default_footer = true;
-	opt.topt.encoding = PQclientEncoding(conn);
-	opt.nullPrint = "";
-	printQuery(res, &opt, stdout, false, NULL);
+	memset(&topt, 0, sizeof(topt));
+	topt.format = PRINT_ALIGNED;
+	topt.border = 1;
+	topt.start_table = true;
+	topt.stop_table = true;
+	topt.default_footer = true;
+	topt.encoding = PQclientEncoding(conn);
+	printTableInit(&cont, &topt, NULL, ncols, nrows);
+	for (int c = 0; c < ncols; c++)
+	{
+		const char *name = PQfname(res, c);
+
+		cells[ncells] = mg_escape(name, strlen(name), utf8);
+		printTableAddHeader(&cont, cells[ncells++], false,
+							column_type_alignment(PQftype(res, c)));
+	}
+	for (int r = 0; r < nrows; r++)
+		for (int c = 0; c < ncols; c++)
+		{
+			cells[ncells] = mg_escape(PQgetvalue(res, r, c),
+									  (size_t) PQgetlength(res, r, c), utf8);
+			printTableAddCell(&cont, cells[ncells++], false, false);
+		}
+	printTable(&cont, stdout, false, NULL);
+	printTableCleanup(&cont);
+	for (int i = 0; i < ncells; i++)
+		free(cells[i]);
+	free(cells);
 	fflush(stdout);
 }
 
@@ -1012,10 +1126,16 @@ cmd_query(const char *cmd, int argc, char **argv)
 					   " message"
 					   " FROM %s.migrate_history($1)", ext_schema);
 
-	res = run_query(sql, nparams, params);
-	if (res == NULL)
+	if (!begin_transaction())
 	{
-		PQfinish(conn);
+		close_db();
+		return EXIT_FAILED;
+	}
+	res = run_query(sql, nparams, params);
+	if (res == NULL || !run_command("COMMIT"))
+	{
+		PQclear(res);
+		close_db();
 		return EXIT_FAILED;
 	}
 	print_result(res);
@@ -1027,6 +1147,31 @@ cmd_query(const char *cmd, int argc, char **argv)
 /*
  * pg_migrate load
  */
+
+/*
+ * load sends the revisions with COPY, one text-format row per file.  The
+ * server reads a row into one buffer, and a buffer cannot exceed 1 GB:
+ * a longer row (bodies of backslashes, tabs or line ends, which COPY
+ * doubles, and a long message) would end the connection.  Rows are
+ * measured before anything is sent, and a file whose row would exceed
+ * MAX_COPY_ROW is refused, named.  The margin under 1 GB leaves room for
+ * the row's tuple headers on the server.
+ */
+#define MAX_COPY_ROW	((size_t) 1000 * 1000 * 1000)
+#define COPY_CHUNK		(1024 * 1024)
+
+/* Bytes s takes as a COPY text field, separator included */
+static size_t
+copy_field_size(const char *s)
+{
+	size_t		n = 1;
+
+	if (s == NULL)
+		return n + 2;
+	for (; *s; s++)
+		n += (*s == '\\' || *s == '\t' || *s == '\n' || *s == '\r') ? 2 : 1;
+	return n;
+}
 
 /* Append s to buf as a COPY text field */
 static void
@@ -1061,6 +1206,16 @@ copy_field(PQExpBuffer buf, const char *s, bool last)
 }
 
 /* An array of names as a COPY field; names are [A-Za-z0-9_], quoted */
+static size_t
+copy_array_size(char **items, int n)
+{
+	size_t		size = 3;		/* braces and the separator */
+
+	for (int i = 0; i < n; i++)
+		size += strlen(items[i]) + 2 + (i ? 1 : 0);
+	return size;
+}
+
 static void
 copy_array(PQExpBuffer buf, char **items, int n)
 {
@@ -1070,12 +1225,217 @@ copy_array(PQExpBuffer buf, char **items, int n)
 	appendPQExpBufferStr(buf, "}\t");
 }
 
+/* The row of file i, and its size (copy_row_size) */
+static void
+copy_row(PQExpBuffer buf, const MgRevFile *rf, int i)
+{
+	char		num[32];
+
+	snprintf(num, sizeof(num), "%d", i + 1);
+	copy_field(buf, num, false);
+	copy_field(buf, rf->path, false);
+	snprintf(num, sizeof(num), "%d", rf->line[MG_KEY_REVISION]);
+	copy_field(buf, num, false);
+	copy_field(buf, rf->revision, false);
+	copy_array(buf, rf->down, rf->ndown);
+	copy_field(buf, rf->upgrade, false);
+	copy_field(buf, rf->downgrade, false);
+	copy_field(buf, rf->message, false);
+	copy_array(buf, rf->labels, rf->nlabels);
+	copy_array(buf, rf->deps, rf->ndeps);
+	copy_field(buf, rf->transactional ? "t" : "f", false);
+	copy_field(buf, rf->source, true);
+}
+
+static size_t
+copy_row_size(const MgRevFile *rf, int i)
+{
+	char		num[32];
+	size_t		size;
+
+	snprintf(num, sizeof(num), "%d", i + 1);
+	size = copy_field_size(num);
+	size += copy_field_size(rf->path);
+	snprintf(num, sizeof(num), "%d", rf->line[MG_KEY_REVISION]);
+	size += copy_field_size(num);
+	size += copy_field_size(rf->revision);
+	size += copy_array_size(rf->down, rf->ndown);
+	size += copy_field_size(rf->upgrade);
+	size += copy_field_size(rf->downgrade);
+	size += copy_field_size(rf->message);
+	size += copy_array_size(rf->labels, rf->nlabels);
+	size += copy_array_size(rf->deps, rf->ndeps);
+	size += copy_field_size(rf->transactional ? "t" : "f");
+	size += copy_field_size(rf->source);
+	return size;
+}
+
+/*
+ * Refuse the files whose COPY rows would be too long for the server,
+ * naming each, before connecting.
+ */
+static bool
+check_row_sizes(const MgRevSet *set)
+{
+	bool		ok = true;
+
+	for (int i = 0; i < set->n; i++)
+	{
+		size_t		size = copy_row_size(set->files[i], i);
+
+		if (size <= MAX_COPY_ROW)
+			continue;
+		pg_log_error("%s: revision \"%s\" is too large to load",
+					 esc(set->files[i]->path), esc(set->files[i]->revision));
+		pg_log_error_detail("Sent to the server, its bodies, message and names take %zu bytes; the limit is %zu bytes.",
+							size, MAX_COPY_ROW);
+		pg_log_error_hint("Backslashes, tabs and line ends count twice. Split the work into several revisions.");
+		ok = false;
+	}
+	return ok;
+}
+
+/*
+ * The file a COPY error is about: the server's CONTEXT names the row
+ * ("COPY pg_migrate_load, line N"), and row N is file N.  For a character
+ * the database's encoding cannot hold, find its line in the file (0: not in
+ * the contents; *in_name: it is in the file's name).  Returns the file's
+ * index or -1.
+ */
+static int
+copy_error_file(const PGresult *res, const MgRevSet *set, int *line, bool *in_name)
+{
+	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *p;
+	int			row;
+	unsigned char bytes[8];
+	int			nbytes = 0;
+
+	*line = 0;
+	*in_name = false;
+	if (context == NULL || (p = strstr(context, "COPY pg_migrate_load, line ")) == NULL ||
+		sscanf(p, "COPY pg_migrate_load, line %d", &row) != 1 || row < 1 || row > set->n)
+		return -1;
+
+	/* "character with byte sequence 0xe2 0x82 0xac in encoding ..." */
+	if (primary && (p = strstr(primary, "byte sequence ")) != NULL)
+	{
+		unsigned int b;
+		int			used;
+
+		p += strlen("byte sequence ");
+		while (nbytes < (int) sizeof(bytes) && sscanf(p, "0x%2x%n", &b, &used) == 1)
+		{
+			bytes[nbytes++] = (unsigned char) b;
+			p += used;
+			if (*p == ' ')
+				p++;
+		}
+	}
+	if (nbytes > 0)
+	{
+		const MgRevFile *rf = set->files[row - 1];
+		char	   *buf;
+		size_t		len;
+		MgDiags		diags = {0};
+
+		if (memmem(rf->path, strlen(rf->path), bytes, nbytes) ||
+			(rf->source && memmem(rf->source, strlen(rf->source), bytes, nbytes)))
+			*in_name = true;
+		else if (mg_read_file(rf->path, &buf, &len, &diags))
+		{
+			const char *at = memmem(buf, len, bytes, nbytes);
+
+			if (at)
+			{
+				*line = 1;
+				for (const char *q = buf; q < at; q++)
+					if (*q == '\n')
+						(*line)++;
+			}
+			free(buf);
+		}
+		mg_diags_free(&diags);
+	}
+	return row - 1;
+}
+
+/* Report a failed COPY: as an error in the file of the row, if known */
+static void
+report_copy_error(const PGresult *res, const MgRevSet *set)
+{
+	int			line;
+	bool		in_name;
+	int			f = copy_error_file(res, set, &line, &in_name);
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const MgRevFile *rf;
+	bool		encoding;
+
+	if (f < 0 || primary == NULL)
+	{
+		report_result_error(res);
+		return;
+	}
+	rf = set->files[f];
+	encoding = sqlstate && (strcmp(sqlstate, "22P05") == 0 || strcmp(sqlstate, "22021") == 0);
+	if (line > 0)
+		pg_log_error("%s:%d: %s", esc(rf->path), line, esc(primary));
+	else
+		pg_log_error("%s: %s", esc(rf->path), esc(primary));
+	if (encoding)
+	{
+		const char *enc = PQparameterStatus(conn, "server_encoding");
+
+		if (in_name)
+			pg_log_error_detail("The file's name cannot be stored in database \"%s\", whose encoding is %s.",
+								esc(PQdb(conn)), esc(enc ? enc : "?"));
+		else
+			pg_log_error_detail("Revision \"%s\" cannot be stored in database \"%s\", whose encoding is %s.",
+								esc(rf->revision), esc(PQdb(conn)), esc(enc ? enc : "?"));
+		pg_log_error_hint("%s", in_name ?
+						  "Rename the file, or load into a database with encoding UTF8." :
+						  "Use only characters the database's encoding has, or load into a database with encoding UTF8.");
+	}
+	else
+	{
+		if (detail)
+			pg_log_error_detail("%s", esc(detail));
+		if (hint)
+			pg_log_error_hint("%s", esc(hint));
+	}
+	if (sqlstate && verbosity > 0)
+		fprintf(stderr, "%s: sqlstate: %s\n", progname, esc(sqlstate));
+}
+
+/* Send buf in messages of at most COPY_CHUNK bytes */
+static bool
+send_copy_data(PQExpBuffer buf)
+{
+	if (PQExpBufferBroken(buf))
+		pg_fatal("out of memory");
+	for (size_t off = 0; off < buf->len; off += COPY_CHUNK)
+	{
+		int			n = (int) Min((size_t) COPY_CHUNK, buf->len - off);
+
+		if (PQputCopyData(conn, buf->data + off, n) != 1)
+		{
+			pg_log_error("could not send revisions: %s", esc_conn_error());
+			return false;
+		}
+	}
+	resetPQExpBuffer(buf);
+	return true;
+}
+
 static bool
 copy_revisions(const MgRevSet *set)
 {
 	PGresult   *res;
 	PQExpBufferData buf;
-	char		num[32];
 
 	res = PQexec(conn, "COPY pg_temp.pg_migrate_load FROM STDIN");
 	if (PQresultStatus(res) != PGRES_COPY_IN)
@@ -1089,44 +1449,24 @@ copy_revisions(const MgRevSet *set)
 	initPQExpBuffer(&buf);
 	for (int i = 0; i < set->n; i++)
 	{
-		const MgRevFile *rf = set->files[i];
+		size_t		before = buf.len;
 
-		snprintf(num, sizeof(num), "%d", i + 1);
-		copy_field(&buf, num, false);
-		copy_field(&buf, rf->path, false);
-		snprintf(num, sizeof(num), "%d", rf->line[MG_KEY_REVISION]);
-		copy_field(&buf, num, false);
-		copy_field(&buf, rf->revision, false);
-		copy_array(&buf, rf->down, rf->ndown);
-		copy_field(&buf, rf->upgrade, false);
-		copy_field(&buf, rf->downgrade, false);
-		copy_field(&buf, rf->message, false);
-		copy_array(&buf, rf->labels, rf->nlabels);
-		copy_array(&buf, rf->deps, rf->ndeps);
-		copy_field(&buf, rf->transactional ? "t" : "f", false);
-		copy_field(&buf, rf->source, true);
-		if (buf.len >= 1024 * 1024 || i == set->n - 1)
-		{
-			if (PQExpBufferBroken(&buf))
-				pg_fatal("out of memory");
-			if (PQputCopyData(conn, buf.data, buf.len) != 1)
-			{
-				pg_log_error("could not send revisions: %s", PQerrorMessage(conn));
-				return false;
-			}
-			resetPQExpBuffer(&buf);
-		}
+		copy_row(&buf, set->files[i], i);
+		if (!PQExpBufferBroken(&buf) && buf.len - before != copy_row_size(set->files[i], i))
+			pg_fatal("internal error: COPY row of %s measured wrongly", esc(set->files[i]->path));
+		if ((buf.len >= COPY_CHUNK || i == set->n - 1) && !send_copy_data(&buf))
+			return false;
 	}
 	termPQExpBuffer(&buf);
 	if (PQputCopyEnd(conn, NULL) != 1)
 	{
-		pg_log_error("could not send revisions: %s", PQerrorMessage(conn));
+		pg_log_error("could not send revisions: %s", esc_conn_error());
 		return false;
 	}
 	res = PQgetResult(conn);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
-		report_result_error(res);
+		report_copy_error(res, set);
 		PQclear(res);
 		return false;
 	}
@@ -1178,11 +1518,12 @@ check_applied_changes(void)
 	for (int i = 0; i < n; i++)
 	{
 		pg_log_error("%s:%s: cannot change applied revision \"%s\"",
-					 PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+					 esc(PQgetvalue(res, i, 0)), esc(PQgetvalue(res, i, 1)),
+					 esc(PQgetvalue(res, i, 2)));
 		pg_log_error_detail("Revision \"%s\" is applied to database \"%s\", and the file changes its %s.",
-							PQgetvalue(res, i, 2), PQdb(conn), PQgetvalue(res, i, 3));
+							esc(PQgetvalue(res, i, 2)), esc(PQdb(conn)), esc(PQgetvalue(res, i, 3)));
 		pg_log_error_hint("Write a new revision for the new change, or downgrade below \"%s\" first.",
-						  PQgetvalue(res, i, 2));
+						  esc(PQgetvalue(res, i, 2)));
 	}
 	PQclear(res);
 	return n == 0;
@@ -1196,6 +1537,7 @@ cmd_load(int argc, char **argv)
 		{"recursive", no_argument, NULL, 'r'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"no-create-extension", no_argument, NULL, 1},
+		FOLLOW_LINKS_LONG_OPTION,
 		HELP_LONG_OPTION,
 		{NULL, 0, NULL, 0}
 	};
@@ -1226,6 +1568,9 @@ cmd_load(int argc, char **argv)
 			case 1:
 				create_ext = false;
 				break;
+			case FOLLOW_LINKS_OPTION:
+				follow_external_links = true;
+				break;
 			default:
 				usage_error("invalid option for load");
 		}
@@ -1233,14 +1578,15 @@ cmd_load(int argc, char **argv)
 	if (optind >= argc)
 		usage_error("load needs at least one directory");
 
-	if (!read_dirs(&set, argv + optind, argc - optind, recursive, true))
+	if (!read_dirs(&set, argv + optind, argc - optind, recursive, true) ||
+		!check_row_sizes(&set))
 	{
 		pg_log_error_hint("Nothing was loaded.");
 		return EXIT_FAILED;
 	}
 
 	connect_db(true);
-	if (!run_command("BEGIN"))
+	if (!begin_transaction())
 		goto fail;
 	/* a standby would refuse the first write; say why before trying */
 	res = run_query("SELECT pg_catalog.pg_is_in_recovery()", 0, NULL);
@@ -1266,7 +1612,7 @@ cmd_load(int argc, char **argv)
 		if (!create_ext)
 		{
 			pg_log_error("extension \"migrations\" is not installed in database \"%s\"",
-						 PQdb(conn));
+						 esc(PQdb(conn)));
 			pg_log_error_hint("Create it with CREATE EXTENSION migrations, or leave out --no-create-extension.");
 			goto fail;
 		}
@@ -1308,7 +1654,8 @@ cmd_load(int argc, char **argv)
 			if (strcmp(what, kinds[k]) == 0)
 				counts[k]++;
 		if (strcmp(what, "unchanged") != 0)
-			pg_log_info("%s %s (%s)", what, PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));
+			pg_log_info("%s %s (%s)", esc(what), esc(PQgetvalue(res, i, 1)),
+						esc(PQgetvalue(res, i, 0)));
 	}
 	PQclear(res);
 
@@ -1326,7 +1673,7 @@ cmd_load(int argc, char **argv)
 
 fail:
 	pg_log_error_hint("Nothing was loaded.");
-	PQfinish(conn);
+	close_db();
 	return EXIT_FAILED;
 }
 

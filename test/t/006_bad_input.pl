@@ -1397,6 +1397,8 @@ for my $case (@target_cases)
 		$ninputs++;
 	}
 	psql($seqdb, "DROP ROLE bx_other");
+}
+
 # --- issue 10: pg_migrate client (file types, encodings, sizes, terminal)
 {
 	my $t0 = time();

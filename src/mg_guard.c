@@ -273,7 +273,7 @@ migrate_drop_guard(PG_FUNCTION_ARGS)
 	if (mg_allow_drop)
 	{
 		ereport(LOG,
-				(errmsg("migrations.allow_drop is on: extension \"%s\" is dropped with its migration history",
+				(errmsg("migrations.allow_drop is on: allowing the drop of extension \"%s\" with its migration history",
 						MG_EXTENSION_NAME),
 				 errdetail_internal("%s", detail)));
 		PG_RETURN_NULL();

@@ -2,7 +2,7 @@
 
 EXTENSION = migrations
 MODULE_big = migrations
-OBJS = src/migrations.o src/mg_catalog.o src/mg_execute.o src/mg_core.o
+OBJS = src/migrations.o src/mg_catalog.o src/mg_execute.o src/mg_core.o src/mg_guard.o
 DATA = sql/migrations--0.1.sql sql/migrations--0.2.sql sql/migrations--0.1--0.2.sql
 PGFILEDESC = "migrations - schema migrations inside the database"
 
@@ -12,10 +12,10 @@ PG_CFLAGS = -Wextra -Wno-unused-parameter
 
 REGRESS = setup register graph_errors targets upgrade downgrade stamp \
 	listings execution invenio privileges graph_cache search_path \
-	core_limits hardening_exec lock_timeout_guc
+	core_limits hardening_exec lock_timeout_guc drop_guard
 REGRESS_OPTS = --load-extension=plpgsql
 
-ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_register concurrent_three concurrent_serializable concurrent_snapshot
+ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_register concurrent_three concurrent_serializable concurrent_snapshot concurrent_drop
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 
 EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/test_revfile test/unit/results \

@@ -298,7 +298,9 @@ SELECT direction, revision, from_revisions, to_revisions FROM "Mig Schema".migra
 
 -- Back to the extension in public
 DROP TABLE q_one;
+SET migrations.allow_drop = on;  -- the extension holds history (drop guard)
 DROP EXTENSION migrations;
+RESET migrations.allow_drop;
 DROP SCHEMA "Mig Schema";
 CREATE EXTENSION migrations;
 DROP SCHEMA evil CASCADE;

@@ -89,6 +89,7 @@ extern Datum mg_cstring_array(const char *const *items, int n);
 /* migrations.c */
 extern int	mg_step_lock_timeout;
 extern char *mg_bad_lock_timeout;
+extern bool mg_allow_drop;		/* defined in mg_guard.c */
 
 /* mg_execute.c */
 extern void mg_refuse_in_step(const char *funcname);

@@ -75,6 +75,17 @@ _PG_init(void)
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, mg_assign_lock_timeout, NULL);
+	/* issue 10, item 6: PGC_SUSET, so only a superuser can let the history go */
+	DefineCustomBoolVariable("migrations.allow_drop",
+							 "Allows dropping the extension while it holds migration history.",
+							 "When off, DROP EXTENSION migrations, DROP SCHEMA ... CASCADE of its "
+							 "schema and DROP OWNED BY its owner are refused while the extension's "
+							 "tables hold any row.",
+							 &mg_allow_drop,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("migrations");
 	if (early_copy != NULL)
 	{

@@ -1527,6 +1527,73 @@ for my $case (@target_cases)
 	note(sprintf('issue 10 client cases: %.1f s', time() - $t0));
 }
 
+# --- issue 10: drop guard (item 6)
+#
+# Statements that would drop the extension with its history: refused while
+# migrations.allow_drop is off (the reference database holds 3 revisions,
+# 1 version row, 2 log rows), and the setting is not a role's that is no
+# superuser to give.
+{
+	my $drop_detail = qr/^Rows in the extension's tables: migrate_revision 3, migrate_version 1, migrate_log 2\. Dropping the extension deletes them, and loading the same revision files into a new installation would run every step again\.$/;
+	my $drop_hint = qr/^Back up the history with pg_dump first\. To drop it anyway, a superuser can run SET LOCAL migrations\.allow_drop = on before the statement, in the same transaction\.$/;
+	my $ext_msg = qr/^cannot drop extension "migrations" because it holds migration history$/;
+	psql('postgres', 'DROP ROLE IF EXISTS mg_bad_nsp; CREATE ROLE mg_bad_nsp');
+	my @drop_cases = (
+		{ name => 'drop guard: DROP EXTENSION', sql => ['DROP EXTENSION migrations'],
+		  code => '2BP01', message => $ext_msg, detail => $drop_detail, hint => $drop_hint },
+		{ name => 'drop guard: DROP EXTENSION IF EXISTS ... CASCADE',
+		  sql => ['DROP EXTENSION IF EXISTS migrations CASCADE'],
+		  code => '2BP01', message => $ext_msg, detail => $drop_detail, hint => $drop_hint },
+		{ name => 'drop guard: DROP EXTENSION in a list', sql => ['DROP EXTENSION plpgsql, migrations'],
+		  code => '2BP01', message => $ext_msg, detail => $drop_detail, hint => $drop_hint },
+		{ name => 'drop guard: DROP SCHEMA public CASCADE', sql => ['DROP SCHEMA public CASCADE'],
+		  code => '2BP01',
+		  message => qr/^cannot drop schema "public" because extension "migrations" in it holds migration history$/,
+		  detail => $drop_detail, hint => $drop_hint },
+		{ name => 'drop guard: DROP OWNED BY the extension owner',
+		  sql => ['DROP OWNED BY CURRENT_USER'], code => '2BP01',
+		  message => qr/^cannot drop objects owned by role "[^"]+" because extension "migrations" would be dropped with its migration history$/,
+		  detail => $drop_detail, hint => $drop_hint },
+		{ name => 'drop guard: replica mode does not switch it off',
+		  sql => ['SET session_replication_role = replica', 'DROP EXTENSION migrations'],
+		  code => '2BP01', message => $ext_msg, detail => $drop_detail, hint => $drop_hint },
+		{ name => 'drop guard: a body that drops the extension',
+		  sql => ['BEGIN', "$reg('dx', '{r3}', 'DROP EXTENSION migrations')",
+			"SELECT count(*) FROM migrate_upgrade('dx')"],
+		  code => '2BP01', message => $ext_msg, detail => qr/^Rows in the extension's tables: migrate_revision 4, /,
+		  hint => $drop_hint, seq => 1 },
+		{ name => 'drop guard: the setting is a superuser setting',
+		  sql => ["LOAD 'migrations'", 'SET ROLE mg_bad_nsp', 'SET migrations.allow_drop = on'],
+		  code => '42501', message => qr/^permission denied to set parameter "migrations\.allow_drop"$/,
+		  detail => undef, hint => undef },
+		# before the library is loaded, anyone can set a placeholder: it is
+		# discarded with a warning when the library loads
+		{ name => 'drop guard: a placeholder set by a role that is no superuser',
+		  sql => ['SET ROLE mg_bad_nsp', 'SET migrations.allow_drop = on', 'DROP EXTENSION migrations'],
+		  code => '2BP01', message => $ext_msg, detail => $drop_detail, hint => $drop_hint },
+	);
+	for my $case (@drop_cases)
+	{
+		my $name = $case->{name};
+		my $target_db = $case->{seq} ? $seqdb : $db;
+		my $before = state_before($target_db);
+		my ($rc, $out, $err) = sql_run($target_db, @{ $case->{sql} });
+		isnt($rc, 0, "$name: fails");
+		my $e = psql_error($err);
+		check_error($name, $e, $case);
+		diag($err) if !defined $e->{code} || $e->{code} ne $case->{code};
+		my $after = state_after($target_db);
+		if ($case->{seq})
+		{
+			s/^sequence: .*\n?//m for $before, $after;	# steps took log ids
+			$name .= ' (but the sequence)';
+		}
+		is($after, $before, "$name: database unchanged");
+		$ninputs++;
+	}
+	psql('postgres', 'DROP ROLE mg_bad_nsp');
+}
+
 is(db_state($db), $ref_state, 'reference database: unchanged by everything above');
 is(db_state($fresh), $fresh_state, 'database without the extension: unchanged by everything above');
 cmp_ok($ninputs, '>=', 40, "$ninputs distinct bad inputs tried");

@@ -1,0 +1,311 @@
+/*-------------------------------------------------------------------------
+ *
+ * mg_guard.c
+ *	  The drop guard: an event trigger at ddl_command_start that refuses the
+ *	  statements that would drop the extension while its tables hold
+ *	  anything, unless migrations.allow_drop is on.
+ *
+ * The extension's own tables are the only record of what ran in this
+ * database.  DROP EXTENSION deletes them with the extension, and so do DROP
+ * SCHEMA ... CASCADE of the extension's schema and DROP OWNED BY the
+ * extension's owner (or, with CASCADE, the schema's owner).  Once they are
+ * gone, installing the extension again and loading the same revision files
+ * runs every step again.  A sql_drop trigger of the extension would be
+ * dropped with it before it could act, so the guard reads the statement
+ * before it runs.
+ *
+ * Drops the guard cannot see: event triggers do not fire in single-user
+ * mode, a superuser can disable the trigger (ALTER EVENT TRIGGER ...
+ * DISABLE), and DROP DATABASE, which removes everything anyway, fires no
+ * event trigger.  The trigger is ENABLE ALWAYS, so session_replication_role
+ * = replica does not switch it off.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
+#include "commands/event_trigger.h"
+#include "commands/extension.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "utils/acl.h"
+#include "utils/fmgroids.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "mg_backend.h"
+
+PG_FUNCTION_INFO_V1(migrate_drop_guard);
+
+/* migrations.allow_drop (defined in _PG_init) */
+bool		mg_allow_drop = false;
+
+#define GUARD_HINT \
+	"Back up the history with pg_dump first. To drop it anyway, a superuser can run SET LOCAL migrations.allow_drop = on before the statement, in the same transaction."
+
+/* What the statement would drop, if it touches the extension at all */
+typedef enum GuardKind
+{
+	GUARD_NONE,
+	GUARD_EXTENSION,			/* DROP EXTENSION migrations */
+	GUARD_SCHEMA,				/* DROP SCHEMA <its schema> CASCADE */
+	GUARD_OWNED					/* DROP OWNED BY <its owner> */
+} GuardKind;
+
+/*
+ * extension_row
+ *		Schema and owner of the extension, from pg_extension.  False when it
+ *		is not installed in this database.
+ */
+static bool
+extension_row(Oid *nspoid, Oid *owner)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	bool		found = false;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum(MG_EXTENSION_NAME));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_extension ext = (Form_pg_extension) GETSTRUCT(tup);
+
+		*nspoid = ext->extnamespace;
+		*owner = ext->extowner;
+		found = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* Whether a list of String nodes (the names of a DropStmt) holds name */
+static bool
+names_include(List *names, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+	{
+		Node	   *n = (Node *) lfirst(lc);
+
+		if (IsA(n, String) && strcmp(strVal(n), name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * statement_target
+ *		Whether the statement would drop the extension, and how.  *role is
+ *		set to the role named by DROP OWNED.
+ */
+static GuardKind
+statement_target(Node *parsetree, Oid nspoid, Oid extowner, Oid *role)
+{
+	if (IsA(parsetree, DropStmt))
+	{
+		DropStmt   *stmt = (DropStmt *) parsetree;
+
+		if (stmt->removeType == OBJECT_EXTENSION &&
+			names_include(stmt->objects, MG_EXTENSION_NAME))
+			return GUARD_EXTENSION;
+
+		/* without CASCADE, PostgreSQL refuses it itself (the extension depends on the schema) */
+		if (stmt->removeType == OBJECT_SCHEMA && stmt->behavior == DROP_CASCADE)
+		{
+			char	   *nspname = get_namespace_name(nspoid);
+
+			if (nspname != NULL && names_include(stmt->objects, nspname))
+				return GUARD_SCHEMA;
+		}
+	}
+	else if (IsA(parsetree, DropOwnedStmt))
+	{
+		DropOwnedStmt *stmt = (DropOwnedStmt *) parsetree;
+		Oid			nspowner = InvalidOid;
+		HeapTuple	tup;
+		ListCell   *lc;
+
+		tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspoid));
+		if (HeapTupleIsValid(tup))
+		{
+			nspowner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+			ReleaseSysCache(tup);
+		}
+
+		foreach(lc, stmt->roles)
+		{
+			RoleSpec   *spec = lfirst_node(RoleSpec, lc);
+			Oid			roleid;
+
+			/* PUBLIC and unknown roles: the command's own error follows */
+			if (spec->roletype == ROLESPEC_PUBLIC)
+				continue;
+			roleid = get_rolespec_oid(spec, true);
+			if (!OidIsValid(roleid))
+				continue;
+
+			/*
+			 * The extension goes with its owner whatever the behaviour; its
+			 * schema's owner takes it along only with CASCADE.
+			 */
+			if (roleid == extowner ||
+				(roleid == nspowner && stmt->behavior == DROP_CASCADE))
+			{
+				*role = roleid;
+				return GUARD_OWNED;
+			}
+		}
+	}
+	return GUARD_NONE;
+}
+
+/*
+ * count_rows
+ *		Rows of one of the extension's tables in the latest snapshot, read
+ *		directly: the count does not depend on the caller's privileges or on
+ *		row security.
+ */
+static int64
+count_rows(Oid nspoid, const char *relname)
+{
+	Oid			relid = get_relname_relid(relname, nspoid);
+	Relation	rel;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	int64		n = 0;
+
+	if (!OidIsValid(relid))
+		return 0;
+
+	rel = table_open(relid, AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		n++;
+		CHECK_FOR_INTERRUPTS();
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+
+	/*
+	 * Release the lock at once: the drop itself takes AccessExclusiveLock
+	 * after it has locked the extension, and a share lock kept from here
+	 * would let two concurrent drops deadlock.
+	 */
+	table_close(rel, AccessShareLock);
+	return n;
+}
+
+/*
+ * migrate_drop_guard
+ *		The event trigger function (ddl_command_start, tags DROP EXTENSION,
+ *		DROP SCHEMA and DROP OWNED).
+ */
+Datum
+migrate_drop_guard(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	Oid			nspoid;
+	Oid			extowner;
+	Oid			role = InvalidOid;
+	GuardKind	kind;
+	int64		nrev,
+				nver,
+				nlog;
+	char	   *detail;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("migrate_drop_guard() can only be called as an event trigger")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+
+	if (!extension_row(&nspoid, &extowner))
+		PG_RETURN_NULL();
+	kind = statement_target(trigdata->parsetree, nspoid, extowner, &role);
+	if (kind == GUARD_NONE)
+		PG_RETURN_NULL();
+
+	/*
+	 * Wait for a migration call in progress to end, and keep new ones out
+	 * until this transaction ends: a step committed between the count and
+	 * the drop would be lost unseen.
+	 */
+	(void) DirectFunctionCall1(pg_advisory_xact_lock_int8,
+							   Int64GetDatum(MG_ADVISORY_LOCK_KEY));
+
+	nrev = count_rows(nspoid, MG_REVISION_TABLE);
+	nver = count_rows(nspoid, MG_VERSION_TABLE);
+	nlog = count_rows(nspoid, MG_LOG_TABLE);
+	if (nrev == 0 && nver == 0 && nlog == 0)
+		PG_RETURN_NULL();
+
+	detail = psprintf("Rows in the extension's tables: %s %lld, %s %lld, %s %lld. %s",
+					  MG_REVISION_TABLE, (long long) nrev,
+					  MG_VERSION_TABLE, (long long) nver,
+					  MG_LOG_TABLE, (long long) nlog,
+					  nver + nlog > 0 ?
+					  "Dropping the extension deletes them, and loading the same revision files into a new installation would run every step again." :
+					  "Dropping the extension deletes them.");
+
+	if (mg_allow_drop)
+	{
+		ereport(LOG,
+				(errmsg("migrations.allow_drop is on: allowing the drop of extension \"%s\" with its migration history",
+						MG_EXTENSION_NAME),
+				 errdetail_internal("%s", detail)));
+		PG_RETURN_NULL();
+	}
+
+	switch (kind)
+	{
+		case GUARD_EXTENSION:
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("cannot drop extension \"%s\" because it holds migration history",
+							MG_EXTENSION_NAME),
+					 errdetail_internal("%s", detail),
+					 errhint(GUARD_HINT)));
+			break;
+		case GUARD_SCHEMA:
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("cannot drop schema \"%s\" because extension \"%s\" in it holds migration history",
+							get_namespace_name(nspoid), MG_EXTENSION_NAME),
+					 errdetail_internal("%s", detail),
+					 errhint(GUARD_HINT)));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("cannot drop objects owned by role \"%s\" because extension \"%s\" would be dropped with its migration history",
+							GetUserNameFromId(role, false), MG_EXTENSION_NAME),
+					 errdetail_internal("%s", detail),
+					 errhint(GUARD_HINT)));
+			break;
+	}
+
+	PG_RETURN_NULL();
+}

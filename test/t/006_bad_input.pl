@@ -1365,7 +1365,9 @@ for my $case (@target_cases)
 		  code => '55000', message => qr/^revision "n1" changed the transaction's read-only state$/,
 		  detail => $ro_detail, hint => qr/^Remove the statement from the body\.$/ },
 		{ name => 'upgrade body that drops the extension',
-		  sql => [ 'BEGIN', "$reg('n1', '{r3}', 'DROP EXTENSION migrations CASCADE')", "SELECT * FROM migrate_upgrade('heads')" ],
+		  # with the drop guard's setting on, so that the drop itself happens
+		  sql => [ 'BEGIN', "$reg('n1', '{r3}', 'DROP EXTENSION migrations CASCADE')",
+			'SET LOCAL migrations.allow_drop = on', "SELECT * FROM migrate_upgrade('heads')" ],
 		  code => '55000', message => qr/^revision "n1" dropped or replaced the extension$/,
 		  detail => qr/^Its upgrade body dropped extension "migrations", whose tables record the migration\.$/,
 		  hint => qr/^Remove DROP EXTENSION migrations from the body\.$/,

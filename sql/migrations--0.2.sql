@@ -219,3 +219,22 @@ REVOKE ALL ON FUNCTION
     @extschema@.migrate_downgrade(text),
     @extschema@.migrate_stamp(text, boolean)
 FROM PUBLIC;
+
+-- issue 10, item 3: the catalog changes only through the extension's functions.
+-- The C code writes the three tables with the extension owner's rights;
+-- internal triggers that fire always refuse every other write, except a
+-- superuser's outside migration steps (pg_restore).  They are members of
+-- the extension: only DROP EXTENSION removes them.
+CREATE FUNCTION @extschema@.migrate_catalog_guard()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'migrate_catalog_guard';
+COMMENT ON FUNCTION @extschema@.migrate_catalog_guard()
+    IS 'trigger: the catalog tables change only through the extension''s functions';
+REVOKE ALL ON FUNCTION @extschema@.migrate_catalog_guard() FROM PUBLIC;
+CREATE FUNCTION @extschema@.migrate_install_catalog_guard()
+RETURNS void
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'migrate_install_catalog_guard';
+SELECT @extschema@.migrate_install_catalog_guard();
+DROP FUNCTION @extschema@.migrate_install_catalog_guard();

@@ -1500,6 +1500,43 @@ mg_cstring_array(const char *const *items, int n)
 										   TYPALIGN_INT));
 }
 
+/*
+ * Log ids
+ *
+ * The extension gives each log row the next id after the highest one
+ * (under the advisory lock, so in order), rather than taking it from
+ * migrate_log_id_seq: a sequence has no triggers, and a role granted
+ * UPDATE on it could push it to its maximum and stop every migration.
+ * The sequence is then moved to the highest id, so that it stays right
+ * for pg_dump and for a superuser's direct inserts.
+ */
+static void
+log_sync_sequence(void)
+{
+	StringInfoData sql;
+	SPIPlanPtr	plan;
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1];
+	int			ret;
+
+	values[0] = ObjectIdGetDatum(mg_catalog_relid("migrate_log_id_seq"));
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT pg_catalog.setval($1, m.id) FROM"
+					 " (SELECT pg_catalog.max(id) AS id FROM %s) AS m WHERE m.id IS NOT NULL",
+					 mg_qualified(MG_LOG_TABLE));
+	plan = SPI_prepare(sql.data, 1, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+	ret = mg_catalog_execute(plan, values, NULL, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not set migrate_log_id_seq: %s", SPI_result_code_string(ret));
+	SPI_freetuptable(SPI_tuptable);
+	SPI_freeplan(plan);
+	pfree(sql.data);
+}
+
 /* Insert one migrate_log row */
 static void
 log_insert(MgState *state, Datum *values, char *nulls)
@@ -1509,14 +1546,27 @@ log_insert(MgState *state, Datum *values, char *nulls)
 	int			ret;
 
 	if (state->plan_log == NULL)
-		state->plan_log = prepare("INSERT INTO %s (direction, revision, from_revisions,"
-								  " to_revisions, duration, logged_by)"
-								  " VALUES ($1, $2, $3, $4, $5, $6)",
-								  MG_LOG_TABLE, 6, argtypes);
+	{
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "INSERT INTO %s (id, direction, revision, from_revisions,"
+						 " to_revisions, duration, logged_by)"
+						 " SELECT COALESCE(pg_catalog.max(id), 0) OPERATOR(pg_catalog.+) 1,"
+						 " $1, $2, $3, $4, $5, $6 FROM %s",
+						 mg_qualified(MG_LOG_TABLE), mg_qualified(MG_LOG_TABLE));
+		state->plan_log = SPI_prepare(sql.data, 6, argtypes);
+		if (state->plan_log == NULL)
+			elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+				 SPI_result_code_string(SPI_result));
+		pfree(sql.data);
+	}
 	ret = mg_catalog_execute(state->plan_log, values, nulls, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not insert into %s: %s", MG_LOG_TABLE,
 			 SPI_result_code_string(ret));
+	log_sync_sequence();
 }
 
 /*
@@ -1629,6 +1679,7 @@ mg_log_flush(MgState *state)
 	int			dims[1];
 	int			lbs[1] = {1};
 	SPIPlanPtr	plan;
+	StringInfoData sql;
 	int			ret;
 
 	if (n == 0)
@@ -1674,22 +1725,31 @@ mg_log_flush(MgState *state)
 		values[c] = PointerGetDatum(construct_md_array(cols[c], colnulls[c], 1, dims, lbs,
 													   elemtypes[c], typlen, typbyval, typalign));
 	}
-	plan = prepare("INSERT INTO %s (logged_at, logged_by, direction, revision,"
-				   " from_revisions, to_revisions, duration)"
-				   " SELECT u.at, u.by, u.dir, u.rev,"
-				   " pg_catalog.string_to_array(u.f, ','),"
-				   " pg_catalog.string_to_array(u.t, ','), u.dur"
-				   " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-				   " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
-				   " pg_catalog.unnest($6), pg_catalog.unnest($7))"
-				   " WITH ORDINALITY AS u(at, by, dir, rev, f, t, dur, ord)"
-				   " ORDER BY u.ord",
-				   MG_LOG_TABLE, 7, (Oid *) argtypes);
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "INSERT INTO %s (id, logged_at, logged_by, direction, revision,"
+					 " from_revisions, to_revisions, duration)"
+					 " SELECT b.id OPERATOR(pg_catalog.+) u.ord, u.at, u.by, u.dir, u.rev,"
+					 " pg_catalog.string_to_array(u.f, ','),"
+					 " pg_catalog.string_to_array(u.t, ','), u.dur"
+					 " FROM (SELECT COALESCE(pg_catalog.max(id), 0) AS id FROM %s) AS b,"
+					 " ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+					 " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+					 " pg_catalog.unnest($6), pg_catalog.unnest($7))"
+					 " WITH ORDINALITY AS u(at, by, dir, rev, f, t, dur, ord)"
+					 " ORDER BY u.ord",
+					 mg_qualified(MG_LOG_TABLE), mg_qualified(MG_LOG_TABLE));
+	plan = SPI_prepare(sql.data, 7, (Oid *) argtypes);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
 	ret = mg_catalog_execute(plan, values, NULL, 0);
 	if (ret != SPI_OK_INSERT || SPI_processed != (uint64) n)
 		elog(ERROR, "could not insert into %s: %s", MG_LOG_TABLE,
 			 SPI_result_code_string(ret));
 	SPI_freeplan(plan);
+	pfree(sql.data);
+	log_sync_sequence();
 	state->nlog = 0;
 }
 

@@ -11,7 +11,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wextra -Wno-unused-parameter
 
 REGRESS = setup register graph_errors targets upgrade downgrade stamp \
-	listings execution invenio privileges catalog_guard graph_cache search_path
+	listings execution invenio privileges catalog_guard register_cost graph_cache search_path
 REGRESS_OPTS = --load-extension=plpgsql
 
 ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_register concurrent_three concurrent_serializable concurrent_snapshot

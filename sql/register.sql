@@ -89,13 +89,14 @@ SET client_min_messages = warning;
 SELECT revision FROM migrate_upgrade('a1');
 RESET client_min_messages;
 SELECT revision, is_applied FROM migrate_state();
--- the issue's sequence, in one transaction
+-- the issue's sequence, in one transaction: the first step is refused
 BEGIN;
 SELECT migrate_register('u1', '{}', 'SELECT 1;', 'SELECT 1;', 'Unapplied.', '{lib}');
-ROLLBACK;
-BEGIN;
 SELECT migrate_register('r1', '{}', 'SELECT 666;', 'SELECT 666;', 'Library.', '{}');
-ROLLBACK;
+COMMIT;
+SELECT revision, is_applied FROM migrate_state();
+-- and r1 stays applied: it keeps its bodies and labels
+SELECT migrate_register('r1', '{}', 'SELECT 666;', 'SELECT 666;', 'Library.', '{}');
 -- the name lib taken by a new revision, as an id or as a label
 SELECT migrate_register('lib', '{}', 'SELECT 1;');
 SELECT migrate_register('n1', '{}', 'SELECT 1;', NULL, NULL, '{lib}');

@@ -48,6 +48,7 @@ in_cluster() {
 run "regression and isolation tests" in_cluster "make -s installcheck || { cat regression.diffs test/isolation/output_iso/regression.diffs 2>/dev/null; exit 1; }"
 run "SQL replay against Alembic" in_cluster "bash test/alembic/replay_sql.sh"
 run "pg_dump and pg_restore" in_cluster "bash test/dump_restore.sh"
+run "ALTER EXTENSION UPDATE from 0.1" in_cluster "bash test/update_test.sh"
 # The end-to-end tests run a build of pg_migrate under AddressSanitizer and
 # UndefinedBehaviorSanitizer (leak checks off: the program exits without
 # freeing what it allocated, as PostgreSQL's own client programs do).

@@ -467,6 +467,11 @@ if [ "$BENCH_PROFILE" = 1 ] && command -v perf > /dev/null && [[ " $BENCH_SHAPES
 fi
 
 # ---------------------------------------------------------------------------
+# Issue 10, item 11: reload after editing every unapplied body
+HARDENING_N="$BENCH_N" PG_MIGRATE="$PG_MIGRATE" BENCH_RESULTS="$BENCH_RESULTS" BENCH_WORK="$BENCH_WORK" \
+    bash "$here/hardening_reload.sh" || note "hardening_reload.sh failed"
+
+# ---------------------------------------------------------------------------
 wall=$(awk -v a="$start_time" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
 {
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"

@@ -357,26 +357,21 @@ facts_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		facts.valid = false;
 }
 
+/* The entry of a name, or NULL (no registrable name is longer than a label) */
 static FactName *
-fact_name(HTAB *h, const char *name, bool *found)
+fact_find(HTAB *h, const char *name)
 {
 	if (strlen(name) > MG_MAX_LABEL_LEN)
-	{
-		/* no registrable name is this long */
-		if (found)
-			*found = false;
 		return NULL;
-	}
-	return hash_search(h, name, found ? HASH_FIND : HASH_ENTER, found);
+	return hash_search(h, name, HASH_FIND, NULL);
 }
 
 static int
 fact_flags(const char *name)
 {
-	bool		found;
-	FactName   *f = fact_name(facts.names, name, &found);
+	FactName   *f = fact_find(facts.names, name);
 
-	return found ? f->flags : 0;
+	return f ? f->flags : 0;
 }
 
 static void
@@ -538,10 +533,7 @@ facts_require(Oid relid)
 static bool
 facts_is_applied(const char *revision)
 {
-	bool		found;
-
-	(void) fact_name(facts.applied, revision, &found);
-	return found;
+	return fact_find(facts.applied, revision) != NULL;
 }
 
 /*

@@ -11,7 +11,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wextra -Wno-unused-parameter
 
 REGRESS = setup register graph_errors targets upgrade downgrade stamp \
-	listings execution invenio privileges graph_cache search_path \
+	listings execution invenio privileges catalog_guard register_cost graph_cache search_path \
 	core_limits hardening_exec lock_timeout_guc drop_guard
 REGRESS_OPTS = --load-extension=plpgsql
 

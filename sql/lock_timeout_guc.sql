@@ -6,7 +6,7 @@ SET migrations.lock_timeout = '2sec';
 \set VERBOSITY default
 SELECT reset_migrations();
 SELECT migrate_register('lt1', '{}', 'SET lock_timeout = ''7s''; CREATE TABLE lt_one (a int);', NULL, 'sets lock_timeout');
--- the library loads here: the bad value fails the call, nothing runs
+-- the library loaded above (reset_migrations drops and creates the extension, which fires its event trigger): the bad value still fails the call, nothing runs
 SELECT revision FROM migrate_upgrade('heads');
 SELECT to_regclass('lt_one') AS one, count(*) AS version_rows FROM migrate_version;
 -- once loaded, a bad value is refused by SET itself

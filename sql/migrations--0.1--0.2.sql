@@ -52,3 +52,22 @@ CREATE EVENT TRIGGER migrate_drop_guard ON ddl_command_start
 ALTER EVENT TRIGGER migrate_drop_guard ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER migrate_drop_guard
     IS 'refuses to drop extension migrations while it holds migration history (see migrations.allow_drop)';
+
+-- issue 10, item 3: the catalog changes only through the extension's functions.
+-- The C code writes the three tables with the extension owner's rights;
+-- internal triggers that fire always refuse every other write, except a
+-- superuser's outside migration steps (pg_restore).  They are members of
+-- the extension: only DROP EXTENSION removes them.
+CREATE FUNCTION @extschema@.migrate_catalog_guard()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'migrate_catalog_guard';
+COMMENT ON FUNCTION @extschema@.migrate_catalog_guard()
+    IS 'trigger: the catalog tables change only through the extension''s functions';
+REVOKE ALL ON FUNCTION @extschema@.migrate_catalog_guard() FROM PUBLIC;
+CREATE FUNCTION @extschema@.migrate_install_catalog_guard()
+RETURNS void
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'migrate_install_catalog_guard';
+SELECT @extschema@.migrate_install_catalog_guard();
+DROP FUNCTION @extschema@.migrate_install_catalog_guard();

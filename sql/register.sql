@@ -72,3 +72,109 @@ SELECT count(*) = (SELECT count(*) FROM before) AS same_count FROM migrate_revis
 -- NULL branch_labels and depends_on mean none
 SELECT migrate_register('newrev', '{}', 'SELECT 1;', NULL, NULL, NULL, NULL);
 SELECT branch_labels, depends_on FROM migrate_revision WHERE revision = 'newrev';
+
+--
+-- A registration never changes which revisions are applied (issue 10,
+-- item 5).  a1 is applied and depends on the label lib of r1, so r1 is
+-- applied too.  Giving the unapplied u1 (registered before r1) the label
+-- lib used to make the applied check resolve lib to u1: r1 then looked
+-- unapplied and could be changed, and the applied set flipped.
+--
+SELECT reset_migrations();
+SELECT migrate_register('u1', '{}', 'SELECT 1;', 'SELECT 1;', 'Unapplied.');
+SELECT migrate_register('r0', '{}', 'SELECT 1;', 'SELECT 1;', 'Root.');
+SELECT migrate_register('r1', '{}', 'SELECT 1;', 'SELECT 1;', 'Library.', '{lib}');
+SELECT migrate_register('a1', '{r0}', 'SELECT 1;', 'SELECT 1;', 'Uses lib.', '{}', '{lib}');
+SET client_min_messages = warning;
+SELECT revision FROM migrate_upgrade('a1');
+RESET client_min_messages;
+SELECT revision, is_applied FROM migrate_state();
+-- the issue's sequence, in one transaction: the first step is refused
+BEGIN;
+SELECT migrate_register('u1', '{}', 'SELECT 1;', 'SELECT 1;', 'Unapplied.', '{lib}');
+SELECT migrate_register('r1', '{}', 'SELECT 666;', 'SELECT 666;', 'Library.', '{}');
+COMMIT;
+SELECT revision, is_applied FROM migrate_state();
+-- and r1 stays applied: it keeps its bodies and labels
+SELECT migrate_register('r1', '{}', 'SELECT 666;', 'SELECT 666;', 'Library.', '{}');
+-- the name lib taken by a new revision, as an id or as a label
+SELECT migrate_register('lib', '{}', 'SELECT 1;');
+SELECT migrate_register('n1', '{}', 'SELECT 1;', NULL, NULL, '{lib}');
+-- labels no applied revision depends on are free
+SELECT migrate_register('u1', '{}', 'SELECT 1;', 'SELECT 1;', 'Unapplied.', '{other}');
+SELECT revision, is_applied FROM migrate_state();
+-- what a call changes in the same transaction counts: an upgrade...
+BEGIN;
+SELECT migrate_register('u1', '{}', 'SELECT 2;', 'SELECT 1;', 'Unapplied.', '{other}');
+SELECT revision FROM migrate_upgrade('u1');
+SELECT migrate_register('u1', '{}', 'SELECT 3;', 'SELECT 1;', 'Unapplied.', '{other}');
+ROLLBACK;
+-- ...a superuser's direct write, a version row registered afterwards...
+BEGIN;
+INSERT INTO migrate_version VALUES ('p9');
+SELECT migrate_register('p9', '{a1}', 'SELECT 1;');
+SELECT migrate_register('p9', '{a1}', 'SELECT 2;');
+ROLLBACK;
+-- ...and a rolled-back savepoint
+BEGIN;
+SAVEPOINT s;
+DELETE FROM migrate_version;
+SELECT migrate_register('u1', '{}', 'SELECT 1;', 'SELECT 1;', 'Unapplied.', '{other}');
+ROLLBACK TO SAVEPOINT s;
+SELECT migrate_register('r1', '{}', 'SELECT 666;', 'SELECT 666;', 'Library.', '{}');
+ROLLBACK;
+SELECT revision, is_applied, upgrade FROM migrate_state() JOIN migrate_revision USING (revision)
+ ORDER BY seq;
+
+--
+-- Registration order follows the calls (issue 10, item 7).  The same three
+-- revisions (a base and two children), registered in the order of their
+-- files (aaa1, base0, bbb1), give the same order, and so the same steps,
+-- whether they are registered at once or after two of them were.
+--
+SELECT reset_migrations();
+BEGIN;
+SELECT migrate_register('aaa1', '{base0}', 'SELECT 1;');
+SELECT migrate_register('base0', '{}', 'SELECT 1;');
+SELECT migrate_register('bbb1', '{base0}', 'SELECT 1;');
+COMMIT;
+SELECT string_agg(revision, ' ' ORDER BY seq) AS registration_order FROM migrate_revision;
+SET client_min_messages = warning;
+SELECT string_agg(revision, ' ') AS steps_at_once FROM migrate_upgrade('heads');
+RESET client_min_messages;
+SELECT reset_migrations();
+SELECT migrate_register('base0', '{}', 'SELECT 1;');
+SELECT migrate_register('bbb1', '{base0}', 'SELECT 1;');
+BEGIN;
+SELECT migrate_register('aaa1', '{base0}', 'SELECT 1;');
+SELECT migrate_register('base0', '{}', 'SELECT 1;');
+SELECT migrate_register('bbb1', '{base0}', 'SELECT 1;');
+COMMIT;
+SELECT string_agg(revision, ' ' ORDER BY seq) AS registration_order FROM migrate_revision;
+SET client_min_messages = warning;
+SELECT string_agg(revision, ' ') AS steps_loaded_later FROM migrate_upgrade('heads');
+RESET client_min_messages;
+-- applied revisions keep their place; unapplied ones follow them in call order
+SELECT reset_migrations();
+SELECT migrate_register('base0', '{}', 'SELECT 1;');
+SELECT migrate_register('bbb1', '{base0}', 'SELECT 1;');
+SET client_min_messages = warning;
+SELECT revision FROM migrate_upgrade('base0');
+RESET client_min_messages;
+BEGIN;
+SELECT migrate_register('aaa1', '{base0}', 'SELECT 1;');
+SELECT migrate_register('base0', '{}', 'SELECT 1;');
+SELECT migrate_register('bbb1', '{base0}', 'SELECT 1;');
+COMMIT;
+SELECT string_agg(revision, ' ' ORDER BY seq) AS registration_order FROM migrate_revision;
+SET client_min_messages = warning;
+SELECT string_agg(revision, ' ') AS steps FROM migrate_upgrade('heads');
+RESET client_min_messages;
+-- registering again in the same order moves nothing
+SELECT string_agg(revision || ':' || seq, ' ' ORDER BY seq) AS before FROM migrate_revision;
+BEGIN;
+SELECT migrate_register('aaa1', '{base0}', 'SELECT 1;');
+SELECT migrate_register('base0', '{}', 'SELECT 1;');
+SELECT migrate_register('bbb1', '{base0}', 'SELECT 1;');
+COMMIT;
+SELECT string_agg(revision || ':' || seq, ' ' ORDER BY seq) AS after FROM migrate_revision;

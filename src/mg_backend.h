@@ -58,6 +58,11 @@ typedef struct MgState
 /* mg_catalog.c */
 extern const char *mg_qualified(const char *relname);
 extern void mg_lock_changes(void);
+extern uint64 mg_catalog_generation;
+extern Oid	mg_catalog_relid(const char *relname);
+extern int	mg_catalog_execute(SPIPlanPtr plan, Datum *values, const char *nulls,
+							   long tcount);
+extern Datum mg_current_role_datum(void);
 
 /* A plan kept across calls, keyed by its statement text */
 typedef struct MgKeptPlan
@@ -93,6 +98,7 @@ extern bool mg_allow_drop;		/* defined in mg_guard.c */
 
 /* mg_execute.c */
 extern void mg_refuse_in_step(const char *funcname);
+extern bool mg_step_running(void);
 extern void mg_check_plan(MgState *state, const MgPlan *plan);
 extern void mg_run_step(MgState *state, const MgStep *step, const char *body,
 						Tuplestorestate *ts, TupleDesc tupdesc);

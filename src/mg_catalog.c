@@ -16,20 +16,26 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/pg_am.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
 #include "utils/acl.h"
 #include "access/tupmacs.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 #include "utils/lsyscache.h"
@@ -55,12 +61,12 @@ mg_backend_free(void *ctx, void *ptr)
 }
 
 /*
- * extension_schema
- *		Namespace of an extension, read from pg_extension (PostgreSQL 15
- *		does not export get_extension_schema()).
+ * extension_row
+ *		Namespace and owner of an extension, read from pg_extension
+ *		(PostgreSQL 15 does not export get_extension_schema()).
  */
 static Oid
-extension_schema(Oid extoid)
+extension_row(Oid extoid, Oid *owner)
 {
 	Relation	rel;
 	SysScanDesc scan;
@@ -68,16 +74,28 @@ extension_schema(Oid extoid)
 	HeapTuple	tup;
 	Oid			nspoid = InvalidOid;
 
+	if (owner)
+		*owner = InvalidOid;
 	rel = table_open(ExtensionRelationId, AccessShareLock);
 	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
 				ObjectIdGetDatum(extoid));
 	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
 	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))
+	{
 		nspoid = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+		if (owner)
+			*owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return nspoid;
+}
+
+static Oid
+extension_schema(Oid extoid)
+{
+	return extension_row(extoid, NULL);
 }
 
 /*
@@ -118,6 +136,238 @@ catalog_relid(const char *relname, AclMode mode)
 			aclcheck_error(aclresult, OBJECT_TABLE, relname);
 	}
 	return relid;
+}
+
+/* OID of one of the extension's tables */
+Oid
+mg_catalog_relid(const char *relname)
+{
+	return catalog_relid(relname, ACL_NO_RIGHTS);
+}
+
+/*
+ * Writing the catalog
+ *
+ * migrate_revision, migrate_version and migrate_log change only through the
+ * extension's functions.  Their statements on those tables run with the
+ * rights of the extension's owner, switched to around each statement only
+ * (bodies run with the caller's rights), so a migrator needs EXECUTE on
+ * the functions and no rights on the tables.  Triggers on the tables
+ * (mg_catalog_guard) refuse every other write, except a superuser's outside
+ * migration steps (pg_restore): the log is append-only and an applied
+ * revision immutable whatever rights a role holds on the tables.
+ */
+
+/* Depth of the extension's own statements on its tables */
+static int	catalog_writes = 0;
+
+/*
+ * Bumped by every write of the catalog this backend makes or lets through;
+ * migrate_register's facts about the applied set (migrations.c) hold only
+ * while it is unchanged.
+ */
+uint64		mg_catalog_generation = 0;
+
+/*
+ * mg_catalog_execute
+ *		Run a prepared statement on the catalog with the extension owner's
+ *		rights, as SPI_execute_plan would.  The caller's user id and
+ *		security context come back afterwards, on error too.  The operation
+ *		is security-restricted, as PostgreSQL's own maintenance commands
+ *		are when they act as a table's owner.
+ */
+int
+mg_catalog_execute(SPIPlanPtr plan, Datum *values, const char *nulls,
+				   long tcount)
+{
+	Oid			owner;
+	Oid			save_userid;
+	int			save_sec_context;
+	volatile int ret = 0;
+
+	(void) extension_row(get_extension_oid(MG_EXTENSION_NAME, false), &owner);
+	if (!OidIsValid(owner))
+		elog(ERROR, "owner of extension \"%s\" not found", MG_EXTENSION_NAME);
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(owner, save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	catalog_writes++;
+	mg_catalog_generation++;
+	PG_TRY();
+	{
+		ret = SPI_execute_plan(plan, values, nulls, false, tcount);
+	}
+	PG_FINALLY();
+	{
+		catalog_writes--;
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+	return ret;
+}
+
+/* The name of the current role, as a name datum (registered_by, logged_by) */
+Datum
+mg_current_role_datum(void)
+{
+	NameData   *name = palloc(sizeof(NameData));
+
+	namestrcpy(name, GetUserNameFromId(GetUserId(), false));
+	return NameGetDatum(name);
+}
+
+PG_FUNCTION_INFO_V1(migrate_catalog_guard);
+
+/*
+ * migrate_catalog_guard
+ *		Trigger function (BEFORE INSERT, UPDATE, DELETE, row and statement,
+ *		and TRUNCATE) of the extension's tables: a write is allowed while
+ *		the extension's own code runs it, or for a superuser when no
+ *		migration step is running in this backend (pg_restore, repairs).
+ *		Such a direct write takes the extension's advisory lock, so that it
+ *		is serialized with migrations as their own changes are.
+ */
+Datum
+migrate_catalog_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td;
+	const char *verb;
+	const char *relname;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("migrate_catalog_guard() may only be called as a trigger")));
+	td = (TriggerData *) fcinfo->context;
+
+	if (catalog_writes == 0)
+	{
+		bool		in_step = mg_step_running();
+
+		if (!in_step && superuser())
+		{
+			(void) DirectFunctionCall1(pg_advisory_xact_lock_int8,
+									   Int64GetDatum(MG_ADVISORY_LOCK_KEY));
+			mg_catalog_generation++;
+		}
+		else
+		{
+			if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+				verb = "insert into";
+			else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+				verb = "update";
+			else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+				verb = "delete from";
+			else
+				verb = "truncate";
+			relname = RelationGetRelationName(td->tg_relation);
+			if (in_step)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("cannot %s table %s from a migration step", verb, relname),
+						 errdetail("The migration running the step records the revisions, the version table and the log itself; a body may read them but not change them."),
+						 errhint("Change migration state with migrate_stamp() or migrate_register() after the migration.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to %s table %s", verb, relname),
+					 errdetail("The tables of extension \"%s\" change only through its functions migrate_register(), migrate_upgrade(), migrate_downgrade() and migrate_stamp(), whatever rights a role holds on the tables.",
+							   MG_EXTENSION_NAME),
+					 errhint("Only a superuser may write them directly, outside migration steps, as pg_restore does.")));
+		}
+	}
+
+	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		return PointerGetDatum(NULL);
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		return PointerGetDatum(td->tg_newtuple);
+	return PointerGetDatum(td->tg_trigtuple);
+}
+
+/*
+ * An internal trigger is named after its OID; the guard's keep the names
+ * they are given, the same in every database.
+ */
+static void
+rename_trigger(Oid trigoid, const char *name)
+{
+	Relation	tgrel = table_open(TriggerRelationId, RowExclusiveLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	CommandCounterIncrement();
+	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(trigoid));
+	scan = systable_beginscan(tgrel, TriggerOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "could not find trigger %u", trigoid);
+	tup = heap_copytuple(tup);
+	namestrcpy(&((Form_pg_trigger) GETSTRUCT(tup))->tgname, name);
+	CatalogTupleUpdate(tgrel, &tup->t_self, tup);
+	systable_endscan(scan);
+	table_close(tgrel, RowExclusiveLock);
+}
+
+PG_FUNCTION_INFO_V1(migrate_install_catalog_guard);
+
+/*
+ * migrate_install_catalog_guard
+ *		Called by the extension's install and update scripts: put the guard
+ *		triggers on the three tables.  They are internal triggers that fire
+ *		always (whatever session_replication_role says) and members of the
+ *		extension, so no one but a superuser can disable them, and no one
+ *		can drop them without dropping the extension; pg_dump leaves them
+ *		out, and CREATE EXTENSION makes them again on restore.
+ */
+Datum
+migrate_install_catalog_guard(PG_FUNCTION_ARGS)
+{
+	static const char *const tables[] = {MG_REVISION_TABLE, MG_VERSION_TABLE, MG_LOG_TABLE};
+	Oid			extoid = get_extension_oid(MG_EXTENSION_NAME, false);
+	Oid			nspoid = extension_schema(extoid);
+	char	   *nspname = get_namespace_name(nspoid);
+	ObjectAddress extaddr;
+	Oid			funcoid;
+
+	if (!creating_extension || CurrentExtensionObject != extoid)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("migrate_install_catalog_guard() may only be called by the scripts of extension \"%s\"",
+						MG_EXTENSION_NAME)));
+	funcoid = LookupFuncName(list_make2(makeString(nspname),
+										makeString("migrate_catalog_guard")),
+							 0, NULL, false);
+	ObjectAddressSet(extaddr, ExtensionRelationId, extoid);
+
+	for (int t = 0; t < (int) lengthof(tables); t++)
+	{
+		Oid			relid = catalog_relid(tables[t], ACL_NO_RIGHTS);
+
+		for (int row = 0; row < 2; row++)
+		{
+			CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
+			ObjectAddress trigaddr;
+
+			stmt->trigname = row ? "migrate_guard_row" : "migrate_guard_statement";
+			stmt->relation = makeRangeVar(nspname, pstrdup(tables[t]), -1);
+			stmt->funcname = list_make2(makeString(nspname),
+										makeString("migrate_catalog_guard"));
+			stmt->row = row;
+			stmt->timing = TRIGGER_TYPE_BEFORE;
+			stmt->events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE |
+				TRIGGER_TYPE_DELETE | (row ? 0 : TRIGGER_TYPE_TRUNCATE);
+			trigaddr = CreateTriggerFiringOn(stmt, "", relid, InvalidOid,
+											 InvalidOid, InvalidOid, funcoid,
+											 InvalidOid, NULL, true, false,
+											 TRIGGER_FIRES_ALWAYS);
+			recordDependencyOn(&trigaddr, &extaddr, DEPENDENCY_EXTENSION);
+			rename_trigger(trigaddr.objectId, stmt->trigname);
+		}
+	}
+	CommandCounterIncrement();
+	PG_RETURN_VOID();
 }
 
 /*
@@ -1074,19 +1324,19 @@ mg_version_op(MgState *state, const MgOp *op)
 	switch (op->kind)
 	{
 		case MG_OP_INSERT:
-			ret = SPI_execute_plan(step_plan(&state->plan_insert, &state->uses_insert,
+			ret = mg_catalog_execute(step_plan(&state->plan_insert, &state->uses_insert,
 											 "INSERT INTO %s (revision) VALUES ($1)",
 											 MG_VERSION_TABLE, 1, argtypes),
-								   values, NULL, false, 0);
+								   values, NULL, 0);
 			if (ret != SPI_OK_INSERT)
 				elog(ERROR, "could not insert into %s: %s", MG_VERSION_TABLE,
 					 SPI_result_code_string(ret));
 			break;
 		case MG_OP_DELETE:
-			ret = SPI_execute_plan(step_plan(&state->plan_delete, &state->uses_delete,
+			ret = mg_catalog_execute(step_plan(&state->plan_delete, &state->uses_delete,
 											 "DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) $1",
 											 MG_VERSION_TABLE, 1, argtypes),
-								   values, NULL, false, 0);
+								   values, NULL, 0);
 			if (ret != SPI_OK_DELETE)
 				elog(ERROR, "could not delete from %s: %s", MG_VERSION_TABLE,
 					 SPI_result_code_string(ret));
@@ -1100,10 +1350,10 @@ mg_version_op(MgState *state, const MgOp *op)
 			break;
 		case MG_OP_UPDATE:
 			values[1] = CStringGetTextDatum(mg_rev_id(g, op->b));
-			ret = SPI_execute_plan(step_plan(&state->plan_update, &state->uses_update,
+			ret = mg_catalog_execute(step_plan(&state->plan_update, &state->uses_update,
 											 "UPDATE %s SET revision = $2 WHERE revision OPERATOR(pg_catalog.=) $1",
 											 MG_VERSION_TABLE, 2, argtypes),
-								   values, NULL, false, 0);
+								   values, NULL, 0);
 			if (ret != SPI_OK_UPDATE)
 				elog(ERROR, "could not update %s: %s", MG_VERSION_TABLE,
 					 SPI_result_code_string(ret));
@@ -1126,14 +1376,20 @@ void
 mg_version_delete_all(void)
 {
 	StringInfoData sql;
+	SPIPlanPtr	plan;
 	int			ret;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "DELETE FROM %s", mg_qualified(MG_VERSION_TABLE));
-	ret = SPI_execute(sql.data, false, 0);
+	plan = SPI_prepare(sql.data, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+	ret = mg_catalog_execute(plan, NULL, NULL, 0);
 	if (ret != SPI_OK_DELETE)
 		elog(ERROR, "could not empty %s: %s", MG_VERSION_TABLE,
 			 SPI_result_code_string(ret));
+	SPI_freeplan(plan);
 	pfree(sql.data);
 }
 
@@ -1155,12 +1411,9 @@ mg_version_defer(MgState *state)
 	Assert(state->rows_resolved);
 
 	/*
-	 * The writes come at the end: check now that they will be allowed, so
-	 * that no step runs in vain (the statements check again).
+	 * The writes come at the end, with the extension owner's rights
+	 * (mg_catalog_execute): the caller needs none on the tables.
 	 */
-	(void) catalog_relid(MG_VERSION_TABLE, ACL_INSERT);
-	(void) catalog_relid(MG_VERSION_TABLE, ACL_DELETE);
-	(void) catalog_relid(MG_LOG_TABLE, ACL_INSERT);
 	state->vinit = MemoryContextAllocZero(state->context, sizeof(bool) * (n + 1));
 	state->vset = MemoryContextAllocZero(state->context, sizeof(bool) * (n + 1));
 	for (int i = 0; i < state->rows.n; i++)
@@ -1196,7 +1449,7 @@ mg_version_flush(MgState *state)
 		values[0] = mg_text_array(g, del, ndel);
 		plan = prepare("DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
 					   MG_VERSION_TABLE, 1, argtypes);
-		ret = SPI_execute_plan(plan, values, NULL, false, 0);
+		ret = mg_catalog_execute(plan, values, NULL, 0);
 		if (ret != SPI_OK_DELETE)
 			elog(ERROR, "could not delete from %s: %s", MG_VERSION_TABLE,
 				 SPI_result_code_string(ret));
@@ -1213,7 +1466,7 @@ mg_version_flush(MgState *state)
 		values[0] = mg_text_array(g, ins, nins);
 		plan = prepare("INSERT INTO %s (revision) SELECT pg_catalog.unnest($1)",
 					   MG_VERSION_TABLE, 1, argtypes);
-		ret = SPI_execute_plan(plan, values, NULL, false, 0);
+		ret = mg_catalog_execute(plan, values, NULL, 0);
 		if (ret != SPI_OK_INSERT || SPI_processed != (uint64) nins)
 			elog(ERROR, "could not insert into %s: %s", MG_VERSION_TABLE,
 				 SPI_result_code_string(ret));
@@ -1247,21 +1500,73 @@ mg_cstring_array(const char *const *items, int n)
 										   TYPALIGN_INT));
 }
 
+/*
+ * Log ids
+ *
+ * The extension gives each log row the next id after the highest one
+ * (under the advisory lock, so in order), rather than taking it from
+ * migrate_log_id_seq: a sequence has no triggers, and a role granted
+ * UPDATE on it could push it to its maximum and stop every migration.
+ * The sequence is then moved to the highest id, so that it stays right
+ * for pg_dump and for a superuser's direct inserts.
+ */
+static void
+log_sync_sequence(void)
+{
+	StringInfoData sql;
+	SPIPlanPtr	plan;
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1];
+	int			ret;
+
+	values[0] = ObjectIdGetDatum(mg_catalog_relid("migrate_log_id_seq"));
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT pg_catalog.setval($1, m.id) FROM"
+					 " (SELECT pg_catalog.max(id) AS id FROM %s) AS m WHERE m.id IS NOT NULL",
+					 mg_qualified(MG_LOG_TABLE));
+	plan = SPI_prepare(sql.data, 1, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+	ret = mg_catalog_execute(plan, values, NULL, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not set migrate_log_id_seq: %s", SPI_result_code_string(ret));
+	SPI_freetuptable(SPI_tuptable);
+	SPI_freeplan(plan);
+	pfree(sql.data);
+}
+
 /* Insert one migrate_log row */
 static void
 log_insert(MgState *state, Datum *values, char *nulls)
 {
-	Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, INTERVALOID};
+	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, INTERVALOID,
+	NAMEOID};
 	int			ret;
 
 	if (state->plan_log == NULL)
-		state->plan_log = prepare("INSERT INTO %s (direction, revision, from_revisions,"
-						   " to_revisions, duration) VALUES ($1, $2, $3, $4, $5)",
-						   MG_LOG_TABLE, 5, argtypes);
-	ret = SPI_execute_plan(state->plan_log, values, nulls, false, 0);
+	{
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "INSERT INTO %s (id, direction, revision, from_revisions,"
+						 " to_revisions, duration, logged_by)"
+						 " SELECT COALESCE(pg_catalog.max(id), 0) OPERATOR(pg_catalog.+) 1,"
+						 " $1, $2, $3, $4, $5, $6 FROM %s",
+						 mg_qualified(MG_LOG_TABLE), mg_qualified(MG_LOG_TABLE));
+		state->plan_log = SPI_prepare(sql.data, 6, argtypes);
+		if (state->plan_log == NULL)
+			elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+				 SPI_result_code_string(SPI_result));
+		pfree(sql.data);
+	}
+	ret = mg_catalog_execute(state->plan_log, values, nulls, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not insert into %s: %s", MG_LOG_TABLE,
 			 SPI_result_code_string(ret));
+	log_sync_sequence();
 }
 
 /*
@@ -1374,6 +1679,7 @@ mg_log_flush(MgState *state)
 	int			dims[1];
 	int			lbs[1] = {1};
 	SPIPlanPtr	plan;
+	StringInfoData sql;
 	int			ret;
 
 	if (n == 0)
@@ -1419,22 +1725,31 @@ mg_log_flush(MgState *state)
 		values[c] = PointerGetDatum(construct_md_array(cols[c], colnulls[c], 1, dims, lbs,
 													   elemtypes[c], typlen, typbyval, typalign));
 	}
-	plan = prepare("INSERT INTO %s (logged_at, logged_by, direction, revision,"
-				   " from_revisions, to_revisions, duration)"
-				   " SELECT u.at, u.by, u.dir, u.rev,"
-				   " pg_catalog.string_to_array(u.f, ','),"
-				   " pg_catalog.string_to_array(u.t, ','), u.dur"
-				   " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-				   " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
-				   " pg_catalog.unnest($6), pg_catalog.unnest($7))"
-				   " WITH ORDINALITY AS u(at, by, dir, rev, f, t, dur, ord)"
-				   " ORDER BY u.ord",
-				   MG_LOG_TABLE, 7, (Oid *) argtypes);
-	ret = SPI_execute_plan(plan, values, NULL, false, 0);
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "INSERT INTO %s (id, logged_at, logged_by, direction, revision,"
+					 " from_revisions, to_revisions, duration)"
+					 " SELECT b.id OPERATOR(pg_catalog.+) u.ord, u.at, u.by, u.dir, u.rev,"
+					 " pg_catalog.string_to_array(u.f, ','),"
+					 " pg_catalog.string_to_array(u.t, ','), u.dur"
+					 " FROM (SELECT COALESCE(pg_catalog.max(id), 0) AS id FROM %s) AS b,"
+					 " ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+					 " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+					 " pg_catalog.unnest($6), pg_catalog.unnest($7))"
+					 " WITH ORDINALITY AS u(at, by, dir, rev, f, t, dur, ord)"
+					 " ORDER BY u.ord",
+					 mg_qualified(MG_LOG_TABLE), mg_qualified(MG_LOG_TABLE));
+	plan = SPI_prepare(sql.data, 7, (Oid *) argtypes);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+	ret = mg_catalog_execute(plan, values, NULL, 0);
 	if (ret != SPI_OK_INSERT || SPI_processed != (uint64) n)
 		elog(ERROR, "could not insert into %s: %s", MG_LOG_TABLE,
 			 SPI_result_code_string(ret));
 	SPI_freeplan(plan);
+	pfree(sql.data);
+	log_sync_sequence();
 	state->nlog = 0;
 }
 
@@ -1446,13 +1761,14 @@ mg_log_flush(MgState *state)
 void
 mg_log_purge(MgState *state)
 {
-	Datum		values[5];
-	char		nulls[5] = {' ', 'n', ' ', ' ', 'n'};
+	Datum		values[6];
+	char		nulls[6] = {' ', 'n', ' ', ' ', 'n', ' '};
 
 	values[0] = CStringGetTextDatum("stamp");
 	values[1] = (Datum) 0;
 	values[2] = mg_cstring_array((const char *const *) state->row_ids, state->nrows);
 	values[3] = mg_cstring_array(NULL, 0);
 	values[4] = (Datum) 0;
+	values[5] = mg_current_role_datum();
 	log_insert(state, values, nulls);
 }

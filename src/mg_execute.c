@@ -48,6 +48,13 @@ mg_refuse_in_step(const char *funcname)
 				 errdetail("A revision body runs inside migrate_upgrade() or migrate_downgrade(), which own the migration state until it ends.")));
 }
 
+/* Whether a revision body is running (the catalog guard refuses writes) */
+bool
+mg_step_running(void)
+{
+	return step_depth > 0;
+}
+
 /* What the error context callback reports */
 typedef struct StepContext
 {

@@ -12,17 +12,23 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "access/xlog.h"
+#include "common/keywords.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "parser/scanner.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "access/tupdesc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/resowner.h"
 #include "utils/memutils.h"
 
 #include "mg_backend.h"
@@ -329,18 +335,329 @@ note_change(StringInfo list, bool same, const char *what)
 }
 
 /*
- * Is the revision applied?  The graph may be incomplete while a set of
- * revisions is being registered, so references that do not resolve are
- * skipped rather than reported.
+ * What migrate_register knows about the applied set
+ *
+ * Whether a revision is applied decides what registering it may change.
+ * Working that out means building the whole graph, and a load that edits
+ * thousands of unapplied bodies would build it once per revision.  But no
+ * registration that migrate_register allows changes the applied set: the
+ * set is what the version rows reach through the parents and dependencies
+ * of applied revisions, which stay as they are, and the names those resolve
+ * through cannot gain a second holder (new_names_check).  So the facts are
+ * worked out once and kept for the rest of the transaction, for as long as
+ * nothing else writes the catalog (mg_catalog_generation counts every write
+ * this backend makes or lets through; other sessions wait for the advisory
+ * lock), no subtransaction rolls back, and the extension stays the same.
+ *
+ * The facts are exact where the graph is complete.  While a transaction
+ * registers a set of revisions the graph may lack parents registered later;
+ * references that do not resolve are then skipped.
  */
-static bool
-revision_is_applied(const char *revision)
+
+/* flags of a name in AppliedFacts.names */
+#define NAME_DEP		0x01	/* named by the depends_on of an applied revision */
+#define NAME_PENDING	0x02	/* a version row or a parent of an applied
+								 * revision that is not registered */
+
+typedef struct FactName
 {
+	char		key[MG_MAX_LABEL_LEN + 1];
+	int			flags;
+} FactName;
+
+typedef struct AppliedFacts
+{
+	bool		valid;
+	LocalTransactionId lxid;
+	uint64		generation;
+	Oid			relid;			/* migrate_revision */
+	MemoryContext context;
+	HTAB	   *applied;		/* ids of applied revisions (FactName) */
+	HTAB	   *names;			/* FactName */
+	int64		max_applied_seq;
+} AppliedFacts;
+
+static AppliedFacts facts;
+
+/*
+ * Registration order of the current transaction: the seq of the revision
+ * registered last (see migrate_register).
+ */
+static LocalTransactionId last_lxid = InvalidLocalTransactionId;
+static int64 last_seq = 0;
+
+static void
+facts_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		facts.valid = false;
+}
+
+/* The entry of a name, or NULL (no registrable name is longer than a label) */
+static FactName *
+fact_find(HTAB *h, const char *name)
+{
+	if (strlen(name) > MG_MAX_LABEL_LEN)
+		return NULL;
+	return hash_search(h, name, HASH_FIND, NULL);
+}
+
+static int
+fact_flags(const char *name)
+{
+	FactName   *f = fact_find(facts.names, name);
+
+	return f ? f->flags : 0;
+}
+
+static void
+fact_add_name(const char *name, int flag)
+{
+	FactName   *f;
+	bool		found;
+
+	if (strlen(name) > MG_MAX_LABEL_LEN)
+		return;
+	f = hash_search(facts.names, name, HASH_ENTER, &found);
+	if (!found)
+		f->flags = 0;
+	f->flags |= flag;
+}
+
+/* Work the facts out from the catalog as the caller (holding the lock) sees it */
+static void
+facts_build(Oid relid)
+{
+	static bool callback_set = false;
 	MgState		state;
+	MgGraph    *g;
+	int			n;
+	bool	   *applied;
+	int		   *stack;
+	int			sp = 0;
+	int			napplied = 0;
+	Datum	   *ids;
+	HASHCTL		ctl;
+	StringInfoData sql;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	int			ret;
+
+	if (!callback_set)
+	{
+		RegisterSubXactCallback(facts_subxact_callback, NULL);
+		callback_set = true;
+	}
+	facts.valid = false;
+	if (facts.context != NULL)
+		MemoryContextDelete(facts.context);
+	facts.context = AllocSetContextCreate(TopMemoryContext, "migrations applied facts",
+										  ALLOCSET_DEFAULT_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = MG_MAX_LABEL_LEN + 1;
+	ctl.entrysize = sizeof(FactName);
+	ctl.hcxt = facts.context;
+	facts.applied = hash_create("migrations applied revisions", 1024, &ctl,
+								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	facts.names = hash_create("migrations applied names", 1024, &ctl,
+							  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	facts.max_applied_seq = 0;
 
 	mg_load_state(&state, MG_LOAD_FOR_CHANGE | MG_LOAD_LENIENT);
-	return mg_is_applied_lenient(state.graph, (const char *const *) state.row_ids,
-								 state.nrows, revision);
+	g = state.graph;
+	n = mg_graph_size(g);
+	applied = palloc0(sizeof(bool) * (n + 1));
+	stack = palloc(sizeof(int) * (n + 1));
+	for (int i = 0; i < state.nrows; i++)
+	{
+		int			r = mg_lookup(g, state.row_ids[i]);
+
+		if (r < 0)
+			fact_add_name(state.row_ids[i], NAME_PENDING);
+		else if (!applied[r])
+		{
+			applied[r] = true;
+			stack[sp++] = r;
+		}
+	}
+	while (sp > 0)
+	{
+		int			r = stack[--sp];
+		MgList		edges[2];
+
+		edges[0] = mg_rev_down(g, r);
+		edges[1] = mg_rev_deps(g, r);
+		for (int k = 0; k < 2; k++)
+			for (int j = 0; j < edges[k].n; j++)
+				if (!applied[edges[k].items[j]])
+				{
+					applied[edges[k].items[j]] = true;
+					stack[sp++] = edges[k].items[j];
+				}
+		CHECK_FOR_INTERRUPTS();
+	}
+	ids = palloc(sizeof(Datum) * (n + 1));
+	for (int r = 0; r < n; r++)
+	{
+		const char *const *deps;
+		int			ndeps;
+
+		if (!applied[r])
+			continue;
+		(void) hash_search(facts.applied, mg_rev_id(g, r), HASH_ENTER, NULL);
+		ids[napplied++] = CStringGetTextDatum(mg_rev_id(g, r));
+		ndeps = mg_rev_dep_names(g, r, &deps);
+		for (int j = 0; j < ndeps; j++)
+			fact_add_name(deps[j], NAME_DEP);
+	}
+
+	if (napplied > 0)
+	{
+		const char *rev = mg_qualified(MG_REVISION_TABLE);
+
+		/*
+		 * The highest seq of an applied revision, and the parents of
+		 * applied revisions that are not registered (the graph skips them)
+		 */
+		values[0] = PointerGetDatum(construct_array(ids, napplied, TEXTOID, -1,
+													false, TYPALIGN_INT));
+		initStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "SELECT pg_catalog.max(seq)::pg_catalog.text FROM %s"
+						 " WHERE revision OPERATOR(pg_catalog.=) ANY ($1)"
+						 " UNION ALL"
+						 " (SELECT d.d FROM %s AS r, pg_catalog.unnest(r.down_revisions) AS d(d)"
+						 "  WHERE r.revision OPERATOR(pg_catalog.=) ANY ($1)"
+						 "  EXCEPT SELECT revision FROM %s)",
+						 rev, rev, rev);
+		ret = SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, false, 0);
+		if (ret != SPI_OK_SELECT || SPI_processed < 1)
+			elog(ERROR, "could not read %s: %s", MG_REVISION_TABLE,
+				 SPI_result_code_string(ret));
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+			if (i == 0)
+				facts.max_applied_seq = v ? pg_strtoint64(v) : 0;
+			else if (v)
+				fact_add_name(v, NAME_PENDING);
+		}
+		SPI_freetuptable(SPI_tuptable);
+		pfree(sql.data);
+	}
+	pfree(applied);
+	pfree(stack);
+	pfree(ids);
+	MemoryContextDelete(state.context);
+
+	facts.lxid = MyProc->lxid;
+	facts.generation = mg_catalog_generation;
+	facts.relid = relid;
+	facts.valid = true;
+}
+
+/* The facts, worked out again unless they still hold */
+static void
+facts_require(Oid relid)
+{
+	if (!facts.valid || facts.lxid != MyProc->lxid ||
+		facts.generation != mg_catalog_generation || facts.relid != relid)
+		facts_build(relid);
+}
+
+static bool
+facts_is_applied(const char *revision)
+{
+	return fact_find(facts.applied, revision) != NULL;
+}
+
+/*
+ * A name a registration gives a revision (its id when it is new, or a
+ * branch label it did not carry) must not be one through which an applied
+ * revision's depends_on resolves: the dependency would then resolve to
+ * another revision, and which revisions are applied would change.
+ */
+static void
+new_names_check(const char *revision, const char *name, bool is_label)
+{
+	if (!(fact_flags(name) & NAME_DEP))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 is_label ?
+			 errmsg("cannot give revision \"%s\" branch label \"%s\"", revision, name) :
+			 errmsg("cannot register revision \"%s\"", revision),
+			 errdetail("An applied revision depends on \"%s\", and a second revision of that name would change what it depends on, and so which revisions are applied.",
+					   name),
+			 errhint("Choose another name, or downgrade below the revisions that depend on \"%s\" first.",
+					 name)));
+}
+
+/*
+ * The longest body the parser always takes: a string constant, quoted
+ * identifier or dollar-quoted string of 2^29 bytes or more makes the
+ * scanner ask for a 1 GB buffer, beyond what palloc allows, and a token is
+ * never longer than the body.
+ */
+#define MG_BODY_ALWAYS_SCANS	((Size) 1 << 29)
+
+/*
+ * check_body_runnable
+ *		Refuse a body the server can never run because one of its tokens is
+ *		too long for PostgreSQL's parser.  Bodies too short to hold such a
+ *		token are not looked at; longer ones go through the parser's own
+ *		scanner, in a subtransaction (other errors, such as a syntax error,
+ *		are left to the step that runs the body, as for any body).
+ */
+static void
+check_body_runnable(const char *revision, const char *which, const char *body)
+{
+	Size		len = strlen(body);
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	if (len <= MG_BODY_ALWAYS_SCANS + 1)
+		return;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		core_yy_extra_type yyextra;
+		core_YYSTYPE yylval;
+		YYLTYPE		yylloc;
+		core_yyscan_t scanner;
+
+		scanner = scanner_init(body, &yyextra, &ScanKeywords, ScanKeywordTokens);
+		while (core_yylex(&yylval, &yylloc, scanner) != 0)
+			CHECK_FOR_INTERRUPTS();
+		scanner_finish(scanner);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_END_TRY();
+	if (edata == NULL || edata->sqlerrcode == ERRCODE_SYNTAX_ERROR)
+		return;
+	if (edata->sqlerrcode != ERRCODE_INTERNAL_ERROR || edata->message == NULL ||
+		strncmp(edata->message, "invalid memory alloc request size", 33) != 0)
+		ReThrowError(edata);
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("%s body of revision \"%s\" is too long to run", which, revision),
+			 errdetail("The body holds a string constant, quoted identifier or dollar-quoted string of 512 MB or more, more than PostgreSQL's parser can read in one token, so no step could ever run it."),
+			 errhint("Load such data from a file on the server (COPY ... FROM 'file'), or split it over several statements.")));
 }
 
 /* Error context of migrate_register: where the revision came from */
@@ -358,12 +675,64 @@ register_error_callback(void *arg)
 	errcontext("registering revision \"%s\" from \"%s\"", rc->revision, rc->source);
 }
 
+/* The seq a RETURNING seq statement returned */
+static int64
+returned_seq(void)
+{
+	bool		isnull;
+	int64		seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1, &isnull));
+
+	SPI_freetuptable(SPI_tuptable);
+	return seq;
+}
+
+/* Elements of a stored text[] as C strings */
+static int
+stored_list(Datum stored, bool isnull, char ***items)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	*items = NULL;
+	if (isnull)
+		return 0;
+	deconstruct_array(DatumGetArrayTypeP(stored), TEXTOID, -1, false,
+					  TYPALIGN_INT, &elems, &nulls, &n);
+	*items = palloc(sizeof(char *) * (n + 1));
+	for (int i = 0; i < n; i++)
+		(*items)[i] = nulls[i] ? "" : TextDatumGetCString(elems[i]);
+	return n;
+}
+
+/* Whether label is among items */
+static bool
+list_has(char **items, int n, const char *label)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(items[i], label) == 0)
+			return true;
+	return false;
+}
+
 /*
  * migrate_register
  *		Store one revision, or update a stored one.  Returns "added",
  *		"updated" or "unchanged".  References are not checked here (parents
  *		may be registered later in the same transaction): migrate_check()
  *		and every command validate the whole graph.
+ *
+ *		Registration order (seq) breaks ties in step order.  Within a
+ *		transaction, revisions that are not applied take the order of the
+ *		calls, after every applied revision: registering an unapplied
+ *		revision that comes before the one registered last (or before an
+ *		applied one) moves it to the end.  pg_migrate load registers in
+ *		file order, so the same files give the same order whatever was
+ *		loaded before.  Applied revisions keep their place.
+ *
+ *		The statements on migrate_revision run with the extension owner's
+ *		rights (mg_catalog_execute); registered_by names the caller.
  */
 Datum
 migrate_register(PG_FUNCTION_ARGS)
@@ -382,11 +751,17 @@ migrate_register(PG_FUNCTION_ARGS)
 	char	   *source = PG_ARGISNULL(8) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(8));
 	StringInfoData sql;
 	const char *revtable;
-	Oid			argtypes[9] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID};
-	Datum		values[9];
-	char		nulls[9];
+	Oid			relid;
+	Oid			argtypes[12] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, NAMEOID, BOOLOID,
+	BOOLOID};
+	Datum		values[12];
+	char		nulls[12];
 	const char *result;
+	int64		seq;
+	bool		moved = false;
+	bool		applied = false;
+	bool		pending = false;
 	int			ret;
 	static MgKeptPlan select_plan,
 				insert_plan,
@@ -460,10 +835,15 @@ migrate_register(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("transactional of revision \"%s\" must not be null", revision)));
 	transactional = PG_GETARG_BOOL(7);
+	check_body_runnable(revision, "upgrade", upgrade);
+	if (downgrade != NULL)
+		check_body_runnable(revision, "downgrade", downgrade);
 
 	connect_spi();
 	mg_lock_changes();
 	revtable = mg_qualified(MG_REVISION_TABLE);
+	relid = mg_catalog_relid(MG_REVISION_TABLE);
+	facts_require(relid);
 
 	values[0] = CStringGetTextDatum(revision);
 	values[1] = mg_cstring_array((const char *const *) down, ndown);
@@ -474,40 +854,52 @@ migrate_register(PG_FUNCTION_ARGS)
 	values[6] = downgrade ? CStringGetTextDatum(downgrade) : (Datum) 0;
 	values[7] = BoolGetDatum(transactional);
 	values[8] = source ? CStringGetTextDatum(source) : (Datum) 0;
+	values[9] = mg_current_role_datum();
 	memset(nulls, ' ', sizeof(nulls));
 	nulls[4] = message ? ' ' : 'n';
 	nulls[6] = downgrade ? ' ' : 'n';
 	nulls[8] = source ? ' ' : 'n';
 
+	/* FOR UPDATE needs the right to update: with the owner's rights */
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "SELECT down_revisions, depends_on, branch_labels, message,"
-					 " upgrade, downgrade, transactional, source"
+					 " upgrade, downgrade, transactional, source, seq"
 					 " FROM %s WHERE revision OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 					 revtable);
-	ret = SPI_execute_plan(mg_kept_plan(&select_plan, sql.data, 1, argtypes),
-						   values, nulls, false, 0);
+	ret = mg_catalog_execute(mg_kept_plan(&select_plan, sql.data, 1, argtypes),
+							 values, nulls, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s: %s", MG_REVISION_TABLE,
 			 SPI_result_code_string(ret));
 
 	if (SPI_processed == 0)
 	{
+		pending = (fact_flags(revision) & NAME_PENDING) != 0;
+
 		SPI_freetuptable(SPI_tuptable);
+		new_names_check(revision, revision, false);
+		for (int i = 0; i < nlabels; i++)
+			new_names_check(revision, labels[i], true);
 		resetStringInfo(&sql);
 		appendStringInfo(&sql,
 						 "INSERT INTO %s (revision, down_revisions, depends_on,"
 						 " branch_labels, message, upgrade, downgrade, transactional,"
-						 " source, seq)"
-						 " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9,"
-						 " COALESCE(pg_catalog.max(seq), 0) OPERATOR(pg_catalog.+) 1 FROM %s",
+						 " source, registered_by, seq)"
+						 " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+						 " COALESCE(pg_catalog.max(seq), 0) OPERATOR(pg_catalog.+) 1 FROM %s"
+						 " RETURNING seq",
 						 revtable, revtable);
-		ret = SPI_execute_plan(mg_kept_plan(&insert_plan, sql.data, 9, argtypes),
-							   values, nulls, false, 0);
-		if (ret != SPI_OK_INSERT)
+		ret = mg_catalog_execute(mg_kept_plan(&insert_plan, sql.data, 10, argtypes),
+								 values, nulls, 0);
+		if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 			elog(ERROR, "could not insert into %s: %s", MG_REVISION_TABLE,
 				 SPI_result_code_string(ret));
+		seq = returned_seq();
 		result = "added";
+		/* registering a name a version row or applied revision waits for */
+		if (pending)
+			facts.valid = false;
 	}
 	else
 	{
@@ -517,8 +909,11 @@ migrate_register(PG_FUNCTION_ARGS)
 		bool		same_graph,
 					same_bodies,
 					same_meta;
+		char	  **old_labels;
+		int			nold_labels;
 		StringInfoData changed;
 
+		applied = facts_is_applied(revision);
 		initStringInfo(&changed);
 		note_change(&changed, same_list(SPI_getbinval(tup, desc, 1, &isnull), isnull, down, ndown),
 					"down_revisions");
@@ -533,35 +928,69 @@ migrate_register(PG_FUNCTION_ARGS)
 					"transactional flag");
 		same_bodies = changed.len == 0;
 		same_meta = same_text(tup, desc, 4, message) && same_text(tup, desc, 8, source);
+		seq = DatumGetInt64(SPI_getbinval(tup, desc, 9, &isnull));
+		nold_labels = stored_list(SPI_getbinval(tup, desc, 3, &isnull), isnull,
+								  &old_labels);
 		SPI_freetuptable(SPI_tuptable);
+
+		if (applied && !(same_graph && same_bodies))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot change applied revision \"%s\"", revision),
+					 errdetail("Revision \"%s\" is applied to this database, and the new definition changes its %s.",
+							   revision, changed.data),
+					 errhint("Write a new revision for the new change, or downgrade below \"%s\" first.",
+							 revision)));
+		for (int i = 0; i < nlabels; i++)
+			if (!list_has(old_labels, nold_labels, labels[i]))
+				new_names_check(revision, labels[i], true);
+
+		/* an unapplied revision follows the ones registered before it */
+		if (!applied)
+		{
+			int64		floor = facts.max_applied_seq;
+
+			if (last_lxid == MyProc->lxid && last_seq > floor)
+				floor = last_seq;
+			moved = seq < floor;
+		}
 
 		if (same_graph && same_bodies && same_meta)
 			result = "unchanged";
 		else
+			result = "updated";
+		if (moved || strcmp(result, "updated") == 0)
 		{
-			if (!(same_graph && same_bodies) && revision_is_applied(revision))
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("cannot change applied revision \"%s\"", revision),
-						 errdetail("Revision \"%s\" is applied to this database, and the new definition changes its %s.",
-								   revision, changed.data),
-						 errhint("Write a new revision for the new change, or downgrade below \"%s\" first.",
-								 revision)));
+			values[10] = BoolGetDatum(strcmp(result, "updated") == 0);
+			values[11] = BoolGetDatum(moved);
 			resetStringInfo(&sql);
 			appendStringInfo(&sql,
 							 "UPDATE %s SET down_revisions = $2, depends_on = $3,"
 							 " branch_labels = $4, message = $5, upgrade = $6,"
 							 " downgrade = $7, transactional = $8, source = $9,"
-							 " registered_at = pg_catalog.clock_timestamp(), registered_by = CURRENT_USER"
-							 " WHERE revision OPERATOR(pg_catalog.=) $1",
-							 revtable);
-			ret = SPI_execute_plan(mg_kept_plan(&update_plan, sql.data, 9, argtypes),
-								   values, nulls, false, 0);
-			if (ret != SPI_OK_UPDATE)
+							 " registered_at = CASE WHEN $11 THEN pg_catalog.clock_timestamp()"
+							 "  ELSE registered_at END,"
+							 " registered_by = CASE WHEN $11 THEN $10 ELSE registered_by END,"
+							 " seq = CASE WHEN $12 THEN (SELECT pg_catalog.max(m.seq)"
+							 "  OPERATOR(pg_catalog.+) 1 FROM %s AS m) ELSE seq END"
+							 " WHERE revision OPERATOR(pg_catalog.=) $1"
+							 " RETURNING seq",
+							 revtable, revtable);
+			ret = mg_catalog_execute(mg_kept_plan(&update_plan, sql.data, 12, argtypes),
+									 values, nulls, 0);
+			if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
 				elog(ERROR, "could not update %s: %s", MG_REVISION_TABLE,
 					 SPI_result_code_string(ret));
-			result = "updated";
+			seq = returned_seq();
 		}
+	}
+	/* the registration kept the facts true (see above) */
+	if (facts.valid)
+		facts.generation = mg_catalog_generation;
+	if (!applied && !pending)
+	{
+		last_lxid = MyProc->lxid;
+		last_seq = seq;
 	}
 	finish_spi();
 	if (source != NULL)

@@ -1,56 +1,122 @@
 #!/usr/bin/env bash
-# ALTER EXTENSION migrations UPDATE from every released version, on a
-# database that holds real state: revisions registered and applied, a
-# version table and a log.  Afterwards the state is the same, the new
-# objects of the version exist, and migrating goes on from where it was.
-# Needs a running server (libpq environment variables).
+# ALTER EXTENSION migrations UPDATE from 0.1 to 0.2 on a database holding
+# real state: revisions registered, applied and logged under 0.1 by a
+# migrator with the grants 0.1's README documented.  After the update the
+# revisions, version rows, log and log sequence are unchanged, the
+# extension's objects are those of a fresh 0.2 install, migrations go on,
+# and the catalog refuses direct writes (issue 10, item 3).  Needs a
+# running server (libpq environment variables) with both versions
+# installed.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-trap 'dropdb --if-exists mg_update_src' EXIT
+db=mg_update_src
+fresh=mg_update_fresh
+role=mg_update_migrator
+cleanup() {
+    dropdb --if-exists "$db" 2> /dev/null; dropdb --if-exists "$fresh" 2> /dev/null
+    psql -X -q -d postgres -c "DROP ROLE IF EXISTS $role" 2>/dev/null || true
+}
+trap cleanup EXIT
+cleanup
 
-run() { psql -X -q -At -v ON_ERROR_STOP=1 -d mg_update_src "$@"; }
-createdb mg_update_src
-run -c "CREATE EXTENSION migrations VERSION '0.1'"
-# the example project, registered and applied at 0.1 (demo.sql creates the
-# extension itself when missing)
-psql -X -q -v ON_ERROR_STOP=1 -d mg_update_src -f "$top/examples/demo.sql" > /dev/null 2>&1
-run -c "SELECT migrate_downgrade('bf8a6e0fe6f4-1')" > /dev/null
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+fail() { echo "update test: $*"; exit 1; }
+
+createdb "$db"
+psql -X -q -d postgres -c "CREATE ROLE $role"
+q -c "CREATE EXTENSION migrations VERSION '0.1'"
+[ "$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'migrations'")" = 0.1 ] ||
+    fail "not at 0.1"
+# the grants 0.1's README documented
+q -c "GRANT EXECUTE ON FUNCTION
+          migrate_register(text, text[], text, text, text, text[], text[], boolean, text),
+          migrate_upgrade(text), migrate_downgrade(text), migrate_stamp(text, boolean) TO $role;
+      GRANT INSERT, UPDATE ON migrate_revision TO $role;
+      GRANT INSERT, UPDATE, DELETE ON migrate_version TO $role;
+      GRANT INSERT ON migrate_log TO $role;
+      GRANT USAGE ON SEQUENCE migrate_log_id_seq TO $role;
+      GRANT CREATE ON SCHEMA public TO $role"
+# state under 0.1: registered by the migrator, partly applied, downgraded,
+# stamped; one revision left unapplied
+q -c "SET ROLE $role" \
+  -c "SELECT migrate_register('u1', '{}', 'CREATE TABLE upd_one (id int);', 'DROP TABLE upd_one;', 'One.', '{upd}')" \
+  -c "SELECT migrate_register('u2', '{u1}', 'CREATE TABLE upd_two (id int);', 'DROP TABLE upd_two;', 'Two.')" \
+  -c "SELECT migrate_register('u3', '{u2}', 'CREATE TABLE upd_three (id int);', 'DROP TABLE upd_three;', 'Three.', '{}', '{upd}')" \
+  -c "SELECT migrate_register('u4', '{u3}', 'CREATE TABLE upd_four (id int);', 'DROP TABLE upd_four;', 'Four.')" \
+  -c "SET client_min_messages = warning" \
+  -c "SELECT count(*) FROM migrate_upgrade('u3')" \
+  -c "SELECT count(*) FROM migrate_downgrade('u2')" \
+  -c "SELECT count(*) FROM migrate_upgrade('u3')" \
+  -c "SELECT count(*) FROM migrate_stamp('u3')" > /dev/null
 
 state() {
-    run -c "SELECT md5(string_agg(r::text, '|' ORDER BY seq)) FROM migrate_revision AS r" \
-        -c "SELECT string_agg(revision, ',' ORDER BY revision) FROM migrate_version" \
-        -c "SELECT string_agg(direction || ' ' || revision, ',' ORDER BY id) FROM migrate_log" \
-        -c "SELECT string_agg(revision || ':' || is_applied || ':' || is_head || ':' || (applied_at IS NOT NULL), ',' ORDER BY revision) FROM migrate_status"
+    q -c "SELECT md5(string_agg(r::text, '|' ORDER BY seq)) FROM migrate_revision AS r" \
+      -c "SELECT string_agg(revision, ',' ORDER BY revision) FROM migrate_version" \
+      -c "SELECT md5(string_agg(l::text, '|' ORDER BY id)) FROM migrate_log AS l" \
+      -c "SELECT count(*) || ' log rows' FROM migrate_log" \
+      -c "SELECT last_value FROM migrate_log_id_seq" \
+      -c "SELECT string_agg(revision || '=' || is_applied, ' ' ORDER BY revision) FROM migrate_state()"
 }
 before=$(state)
-[ "$(run -c "SELECT extversion FROM pg_extension WHERE extname = 'migrations'")" = 0.1 ]
-run -c "ALTER EXTENSION migrations UPDATE"
-[ "$(run -c "SELECT extversion FROM pg_extension WHERE extname = 'migrations'")" = 0.2 ]
+grep -q '^u3$' <<< "$before" || fail "0.1 state is not at u3: $before"
+grep -q '^5 log rows$' <<< "$before" || fail "0.1 log: $before"
+
+q -c "ALTER EXTENSION migrations UPDATE TO '0.2'"
+[ "$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'migrations'")" = 0.2 ] ||
+    fail "not at 0.2"
 after=$(state)
-if [ "$before" != "$after" ]; then
-    echo "state changed by the update:"; diff <(echo "$before") <(echo "$after")
-    exit 1
-fi
-# 0.2's objects: the log index, and the view reading the log once
-[ "$(run -c "SELECT count(*) FROM pg_indexes WHERE indexname = 'migrate_log_revision_idx'")" = 1 ]
-if run -c "EXPLAIN SELECT * FROM migrate_status" | grep -q SubPlan; then
-    echo "migrate_status still runs a subquery per revision after the update"; exit 1
-fi
-# migrating goes on: the step downgraded at 0.1 runs again, once
-steps=$(run -c "SELECT count(*) FROM migrate_upgrade('heads')")
-[ "$steps" = 1 ] || { echo "expected 1 step after the update, got $steps"; exit 1; }
-[ "$(run -c "SELECT count(*) FROM migrate_upgrade('heads')")" = 0 ]
-# the updated extension is the same as a fresh 0.2 install, object by object
-createdb mg_update_fresh
-trap 'dropdb --if-exists mg_update_src; dropdb --if-exists mg_update_fresh' EXIT
-psql -X -q -v ON_ERROR_STOP=1 -d mg_update_fresh -c "CREATE EXTENSION migrations"
+[ "$before" = "$after" ] || { echo "state changed by the update:"; diff <(echo "$before") <(echo "$after"); exit 1; }
+
+# the same objects as a fresh 0.2 install
 objects() {
-    psql -X -At -v ON_ERROR_STOP=1 -d "$1" -c "SELECT pg_describe_object(classid, objid, 0) FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e' AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'migrations') ORDER BY 1" \
-      -c "SELECT pg_get_viewdef('migrate_status'::regclass)" \
-      -c "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename LIKE 'migrate\_%' ORDER BY 1"
+    psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "
+        SELECT pg_describe_object(classid, objid, objsubid) FROM pg_depend
+         WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+           AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'migrations')
+         ORDER BY 1" \
+      -c "SELECT tgrelid::regclass || ' ' || tgname || ' ' || tgenabled::text || ' ' || tgisinternal || ' ' || tgtype
+            FROM pg_trigger WHERE tgrelid::regclass::text LIKE 'migrate%' ORDER BY 1"
 }
-if [ "$(objects mg_update_src)" != "$(objects mg_update_fresh)" ]; then
-    echo "updated extension differs from a fresh install:"
-    diff <(objects mg_update_src) <(objects mg_update_fresh); exit 1
+createdb "$fresh"
+psql -X -q -d "$fresh" -c "CREATE EXTENSION migrations"
+objects_updated=$(objects "$db")
+objects_fresh=$(objects "$fresh")
+[ "$objects_updated" = "$objects_fresh" ] ||
+    { echo "objects differ from a fresh 0.2 install:"; diff <(echo "$objects_fresh") <(echo "$objects_updated"); exit 1; }
+grep -c 'migrate_guard' <<< "$objects_updated" | grep -q '^12$' || fail "guard triggers missing"
+
+# the migrator's old table grants no longer let it write the tables...
+for stmt in "INSERT INTO migrate_log (logged_at, logged_by, direction, revision) VALUES ('2001-01-01', 'postgres', 'upgrade', 'u4')" \
+            "UPDATE migrate_version SET revision = 'u4'" \
+            "DELETE FROM migrate_version" \
+            "UPDATE migrate_revision SET seq = 9223372036854775807 WHERE revision = 'u4'" \
+            "UPDATE migrate_revision SET downgrade = 'ALTER ROLE $role SUPERUSER;' WHERE revision = 'u2'"; do
+    if out=$(q -c "SET ROLE $role" -c "$stmt" 2>&1); then
+        fail "direct write allowed after the update: $stmt"
+    fi
+    grep -q 'ERROR:  permission denied to' <<< "$out" || fail "unexpected error for $stmt: $out"
+done
+[ "$(state)" = "$before" ] || fail "a refused write changed the state"
+
+# ...and with its grants taken away, EXECUTE alone lets it go on migrating
+q -c "REVOKE ALL ON migrate_revision, migrate_version, migrate_log FROM $role;
+      REVOKE ALL ON SEQUENCE migrate_log_id_seq FROM $role"
+q -c "SET ROLE $role" \
+  -c "SELECT migrate_register('u5', '{u4}', 'CREATE TABLE upd_five (id int);', 'DROP TABLE upd_five;', 'Five.')" \
+  -c "SET client_min_messages = warning" \
+  -c "SELECT count(*) FROM migrate_upgrade('heads')" \
+  -c "SELECT count(*) FROM migrate_downgrade('u4')" > /dev/null
+[ "$(q -c "SELECT string_agg(revision, ',') FROM migrate_version")" = u4 ] || fail "not at u4 after the migrations"
+[ "$(q -c "SELECT count(*) FROM migrate_log")" = 8 ] || fail "log rows after the update"
+[ "$(q -c "SELECT string_agg(DISTINCT logged_by, ',') FROM migrate_log")" = "$role" ] ||
+    fail "log rows not attributed to the migrator"
+[ "$(q -c "SELECT registered_by FROM migrate_revision WHERE revision = 'u5'")" = "$role" ] ||
+    fail "u5 not registered by the migrator"
+[ "$(q -c "SELECT max(id) = (SELECT last_value FROM migrate_log_id_seq) FROM migrate_log")" = t ] ||
+    fail "log sequence behind the log"
+# an applied revision registered under 0.1 keeps its bodies
+if q -c "SELECT migrate_register('u2', '{u1}', 'SELECT 2;', 'DROP TABLE upd_two;', 'Two.')" 2> /dev/null; then
+    fail "an applied revision was changed"
 fi
-echo "update 0.1 -> 0.2 with state: same revisions, version rows, log and status; same objects as a fresh 0.2"
+q -c "SELECT migrate_check()" > /dev/null
+q -c "DROP OWNED BY $role"
+echo "update 0.1 -> 0.2: state kept, objects as a fresh install, direct writes refused, migrations go on"

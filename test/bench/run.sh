@@ -472,6 +472,11 @@ say "hardening: migrate_status and a body's result rows"
 "$here/hardening_exec.sh" | tee "$BENCH_RESULTS/hardening_exec.txt"
 
 # ---------------------------------------------------------------------------
+# Issue 10, item 11: reload after editing every unapplied body
+HARDENING_N="$BENCH_N" PG_MIGRATE="$PG_MIGRATE" BENCH_RESULTS="$BENCH_RESULTS" BENCH_WORK="$BENCH_WORK" \
+    bash "$here/hardening_reload.sh" || note "hardening_reload.sh failed"
+
+# ---------------------------------------------------------------------------
 wall=$(awk -v a="$start_time" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
 {
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"

@@ -1596,6 +1596,160 @@ for my $case (@target_cases)
 	psql('postgres', 'DROP ROLE mg_bad_nsp');
 }
 
+# --- issue 10: the catalog guard, registrations that would change the
+# applied set, and bodies too long to run (items 3, 5, 12 register part)
+{
+	my $old = "mg_bad_old_$$";
+	my $new = "mg_bad_new_$$";
+	my $funcs = "migrate_register(text, text[], text, text, text, text[], text[], boolean, text),"
+	  . " migrate_upgrade(text), migrate_downgrade(text), migrate_stamp(text, boolean)";
+	psql($db, "CREATE ROLE $old; CREATE ROLE $new;"
+		  . " GRANT EXECUTE ON FUNCTION $funcs TO $old, $new;"
+		  # the grants README.md documented before 0.2
+		  . " GRANT INSERT, UPDATE ON migrate_revision TO $old;"
+		  . " GRANT INSERT, UPDATE, DELETE ON migrate_version TO $old;"
+		  . " GRANT INSERT ON migrate_log TO $old;"
+		  . " GRANT USAGE ON SEQUENCE migrate_log_id_seq TO $old");
+	# the grants changed nothing that db_state shows
+	$last_state{$db} = db_state($db);
+	my $guard_detail = qr/^The tables of extension "migrations" change only through its functions migrate_register\(\), migrate_upgrade\(\), migrate_downgrade\(\) and migrate_stamp\(\), whatever rights a role holds on the tables\.$/;
+	my $guard_hint = qr/^Only a superuser may write them directly, outside migration steps, as pg_restore does\.$/;
+	my @attacks = (
+		[ 'a log row dated 2001, attributed to postgres', 'insert into', 'migrate_log',
+		  "INSERT INTO migrate_log (logged_at, logged_by, direction, revision) VALUES ('2001-01-01', 'postgres', 'upgrade', 'r3')" ],
+		[ 'the version table rewritten with no log row', 'update', 'migrate_version',
+		  "UPDATE migrate_version SET revision = 'r3'" ],
+		[ 'a version row inserted', 'insert into', 'migrate_version',
+		  "INSERT INTO migrate_version VALUES ('r3')" ],
+		[ 'the version rows deleted', 'delete from', 'migrate_version', "DELETE FROM migrate_version" ],
+		[ 'seq pushed to the bigint maximum', 'update', 'migrate_revision',
+		  "UPDATE migrate_revision SET seq = 9223372036854775807 WHERE revision = 'r3'" ],
+		[ 'the downgrade body and registered_by of an applied revision', 'update', 'migrate_revision',
+		  "UPDATE migrate_revision SET downgrade = 'ALTER ROLE $old SUPERUSER', registered_by = 'postgres' WHERE revision = 'r2'" ],
+		[ 'a revision inserted with any seq', 'insert into', 'migrate_revision',
+		  "INSERT INTO migrate_revision (revision, upgrade, seq) VALUES ('n9', 'SELECT 1', 9223372036854775807)" ],
+	);
+	for my $a (@attacks)
+	{
+		my ($what, $verb, $table, $stmt) = @$a;
+		my $before = state_before($db);
+		my ($rc, $out, $err) = sql_run($db, "SET ROLE $old", $stmt);
+		isnt($rc, 0, "guard, old grants: $what: fails");
+		check_error("guard, old grants: $what", psql_error($err),
+			{ code => '42501', message => qr/^permission denied to \Q$verb\E table $table$/,
+			  detail => $guard_detail, hint => $guard_hint });
+		($rc, $out, $err) = sql_run($db, "SET ROLE $new", $stmt);
+		isnt($rc, 0, "guard, EXECUTE only: $what: fails");
+		check_error("guard, EXECUTE only: $what", psql_error($err),
+			{ code => '42501', message => qr/^permission denied for table $table$/,
+			  detail => undef, hint => undef });
+		is(state_after($db), $before, "guard: $what: database unchanged");
+		$ninputs++;
+	}
+	{
+		my $before = state_before($db);
+		my ($rc, $out, $err) = sql_run($db, "SET ROLE $old", "TRUNCATE migrate_log");
+		check_error('guard, old grants: the log truncated (granted TRUNCATE too)', psql_error($err),
+			{ code => '42501', message => qr/^permission denied for table migrate_log$/ });
+		psql($db, "GRANT TRUNCATE, DELETE ON migrate_log TO $old");
+		($rc, $out, $err) = sql_run($db, "SET ROLE $old", "TRUNCATE migrate_log");
+		check_error('guard, TRUNCATE granted: the log truncated', psql_error($err),
+			{ code => '42501', message => qr/^permission denied to truncate table migrate_log$/,
+			  detail => $guard_detail, hint => $guard_hint });
+		($rc, $out, $err) = sql_run($db, "SET ROLE $old", "DELETE FROM migrate_log");
+		check_error('guard, DELETE granted: the log deleted', psql_error($err),
+			{ code => '42501', message => qr/^permission denied to delete from table migrate_log$/,
+			  detail => $guard_detail, hint => $guard_hint });
+		is(state_after($db), $before, 'guard: the log is append-only: database unchanged');
+		$ninputs++;
+	}
+
+	# a superuser's body writing the catalog during a step
+	for my $b ([ 'insert into', 'migrate_version', "INSERT INTO migrate_version VALUES (''r1'')" ],
+		[ 'delete from', 'migrate_log', 'DELETE FROM migrate_log' ],
+		[ 'update', 'migrate_revision', "UPDATE migrate_revision SET upgrade = ''SELECT 2''" ])
+	{
+		my ($verb, $table, $body) = @$b;
+		my $before = state_before($db);
+		my ($rc, $out, $err) = sql_run($db, 'BEGIN', "$reg('n1', '{r3}', '$body', 'SELECT 1')",
+			"SELECT * FROM migrate_upgrade('heads')");
+		isnt($rc, 0, "body writing $table: fails");
+		check_error("body writing $table", psql_error($err),
+			{ code => '55000', message => qr/^cannot \Q$verb\E table $table from a migration step$/,
+			  detail => qr/^The migration running the step records the revisions, the version table and the log itself; a body may read them but not change them\.$/,
+			  hint => qr/^Change migration state with migrate_stamp\(\) or migrate_register\(\) after the migration\.$/,
+			  context => qr/upgrade of revision "n1"$/ });
+		is(state_after($db), $before, "body writing $table: database unchanged");
+		$ninputs++;
+	}
+
+	# item 5: a name an applied revision's depends_on resolves through (in
+	# the copy of the reference database: the upgrade moves the sequence)
+	for my $c ([ 'as a label of an existing unapplied revision', "$reg('r3', '{r2}', 'CREATE TABLE t_three (id int)', 'DROP TABLE t_three', 'Three.', '{lab}')",
+			qr/^cannot give revision "r3" branch label "lab"$/ ],
+		[ 'as a label of a new revision', "$reg('n2', '{}', 'SELECT 1', NULL, NULL, '{lab}')",
+			qr/^cannot give revision "n2" branch label "lab"$/ ],
+		[ 'as the id of a new revision', "$reg('lab', '{}', 'SELECT 1')",
+			qr/^cannot register revision "lab"$/ ])
+	{
+		my ($what, $stmt, $msg) = @$c;
+		my $before = state_before($seqdb);
+		my ($rc, $out, $err) = sql_run($seqdb, 'BEGIN',
+			"$reg('n1', '{r2}', 'SELECT 1', 'SELECT 1', 'Needs lab.', '{}', '{lab}')",
+			'SET client_min_messages = warning', "SELECT count(*) FROM migrate_upgrade('n1')", $stmt);
+		isnt($rc, 0, "the label an applied revision depends on, $what: fails");
+		check_error("the label an applied revision depends on, $what", psql_error($err),
+			{ code => '55000', message => $msg,
+			  detail => qr/^An applied revision depends on "lab", and a second revision of that name would change what it depends on, and so which revisions are applied\.$/,
+			  hint => qr/^Choose another name, or downgrade below the revisions that depend on "lab" first\.$/ });
+		# the upgrade moved the log's sequence (sequences are not transactional)
+		my $after = state_after($seqdb);
+		s/^sequence: .*\n?//m for $before, $after;
+		is($after, $before, "the label an applied revision depends on, $what: database unchanged (but the sequence)");
+		$ninputs++;
+	}
+	psql($db, "DROP OWNED BY $old, $new; DROP ROLE $old, $new");
+	$last_state{$db} = db_state($db);
+
+	# item 12: a body no step could run, through SQL and through a file.
+	# PostgreSQL's scanner doubles its token buffer up to 1 GB for a token
+	# of 2^29 bytes, beyond what palloc allows.
+	my $limit = 1 << 29;
+	my $before = state_before($db);
+	my ($rc, $out, $err) = sql_run($db,
+		"$reg('n1', '{r3}', 'SELECT length(''' || repeat('x', $limit) || ''')', 'SELECT 1', 'Big.')");
+	isnt($rc, 0, 'an upgrade body holding a 512 MB string constant: refused at registration');
+	my $too_long = { code => '54000', message => qr/^upgrade body of revision "n1" is too long to run$/,
+		detail => qr/^The body holds a string constant, quoted identifier or dollar-quoted string of 512 MB or more, more than PostgreSQL's parser can read in one token, so no step could ever run it\.$/,
+		hint => qr/^Load such data from a file on the server \(COPY \.\.\. FROM 'file'\), or split it over several statements\.$/ };
+	check_error('an upgrade body holding a 512 MB string constant', psql_error($err), $too_long);
+	($rc, $out, $err) = sql_run($db,
+		"$reg('n1', '{r3}', 'SELECT 1', 'SELECT \$\$' || repeat('x', $limit) || '\$\$', 'Big.')");
+	check_error('a downgrade body holding a 512 MB dollar-quoted string', psql_error($err),
+		{ %$too_long, message => qr/^downgrade body of revision "n1" is too long to run$/ });
+	is(state_after($db), $before, 'bodies too long to run: database unchanged');
+	$ninputs += 2;
+	# one byte less runs; so does a longer body whose tokens are short (in
+	# the copy: the upgrade moves the sequence)
+	($rc, $out, $err) = sql_run($seqdb, 'BEGIN',
+		"$reg('n1', '{r3}', 'SELECT length(''' || repeat('x', $limit - 1) || ''')', 'SELECT 1', 'Big.')",
+		"$reg('n2', '{n1}', 'SELECT 1; /* ' || repeat('x', $limit + 1000) || ' */', 'SELECT 1', 'Long comment.')",
+		'SET client_min_messages = warning',
+		"SELECT revision FROM migrate_upgrade('heads')", 'ROLLBACK');
+	is($out, "added\nadded\nr3\nn1\nn2", 'a 512 MB - 1 string constant and a 512 MB comment are registered and run')
+	  or diag(substr($err, 0, 2000));
+	# through pg_migrate load: refused, naming the file
+	my $dir = files_dir('n1_big.sql' => revfile(id => 'n1', down => 'r3',
+			upgrade => "SELECT length('" . ('x' x $limit) . "');", downgrade => 'SELECT 1;'));
+	($rc, $out, $err) = pgm('-d', $db, 'load', $dir);
+	is($rc, 1, 'a file holding a 512 MB string constant: load fails');
+	check_error('a file holding a 512 MB string constant', pgm_error($err),
+		{ %$too_long, code => undef, context => qr/registering revision "n1" from "[^"]*n1_big\.sql"/ });
+	is(state_after($db), $before, 'a file holding a 512 MB string constant: database unchanged');
+	unlink("$dir/n1_big.sql");
+	$ninputs++;
+}
+
 is(db_state($db), $ref_state, 'reference database: unchanged by everything above');
 is(db_state($fresh), $fresh_state, 'database without the extension: unchanged by everything above');
 cmp_ok($ninputs, '>=', 40, "$ninputs distinct bad inputs tried");

@@ -3,7 +3,9 @@
 #  - a role without grants: load, upgrade, downgrade and stamp fail with
 #    "permission denied" and change nothing; heads, current and history
 #    work and show what the owner sees;
-#  - a role given the rights README.md documents loads and migrates;
+#  - a role given the rights README.md documents (EXECUTE only) loads and
+#    migrates, and cannot write the catalog directly even with the table
+#    grants README.md used to document;
 #  - every command with a schema "evil" first on search_path (before
 #    pg_catalog, and the default way) whose tables, functions and operators
 #    shadow the ones pg_migrate's and the extension's SQL use: none is ever
@@ -14,6 +16,7 @@ use FindBin;
 use lib $FindBin::Bin;
 use MgTest;
 use Test::More;
+use IPC::Run;
 
 my ($rc, $out, $err);
 my @dirs = copy_examples();
@@ -87,13 +90,11 @@ my $mdb = new_db();
 push @cleanup, $mdb;
 my @m = ('-d', $mdb);
 pgm_ok(@m, 'load', @dirs);
+# EXECUTE on the four functions and nothing on the tables (0.2): the
+# extension writes its catalog with its owner's rights
 psql($mdb, "GRANT EXECUTE ON FUNCTION"
 	  . " migrate_register(text, text[], text, text, text, text[], text[], boolean, text),"
 	  . " migrate_upgrade(text), migrate_downgrade(text), migrate_stamp(text, boolean) TO $migrator;"
-	  . " GRANT INSERT, UPDATE ON migrate_revision TO $migrator;"
-	  . " GRANT INSERT, UPDATE, DELETE ON migrate_version TO $migrator;"
-	  . " GRANT INSERT ON migrate_log TO $migrator;"
-	  . " GRANT USAGE ON SEQUENCE migrate_log_id_seq TO $migrator;"
 	  # what the bodies of the examples need: they create tables in public
 	  . " GRANT CREATE ON SCHEMA public TO $migrator");
 ($rc, $out, $err) = pgm({%as_migrator}, @m, 'load', @dirs, $extra);
@@ -114,6 +115,31 @@ is(psql($mdb, "SELECT string_agg(DISTINCT logged_by, ',') FROM migrate_log"),
 	$migrator, 'every step logged under its name');
 is(psql($mdb, "SELECT tableowner FROM pg_tables WHERE tablename = 'records_metadata'"), $migrator,
 	'bodies ran with its rights');
+
+# the migrator changes the catalog through the functions only, even with
+# the table grants README.md documented before 0.2
+my $mstate = catalog_state($mdb);
+psql($mdb, "GRANT INSERT, UPDATE ON migrate_revision TO $migrator;"
+	  . " GRANT INSERT, UPDATE, DELETE ON migrate_version TO $migrator;"
+	  . " GRANT INSERT ON migrate_log TO $migrator;"
+	  . " GRANT USAGE ON SEQUENCE migrate_log_id_seq TO $migrator");
+for my $stmt ("INSERT INTO migrate_log (logged_at, logged_by, direction, revision) VALUES ('2001-01-01', 'postgres', 'upgrade', 'ee0000000001')",
+	"DELETE FROM migrate_version",
+	"UPDATE migrate_revision SET seq = 9223372036854775807 WHERE revision = 'ee0000000001'",
+	"UPDATE migrate_revision SET downgrade = 'ALTER ROLE $migrator SUPERUSER', registered_by = 'postgres'")
+{
+	my ($o, $e) = ('', '');
+	{
+		local %ENV = (%ENV, %as_migrator);
+		IPC::Run::run([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $mdb, '-c', $stmt ],
+			'<', \undef, '>', \$o, '2>', \$e);
+	}
+	like($e, qr/ERROR:  permission denied to (insert into|delete from|update) table migrate_/,
+		"a direct write is refused: $stmt");
+}
+is(catalog_state($mdb), $mstate, 'the direct writes changed nothing');
+($rc, $out, $err) = pgm({%as_migrator}, @m, 'upgrade', 'heads');
+is($rc, 0, 'the migrator still upgrades through pg_migrate') or diag($err);
 
 #
 # Hostile search_path

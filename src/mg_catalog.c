@@ -1375,22 +1375,13 @@ mg_version_op(MgState *state, const MgOp *op)
 void
 mg_version_delete_all(void)
 {
-	StringInfoData sql;
-	SPIPlanPtr	plan;
-	int			ret;
+	SPIPlanPtr	plan = prepare("DELETE FROM %s", MG_VERSION_TABLE, 0, NULL);
+	int			ret = mg_catalog_execute(plan, NULL, NULL, 0);
 
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "DELETE FROM %s", mg_qualified(MG_VERSION_TABLE));
-	plan = SPI_prepare(sql.data, 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
-			 SPI_result_code_string(SPI_result));
-	ret = mg_catalog_execute(plan, NULL, NULL, 0);
 	if (ret != SPI_OK_DELETE)
 		elog(ERROR, "could not empty %s: %s", MG_VERSION_TABLE,
 			 SPI_result_code_string(ret));
 	SPI_freeplan(plan);
-	pfree(sql.data);
 }
 
 /*
@@ -1513,28 +1504,20 @@ mg_cstring_array(const char *const *items, int n)
 static void
 log_sync_sequence(void)
 {
-	StringInfoData sql;
-	SPIPlanPtr	plan;
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1];
+	SPIPlanPtr	plan;
 	int			ret;
 
 	values[0] = ObjectIdGetDatum(mg_catalog_relid("migrate_log_id_seq"));
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT pg_catalog.setval($1, m.id) FROM"
-					 " (SELECT pg_catalog.max(id) AS id FROM %s) AS m WHERE m.id IS NOT NULL",
-					 mg_qualified(MG_LOG_TABLE));
-	plan = SPI_prepare(sql.data, 1, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
-			 SPI_result_code_string(SPI_result));
+	plan = prepare("SELECT pg_catalog.setval($1, m.id) FROM"
+				   " (SELECT pg_catalog.max(id) AS id FROM %s) AS m WHERE m.id IS NOT NULL",
+				   MG_LOG_TABLE, 1, argtypes);
 	ret = mg_catalog_execute(plan, values, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not set migrate_log_id_seq: %s", SPI_result_code_string(ret));
 	SPI_freetuptable(SPI_tuptable);
 	SPI_freeplan(plan);
-	pfree(sql.data);
 }
 
 /* Insert one migrate_log row */

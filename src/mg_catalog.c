@@ -538,6 +538,9 @@ mg_report(const MgError *err)
 		case MG_E_INVALID_NAME:
 			code = ERRCODE_INVALID_NAME;
 			break;
+		case MG_E_RESERVED_NAME:
+			code = ERRCODE_RESERVED_NAME;
+			break;
 		case MG_E_DUPLICATE:
 			code = ERRCODE_DUPLICATE_OBJECT;
 			break;

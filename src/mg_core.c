@@ -20,6 +20,7 @@
  */
 #include "mg_core.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -755,6 +756,94 @@ mg_valid_label(const char *s)
 	return s != NULL && valid_name(s, MG_MAX_LABEL_LEN) && !mg_reserved_name(s);
 }
 
+int
+mg_clip(const char *s, size_t len, size_t max)
+{
+	size_t		cut = max;
+
+	if (len <= max)
+		return (int) len;
+	/* back up to the first byte of a character: never inside a sequence */
+	while (cut > 0 && ((unsigned char) s[cut] & 0xc0) == 0x80)
+		cut--;
+	return (int) cut;
+}
+
+int
+mg_strcmp_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * mg_check_name: see mg_core.h.  The words of each kind, its limit and its
+ * DETAIL are in one table so that a message can only be written once.
+ */
+bool
+mg_check_name(MgNameKind kind, const char *s, size_t len, const char *owner,
+			  MgNameProblem *p)
+{
+	static const struct
+	{
+		const char *what;
+		size_t		max;
+		const char *detail;
+	}			kinds[] =
+	{
+		[MG_NAME_REVISION] = {"revision id", MG_MAX_ID_LEN,
+		"A revision id is 1 to %d letters, digits or underscores."},
+		[MG_NAME_DOWN_REVISION] = {"down_revision", MG_MAX_ID_LEN,
+		"A down_revision is a revision id: 1 to %d letters, digits or underscores."},
+		[MG_NAME_DEPENDENCY] = {"dependency", MG_MAX_LABEL_LEN,
+		"A dependency is a revision id or a branch label: 1 to %d letters, digits or underscores."},
+		[MG_NAME_BRANCH_LABEL] = {"branch label", MG_MAX_LABEL_LEN,
+		"A branch label is 1 to %d letters, digits or underscores."},
+	};
+	bool		legal = len >= 1 && len <= kinds[kind].max;
+	int			cut;
+	const char *more;
+
+	for (size_t i = 0; legal && i < len; i++)
+	{
+		char		c = s[i];
+
+		legal = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '_';
+	}
+	if (legal && !mg_reserved_name(s))
+		return true;
+
+	cut = mg_clip(s, len, MG_SHOWN_MAX);
+	more = (size_t) cut < len ? "..." : "";
+	if (legal)
+	{
+		p->code = MG_E_RESERVED_NAME;
+		if (owner)
+			snprintf(p->message, sizeof(p->message),
+					 "%s \"%s\" in revision \"%.*s\" is a reserved word",
+					 kinds[kind].what, s, MG_MAX_ID_LEN, owner);
+		else
+			snprintf(p->message, sizeof(p->message),
+					 "%s \"%s\" is a reserved word", kinds[kind].what, s);
+		snprintf(p->detail, sizeof(p->detail), "%s",
+				 "\"base\", \"head\", \"heads\" and \"current\" are words of the target grammar.");
+	}
+	else
+	{
+		p->code = MG_E_INVALID_NAME;
+		if (owner)
+			snprintf(p->message, sizeof(p->message),
+					 "invalid %s \"%.*s%s\" in revision \"%.*s\"",
+					 kinds[kind].what, cut, s, more, MG_MAX_ID_LEN, owner);
+		else
+			snprintf(p->message, sizeof(p->message), "invalid %s \"%.*s%s\"",
+					 kinds[kind].what, cut, s, more);
+		snprintf(p->detail, sizeof(p->detail), kinds[kind].detail,
+				 (int) kinds[kind].max);
+	}
+	return false;
+}
+
 static void
 add_problem(MgGraph *g, MgErrCode code, char *message, char *sentence)
 {
@@ -772,6 +861,15 @@ add_problem(MgGraph *g, MgErrCode code, char *message, char *sentence)
 	g->problems[g->nproblems].message = message;
 	g->problems[g->nproblems].sentence = sentence;
 	g->nproblems++;
+}
+
+/* A bad name: its line of the DETAIL is the message, then the rule */
+static void
+add_name_problem(MgGraph *g, const MgNameProblem *np)
+{
+	add_problem(g, np->code, mg_graph_strdup(g, np->message),
+				gprintf(g, "%c%s. %s", toupper((unsigned char) np->message[0]),
+						np->message + 1, np->detail));
 }
 
 /*
@@ -993,6 +1091,7 @@ mg_graph_finish(MgGraph *g, MgError *err)
 {
 	uint32_t   *hashes;
 	unsigned	tick = 0;
+	MgNameProblem np;
 
 	g->mark = arena_alloc(&g->arena, sizeof(unsigned) * (g->n + 1));
 	g->stack = arena_alloc(&g->arena, sizeof(int) * (g->n + 1));
@@ -1023,15 +1122,9 @@ mg_graph_finish(MgGraph *g, MgError *err)
 			map_prefetch(&g->keys, hashes[i + MG_AHEAD]);
 		}
 
-		if (!mg_valid_id(r->id))
+		if (!mg_check_name(MG_NAME_REVISION, r->id, strlen(r->id), NULL, &np))
 		{
-			add_problem(g, MG_E_INVALID_NAME,
-						gprintf(g, "invalid revision id \"%s\"", shown(g, r->id)),
-						mg_reserved_name(r->id) ?
-						gprintf(g, "\"%s\" is a reserved word of the target grammar and cannot be a revision id.",
-								r->id) :
-						gprintf(g, "Revision id \"%s\" is not 1 to %d letters, digits or underscores.",
-								shown(g, r->id), MG_MAX_ID_LEN));
+			add_name_problem(g, &np);
 			continue;
 		}
 		prev = map_put_h(g, &g->ids, r->id, hashes[i], i);
@@ -1073,15 +1166,9 @@ mg_graph_finish(MgGraph *g, MgError *err)
 
 			MG_POLL_TICK(tick);
 
-			if (!mg_valid_label(l))
+			if (!mg_check_name(MG_NAME_BRANCH_LABEL, l, strlen(l), r->id, &np))
 			{
-				add_problem(g, MG_E_INVALID_NAME,
-							gprintf(g, "invalid branch label \"%s\" in revision \"%s\"",
-									shown(g, l), r->id),
-							mg_reserved_name(l) ?
-							gprintf(g, "\"%s\" is a reserved word of the target grammar and cannot be a branch label.", l) :
-							gprintf(g, "Branch label \"%s\" of revision \"%s\" is not 1 to %d letters, digits or underscores.",
-									shown(g, l), r->id, MG_MAX_LABEL_LEN));
+				add_name_problem(g, &np);
 				continue;
 			}
 			prev = map_put(g, &g->keys, l, i);

@@ -39,6 +39,7 @@ typedef enum MgErrCode
 {
 	MG_OK = 0,
 	MG_E_INVALID_NAME,			/* malformed revision id or branch label */
+	MG_E_RESERVED_NAME,			/* a word of the target grammar used as a name */
 	MG_E_DUPLICATE,				/* id or label used twice */
 	MG_E_UNDEFINED,				/* reference or target that does not exist */
 	MG_E_AMBIGUOUS,				/* prefix matching several revisions */
@@ -174,6 +175,61 @@ extern bool mg_graph_finish(MgGraph *g, MgError *err);
 extern bool mg_valid_id(const char *s);
 extern bool mg_valid_label(const char *s);
 extern bool mg_reserved_name(const char *s);	/* base, head, heads, current */
+
+/*
+ * The one rule for names, with its messages.  Every path that accepts a
+ * name (the graph builder, migrate_register, the revision-file parser,
+ * pg_migrate new) checks it with mg_check_name, so that one condition gets
+ * one error code and one text everywhere.
+ *
+ * kind says what the name is; it decides the length limit (MG_MAX_ID_LEN
+ * for revision ids and down_revisions, MG_MAX_LABEL_LEN for branch labels
+ * and dependencies, which may name a label) and the words of the message.
+ * s and len are the name as given (len bytes, which may include a NUL: a
+ * NUL is not a legal character).  owner, when not NULL, is the revision the
+ * name belongs to; the message then names it.
+ *
+ * Returns true when the name is legal.  Otherwise fills *p: code is
+ * MG_E_RESERVED_NAME for a word of the target grammar and MG_E_INVALID_NAME
+ * for anything else; message and detail are complete texts in PostgreSQL's
+ * style, with the name clipped on a character boundary (mg_clip).  No
+ * memory is allocated.
+ */
+typedef enum MgNameKind
+{
+	MG_NAME_REVISION,			/* a revision's own id */
+	MG_NAME_DOWN_REVISION,		/* an entry of down_revisions */
+	MG_NAME_DEPENDENCY,			/* an entry of depends_on */
+	MG_NAME_BRANCH_LABEL		/* a declared branch label */
+} MgNameKind;
+
+#define MG_NAME_TEXT_LEN	320
+
+typedef struct MgNameProblem
+{
+	MgErrCode	code;
+	char		message[MG_NAME_TEXT_LEN];
+	char		detail[MG_NAME_TEXT_LEN];
+} MgNameProblem;
+
+extern bool mg_check_name(MgNameKind kind, const char *s, size_t len,
+						  const char *owner, MgNameProblem *p);
+
+/*
+ * The one truncation rule for user strings shown in messages: the number
+ * of leading bytes of s (len bytes long) to print so that at most max bytes
+ * are shown and no UTF-8 sequence is cut.  Callers print "%.*s" with the
+ * result and append "..." when it is less than len.
+ */
+#define MG_SHOWN_MAX	80
+extern int	mg_clip(const char *s, size_t len, size_t max);
+
+/*
+ * The one comparator of C strings for qsort/bsearch over arrays of
+ * "const char *" (strcmp order).  Code linked with libpgport uses
+ * pg_qsort_strcmp, which is the same.
+ */
+extern int	mg_strcmp_ptr(const void *a, const void *b);
 
 /* Accessors */
 extern int	mg_graph_size(const MgGraph *g);

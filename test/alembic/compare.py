@@ -3,12 +3,12 @@
 usage: compare.py FIXTURE.hist ALEMBIC.out OURS.out
 
 Prints "same", or how the first differing command differs:
-  alembic-crash  Alembic failed with a bare exception (a bug listed in
-                 ALEMBIC.md 8, such as rev-N below base); the rest is not
-                 compared.
+  alembic-crash  Alembic failed with a bare exception (one of its crashes
+                 listed in doc/semantics.md §12.2, such as rev-N below
+                 base); the rest is not compared.
   deliberate     we refuse -N with several current heads (Alembic guesses).
   consistent-rows  a downgrade where Alembic leaves a row and its ancestor
-                 (bug #1373, ALEMBIC.md 9.13); we keep the rows minimal.
+                 (bug #1373, doc/semantics.md §12.1); we keep the rows minimal.
   DIFF           anything else: exit status 1.
 Error lines compare as "error": messages differ by design.
 """

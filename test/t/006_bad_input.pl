@@ -616,6 +616,7 @@ my @sql_cases = (
 	  code => '42P17', message => qr/^revision "g10001" depends on itself$/,
 	  detail => qr/^Revision "g10001" lists itself in depends_on\.$/ },
 );
+case_count(\@sql_cases, 95, 'SQL cases');
 
 my $t_sql = time();
 for my $case (@sql_cases)
@@ -779,6 +780,7 @@ my @file_cases = (
 	  detail => qr/^Bodies are sent to the server as SQL; psql's backslash commands are not run\.$/,
 	  hint => qr/^Write the SQL the meta-command stands for, or split the revision\.$/ },
 );
+case_count(\@file_cases, 29, 'revision-file cases');
 
 my $t_files = time();
 for my $case (@file_cases)
@@ -854,6 +856,7 @@ my @graph_cases = (
 	  code => '42710', message => qr/^branch label "dup" of revision "f2" is already used by revision "f1"$/,
 	  detail => qr/^Branch label "dup" of revision "f2" is also declared by revision "f1"\.$/ },
 );
+case_count(\@graph_cases, 6, 'graph cases in files');
 for my $case (@graph_cases)
 {
 	my $name = $case->{name};
@@ -923,6 +926,7 @@ my @target_cases = (
 	  code => '22023', message => qr/^upgrade target "r1:r3" cannot be a range$/,
 	  hint => qr/^Ranges are accepted by migrate_history\(\) only\.$/ },
 );
+case_count(\@target_cases, 10, 'pg_migrate target cases');
 for my $case (@target_cases)
 {
 	my $name = $case->{name};
@@ -1081,6 +1085,7 @@ for my $case (@target_cases)
 		  code => '22023', message => qr/^relative target "c100000-100001" goes below base$/,
 		  detail => qr/^Fewer than 100001 revisions lie below "c100000"\.$/ },
 	);
+	case_count(\@chain_errors, 5, '100,000-chain error cases');
 	for my $case (@chain_errors)
 	{
 		my $t1 = time();
@@ -1189,6 +1194,7 @@ for my $case (@target_cases)
 		  code => '42704', message => qr/^revision "h9999x" does not exist$/,
 		  detail => $nomatch->('h9999x') },
 	);
+	case_count(\@hist_errors, 5, '100,000-revision history error cases');
 	for my $case (@hist_errors)
 	{
 		($rc, $out, $err) = sql_run($hdb, $case->{sql});
@@ -1383,6 +1389,7 @@ for my $case (@target_cases)
 		  detail => qr/^The value was set before the extension's library was loaded and could not be used, so the steps would run without a lock timeout\.$/,
 		  hint => qr/^Set migrations\.lock_timeout to a number of milliseconds or a time with a unit such as "2s" \(units "us", "ms", "s", "min", "h", "d"\)\.$/ },
 	);
+	case_count(\@exec_cases, 8, 'execution cases');
 	for my $case (@exec_cases)
 	{
 		my $name = $case->{name};
@@ -1574,6 +1581,7 @@ for my $case (@target_cases)
 		  sql => ['SET ROLE mg_bad_nsp', 'SET migrations.allow_drop = on', 'DROP EXTENSION migrations'],
 		  code => '2BP01', message => $ext_msg, detail => $drop_detail, hint => $drop_hint },
 	);
+	case_count(\@drop_cases, 9, 'drop guard cases');
 	for my $case (@drop_cases)
 	{
 		my $name = $case->{name};
@@ -1629,6 +1637,7 @@ for my $case (@target_cases)
 		[ 'a revision inserted with any seq', 'insert into', 'migrate_revision',
 		  "INSERT INTO migrate_revision (revision, upgrade, seq) VALUES ('n9', 'SELECT 1', 9223372036854775807)" ],
 	);
+	case_count(\@attacks, 7, 'catalog attacks');
 	for my $a (@attacks)
 	{
 		my ($what, $verb, $table, $stmt) = @$a;
@@ -1755,7 +1764,9 @@ for my $case (@target_cases)
 
 is(db_state($db), $ref_state, 'reference database: unchanged by everything above');
 is(db_state($fresh), $fresh_state, 'database without the extension: unchanged by everything above');
-cmp_ok($ninputs, '>=', 40, "$ninputs distinct bad inputs tried");
+# every case of the tables above (case_count) and every single case block
+# ran: adding or removing a case changes this number in the same commit
+is($ninputs, 208, "distinct bad inputs tried");
 note(sprintf('total %.1f s', time() - $started));
 
 done_testing();

@@ -5,6 +5,12 @@
 # file works in databases of its own, created with fresh names, and in a
 # temporary directory.  The program under test is $PG_MIGRATE, by default
 # "pg_migrate" found on PATH (make install puts it there).
+#
+# What this file owns: running pg_migrate and psql for the tests, fresh
+# databases and directories, the catalog snapshot that shows "nothing
+# changed", running pg_migrate without root's rights (unprivileged_*), and
+# the exact case-count guard of the case tables (case_count).  It asserts
+# nothing about pg_migrate's behaviour itself: the test files do.
 package MgTest;
 
 use strict;
@@ -17,7 +23,8 @@ use IPC::Run qw(run);
 use Test::More;
 
 our @EXPORT = qw(pgm pgm_ok psql new_db catalog_state write_file tmpdir
-  examples_dir copy_examples $PG_MIGRATE);
+  examples_dir copy_examples case_count unprivileged_tmpdir chown_unprivileged pgm_unprivileged
+  $PG_MIGRATE $UNPRIVILEGED_USER);
 
 our $PG_MIGRATE = $ENV{PG_MIGRATE} || 'pg_migrate';
 
@@ -38,6 +45,105 @@ sub pgm
 	# a death by signal (a crash) is never a success
 	my $rc = ($? & 127) ? 128 + ($? & 127) : $? >> 8;
 	return ($rc, $out, $err);
+}
+
+# Running pg_migrate without root's rights.  Tests of permission errors
+# (a file without read permission) mean nothing as root, who reads every
+# file; CI runs the tests as root.  As root, pgm_unprivileged runs
+# pg_migrate as $UNPRIVILEGED_USER (default "postgres", the user the server
+# runs as; MG_TEST_UNPRIVILEGED_USER chooses another) through runuser, with
+# the same environment; otherwise it runs it as the current user, who is
+# not root.  A root run without such a user is a failure of the test run,
+# not a skip: the tests must run where CI runs them.
+our $UNPRIVILEGED_USER = $ENV{MG_TEST_UNPRIVILEGED_USER} || 'postgres';
+my $as_root = $> == 0;
+my ($unpriv_uid, $unpriv_gid);
+my $unpriv_dir;
+my $unpriv_program;
+
+sub _unprivileged_user
+{
+	return unless $as_root;
+	return if defined $unpriv_uid;
+	($unpriv_uid, $unpriv_gid) = (getpwnam($UNPRIVILEGED_USER))[ 2, 3 ];
+	die "running as root, but there is no user \"$UNPRIVILEGED_USER\" to run pg_migrate as"
+	  . " (set MG_TEST_UNPRIVILEGED_USER)\n"
+	  unless defined $unpriv_uid;
+	die "MG_TEST_UNPRIVILEGED_USER names root\n" if $unpriv_uid == 0;
+	return;
+}
+
+# A directory that the user pgm_unprivileged runs as owns (the test's own
+# temporary directory is root's, mode 0700, when the tests run as root);
+# files written in it are given to that user by chown_unprivileged.
+sub unprivileged_tmpdir
+{
+	return $unpriv_dir if defined $unpriv_dir;
+	_unprivileged_user();
+	$unpriv_dir = tempdir('pg_migrate_unpriv_XXXX', TMPDIR => 1, CLEANUP => 1);
+	if ($as_root)
+	{
+		chown($unpriv_uid, $unpriv_gid, $unpriv_dir) or die "chown $unpriv_dir: $!";
+	}
+	return $unpriv_dir;
+}
+
+# Give a file or directory of unprivileged_tmpdir() to that user (as root;
+# a no-op otherwise)
+sub chown_unprivileged
+{
+	return unless $as_root;
+	_unprivileged_user();
+	chown($unpriv_uid, $unpriv_gid, @_) == @_ or die "chown @_: $!";
+	return;
+}
+
+# Run pg_migrate without root's rights; returns what pgm returns.  As
+# root, the program is run through "runuser -u USER --", from a copy in
+# unprivileged_tmpdir() when USER cannot execute $PG_MIGRATE where it is
+# (a checkout under /root).
+sub pgm_unprivileged
+{
+	return pgm(@_) unless $as_root;
+	my $env = ref $_[0] eq 'HASH' ? shift : {};
+	_unprivileged_user();
+	if (!defined $unpriv_program)
+	{
+		my $prog = $PG_MIGRATE;
+		if ($prog !~ m{/})
+		{
+			($prog) = grep { -x $_ } map { "$_/$PG_MIGRATE" } split(/:/, $ENV{PATH} // '');
+			die "$PG_MIGRATE not found on PATH\n" unless defined $prog;
+		}
+		my ($o, $e) = ('', '');
+		if (run([ 'runuser', '-u', $UNPRIVILEGED_USER, '--', 'test', '-x', $prog ], '<', \undef,
+				'>', \$o, '2>', \$e))
+		{
+			$unpriv_program = $prog;
+		}
+		else
+		{
+			$unpriv_program = unprivileged_tmpdir() . '/pg_migrate';
+			run([ 'cp', $prog, $unpriv_program ]) or die "could not copy $prog\n";
+			chmod(0755, $unpriv_program);
+		}
+	}
+	my ($out, $err) = ('', '');
+	local %ENV = (%ENV, %$env);
+	run([ 'runuser', '-u', $UNPRIVILEGED_USER, '--', $unpriv_program, @_ ],
+		'<', \undef, '>', \$out, '2>', \$err);
+	my $rc = ($? & 127) ? 128 + ($? & 127) : $? >> 8;
+	return ($rc, $out, $err);
+}
+
+# The guard of a case table: the table holds exactly $n cases.  Adding or
+# removing a case must change $n in the same commit, so a case lost by an
+# edit (a bad merge, a deleted line) fails the test instead of passing
+# quietly.
+sub case_count
+{
+	my ($cases, $n, $what) = @_;
+	return is(scalar(@$cases), $n, "$what: exactly $n cases");
 }
 
 # Run pg_migrate and require exit code 0; returns stdout

@@ -48,10 +48,10 @@ is($out, "1db94dcc2387 (invenio_accounts) (head)\n"
 	  . "0ac99b85ce2c (invenio_rdm_records) (head)\n"
 	  . "74ee3dd23415 (invenio_records) (head)\n",
 	'check prints the heads with their branch labels');
-like($err, qr/^pg_migrate: warning: the revision graph has 3 heads: /m, 'several heads: a warning');
+like($err, qr/^pg_migrate: warning: the revision graph has 3 heads\npg_migrate: detail: Its heads are \w+, \w+, \w+\.$/m, 'several heads: a warning');
 ($rc, $out, $err) = pgm('check', '--single-head', @dirs);
 is($rc, 1, '--single-head: several heads fail');
-like($err, qr/error: the revision graph has 3 heads: .*\n.*hint: Merge them with "pg_migrate new/,
+like($err, qr/error: the revision graph has 3 heads\n.*detail: Its heads are .*\n.*hint: Merge them with "pg_migrate new/,
 	'--single-head names the heads and hints at a merge');
 ($rc, $out, $err) = pgm('check', '-v', @dirs);
 like($err, qr/14 revisions, 3 heads/, '-v counts revisions and heads');

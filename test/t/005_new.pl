@@ -49,7 +49,7 @@ is($rc, 0, 'explicit parent creates a second head');
 my ($third) = $out =~ m{/([0-9a-f]{12})_};
 ($rc, $out, $err) = pgm('new', '-m', 'Which parent?', $dir);
 is($rc, 1, 'several heads: error');
-like($err, qr/error: directory "\Q$dir\E" has 2 heads: (abc123def456, $third|$third, abc123def456)\n.*hint: Choose the parent with -p/,
+like($err, qr/error: directory "\Q$dir\E" has 2 heads\n.*detail: Its heads are (abc123def456, $third|$third, abc123def456)\.\n.*hint: Choose the parent with -p/,
 	'the heads are named, -p hinted');
 
 # a merge with -p twice, a dependency with -d
@@ -110,7 +110,7 @@ write_file("$many/h$_.sql", "-- migrate:revision h$_\n-- migrate:down_revision n
   for 1 .. 6;
 ($rc, $out, $err) = pgm('new', '-m', 'x', $many);
 is($rc, 1, 'six heads: error, no crash');
-like($err, qr/error: directory "\Q$many\E" has 6 heads: h1, h2, h3, h4, h5, h6/, 'six heads named');
+like($err, qr/error: directory "\Q$many\E" has 6 heads\n.*detail: Its heads are h1, h2, h3, h4, h5, h6\./, 'six heads named');
 
 # a broken file in the directory stops new
 write_file("$dir/zzz_broken.sql", "-- migrate:revision\n");

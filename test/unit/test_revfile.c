@@ -1,10 +1,13 @@
 /*
  * test_revfile.c
- *	  Unit tests of the revision file parser (src/bin/pg_migrate/mg_revfile.c):
- *	  every error with its line, the accepted variants (CRLF, byte order
- *	  mark, comments among the headers), body boundaries, and the lexer
- *	  that finds psql meta-commands outside quotes and comments.  The
- *	  end-to-end tests of the same errors through pg_migrate are in test/t/.
+ *	  Unit tests of the revision file parser (src/bin/pg_migrate/mg_revfile.c)
+ *	  and directory reader (mg_revdir.c): every error with its line, the
+ *	  accepted variants (CRLF, byte order mark, comments among the headers),
+ *	  body boundaries, the lexer that finds psql meta-commands outside
+ *	  quotes and comments, bad names worded as the server words them
+ *	  (mg_check_name), file types and links in directories, and escaping.
+ *	  The end-to-end tests of the same errors through pg_migrate are in
+ *	  test/t/.
  */
 #include "mg_core.h"
 #include "mg_revfile.h"
@@ -218,6 +221,9 @@ test_errors(void)
 	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n\\i other.sql\n", 5, "psql meta-command \"\\i\" in the upgrade body");
 	EXPECT_ERROR(HDR "-- migrate:upgrade\n  \\set x 1\n", 4, "psql meta-command \"\\set\"");
 	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1 \\gset\n", 4, "psql meta-command \"\\gset\"");
+	/* a long meta-command is cut to 20 bytes, on a character boundary (mg_clip) */
+	EXPECT_ERROR(HDR "-- migrate:upgrade\n\\\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\n", 4,
+				 "psql meta-command \"\\\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\" in the upgrade body");
 	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n-- migrate:downgrade\n\\connect other\n",
 				 6, "in the downgrade body");
 	/* after a string, a comment and a dollar quote closed on earlier lines */

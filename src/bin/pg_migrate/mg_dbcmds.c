@@ -117,6 +117,7 @@ run_query(const char *sql, int nparams, const char *const *params)
 	return res;
 }
 
+/* Run a statement without parameters; false after reporting a failure */
 static bool
 run_command(const char *sql)
 {
@@ -263,6 +264,7 @@ find_extension(void)
 	return true;
 }
 
+/* Find the extension's schema, or report that it is missing and exit 1 */
 static void
 require_extension(void)
 {
@@ -567,6 +569,7 @@ copy_array_size(char **items, int n)
 	return size;
 }
 
+/* Append an array of names to buf as a COPY field (see copy_array_size) */
 static void
 copy_array(PQExpBuffer buf, char **items, int n)
 {
@@ -598,6 +601,7 @@ copy_row(PQExpBuffer buf, const MgRevFile *rf, int i)
 	copy_field(buf, rf->source, true);
 }
 
+/* Bytes copy_row appends for file i (checked against it when sending) */
 static size_t
 copy_row_size(const MgRevFile *rf, int i)
 {
@@ -782,6 +786,15 @@ send_copy_data(PQExpBuffer buf)
 	return true;
 }
 
+/*
+ * copy_revisions
+ *		Send every file of set as one row of pg_temp.pg_migrate_load with
+ *		COPY FROM STDIN, in messages of at most COPY_CHUNK bytes, the row
+ *		of file i being row i + 1 (so that an error's CONTEXT names the
+ *		file).  Returns false after reporting a failure (a COPY error as
+ *		an error in the file of its row, see report_copy_error); the
+ *		caller then rolls back.  Memory: one chunk beyond the files.
+ */
 static bool
 copy_revisions(const MgRevSet *set)
 {
@@ -827,16 +840,20 @@ copy_revisions(const MgRevSet *set)
 	return true;
 }
 
-/*
- * Refuse files that change an applied revision, naming every one of them
- * with its file, before anything is registered.  The server refuses the
- * same changes (migrate_register); checking here reports them all at once.
- */
 /* IS NOT DISTINCT FROM, without an operator looked up on search_path */
 #define SAME_DOWNGRADE \
 	"((r.downgrade IS NULL AND s.downgrade IS NULL) OR" \
 	" COALESCE(r.downgrade OPERATOR(pg_catalog.=) s.downgrade, false))"
 
+/*
+ * check_applied_changes
+ *		Refuse files that change an applied revision, naming every one of
+ *		them with its file and what it changes, before anything is
+ *		registered (the rows are in pg_temp.pg_migrate_load).  The server
+ *		refuses the same changes (migrate_register); checking here reports
+ *		them all at once.  Returns true when no file changes one; false
+ *		after reporting (a failed query included).  One query.
+ */
 static bool
 check_applied_changes(void)
 {
@@ -880,6 +897,21 @@ check_applied_changes(void)
 	return n == 0;
 }
 
+/*
+ * cmd_load
+ *		pg_migrate load [-r] [-n] [--no-create-extension] DIR...: read and
+ *		check the files (nothing is sent if one is bad or too large for a
+ *		COPY row), connect in UTF8, and in one READ COMMITTED transaction:
+ *		refuse a standby, take the extension's advisory lock (the one the
+ *		migrate_* functions take), create the extension if needed, COPY
+ *		the files into a temporary table, refuse changes of applied
+ *		revisions, register every file in file order with
+ *		migrate_register, run migrate_check, and commit (with -n: roll
+ *		back).  Prints the counts of added, updated and unchanged
+ *		revisions.  Returns 0, or EXIT_FAILED after reporting a failure
+ *		and "Nothing was loaded." (the transaction is rolled back); bad
+ *		usage exits with EXIT_USAGE.
+ */
 int
 cmd_load(int argc, char **argv)
 {

@@ -187,11 +187,13 @@ cmd_check(int argc, char **argv)
 			appendPQExpBuffer(&list, "%s%s", i ? ", " : "", mg_rev_id(g, real.items[i]));
 		if (single_head)
 		{
-			pg_log_error("the revision graph has %d heads: %s", real.n, esc(list.data));
+			pg_log_error("the revision graph has %d heads", real.n);
+			pg_log_error_detail("Its heads are %s.", esc(list.data));
 			pg_log_error_hint("Merge them with \"pg_migrate new -m MESSAGE -p HEAD -p HEAD ... DIR\".");
 			return EXIT_FAILED;
 		}
-		pg_log_warning("the revision graph has %d heads: %s", real.n, esc(list.data));
+		pg_log_warning("the revision graph has %d heads", real.n);
+		pg_log_warning_detail("Its heads are %s.", esc(list.data));
 		termPQExpBuffer(&list);
 	}
 	mg_graph_free(g);
@@ -250,6 +252,7 @@ make_slug(const char *message)
 	return slug;
 }
 
+/* A new random revision id: 12 hex digits from /dev/urandom (exit on failure) */
 static char *
 random_rev_id(void)
 {
@@ -265,6 +268,7 @@ random_rev_id(void)
 	return id;
 }
 
+/* Append "-- migrate:<key> a, b" to buf; nothing for an empty list */
 static void
 append_list(PQExpBuffer buf, const char *key, char **items, int n)
 {
@@ -389,6 +393,20 @@ module_rev(const MgGraph *g, const char *id)
 	return rev >= 0 && mg_rev_tag(g, rev) >= 0 ? rev : -1;
 }
 
+/*
+ * cmd_new
+ *		pg_migrate new -m MESSAGE [-p PARENT]... [-d DEP]... [-b LABEL]...
+ *		[--rev-id ID] [--empty] DIR: write a new revision file into DIR
+ *		(created when missing) and print its path.  The names given are
+ *		checked with the core's mg_check_name (bad usage, exit 2, with the
+ *		server's text); DIR's files are read and their graph built by the
+ *		core (build_module_graph), which gives the default parent (DIR's
+ *		single head; several heads are an error), refuses a label already
+ *		used in DIR and an id already defined there.  The file is named
+ *		"<id>_<slug>.sql" and created with O_EXCL, never overwriting one.
+ *		Returns 0, or EXIT_FAILED after reporting; failures to create or
+ *		write the file end the program (exit 1).
+ */
 int
 cmd_new(int argc, char **argv)
 {
@@ -534,7 +552,8 @@ cmd_new(int argc, char **argv)
 			initPQExpBuffer(&list);
 			for (int i = 0; i < heads.n; i++)
 				appendPQExpBuffer(&list, "%s%s", i ? ", " : "", mg_rev_id(g, heads.items[i]));
-			pg_log_error("directory \"%s\" has %d heads: %s", esc(dir), heads.n, esc(list.data));
+			pg_log_error("directory \"%s\" has %d heads", esc(dir), heads.n);
+			pg_log_error_detail("Its heads are %s.", esc(list.data));
 			pg_log_error_hint("Choose the parent with -p, or give -p for each head to write a merge revision.");
 			return EXIT_FAILED;
 		}

@@ -37,6 +37,7 @@
 /* Longest revision file we read: bodies are text values (1 GB limit) */
 #define MG_MAX_FILE_SIZE	((size_t) 1 << 30)
 
+/* Append a parsed file to the set; the set owns it from now on */
 static void
 set_append(MgRevSet *set, MgRevFile *rf)
 {
@@ -171,12 +172,14 @@ read_file(int dirfd, const char *name, const char *path, char **buf,
 static bool add_file_at(MgRevSet *set, int dirfd, const char *name,
 						const char *path, const char *source, MgDiags *diags);
 
+/* mg_read_file: see mg_revfile.h (the checks of read_file, by path) */
 bool
 mg_read_file(const char *path, char **buf, size_t *len, MgDiags *diags)
 {
 	return read_file(AT_FDCWD, path, path, buf, len, diags);
 }
 
+/* mg_revset_add_file: see mg_revfile.h */
 bool
 mg_revset_add_file(MgRevSet *set, const char *path, const char *source,
 				   MgDiags *diags)
@@ -222,6 +225,7 @@ add_file_at(MgRevSet *set, int dirfd, const char *name, const char *path,
 	return true;
 }
 
+/* Is name a revision file's name ("<something>.sql")? */
 static bool
 ends_with_sql(const char *name)
 {
@@ -230,6 +234,7 @@ ends_with_sql(const char *name)
 	return n > 4 && strcmp(name + n - 4, ".sql") == 0;
 }
 
+/* a "/" b, as a new string (no doubled slash; a empty: b) */
 static char *
 join_path(const char *a, const char *b)
 {
@@ -250,12 +255,6 @@ typedef struct DirChain
 	const struct DirChain *up;
 } DirChain;
 
-/*
- * A symbolic link found in the tree whose root (a real path) is root: is
- * its target inside the tree?  If not, that is an error unless the set
- * follows links out of the tree: a link to /etc/passwd, to a device or to
- * another checkout would be read, stored and run without anyone seeing it.
- */
 /* The directory a tree was given as, and its real path */
 typedef struct TreeRoot
 {
@@ -263,6 +262,15 @@ typedef struct TreeRoot
 	const char *real;
 } TreeRoot;
 
+/*
+ * The link policy.  A symbolic link found at path in the tree given as
+ * tree: is its target inside the tree (under tree->real)?  If not, that is
+ * an error unless the set follows links out of the tree: a link to
+ * /etc/passwd, to a device or to another checkout would be read, stored
+ * and run without anyone seeing it.  Returns true when the link may be
+ * followed; otherwise adds a diagnostic (also when the link cannot be
+ * resolved) and returns false.
+ */
 static bool
 link_inside(const MgRevSet *set, const TreeRoot *tree, const char *path,
 			MgDiags *diags)
@@ -292,6 +300,23 @@ link_inside(const MgRevSet *set, const TreeRoot *tree, const char *path,
 	return false;
 }
 
+/*
+ * add_dir
+ *		Read directory dir of the tree root into set: its ".sql" entries in
+ *		byte order of their names, then (with recursive) its
+ *		subdirectories, each the same way.  srcprefix is the stored source
+ *		of dir ("<tree's name>/<path inside it>"); depth and up are the
+ *		directories above, for the depth limit (64) and loop detection.
+ *
+ *		Entries whose names start with "." are skipped, other names not
+ *		ending in ".sql" are counted in set->nskipped.  A ".sql" entry that
+ *		is not a regular file, a link leading outside the tree (see
+ *		link_inside), a file that cannot be read or parsed: each adds a
+ *		diagnostic, and the walk goes on so that every problem is reported
+ *		at once.  Returns false if there was any.  Cost: one readdir pass
+ *		and one sort per directory; a stat() only for entries whose type
+ *		readdir does not give, and for links.
+ */
 static bool
 add_dir(MgRevSet *set, const char *dir, const TreeRoot *root, const char *srcprefix,
 		bool recursive, int depth, const DirChain *up, MgDiags *diags)
@@ -482,6 +507,11 @@ dir_source_name(const char *dir)
 	return res;
 }
 
+/*
+ * mg_revset_add_dir: see mg_revfile.h.  Checks that dir is a directory
+ * and finds its real path (the root of the link policy) and its stored
+ * name, then walks it with add_dir.
+ */
 bool
 mg_revset_add_dir(MgRevSet *set, const char *dir, bool recursive,
 				  MgDiags *diags)
@@ -526,6 +556,7 @@ mg_revset_add_dir(MgRevSet *set, const char *dir, bool recursive,
  */
 static const MgRevSet *sort_set;
 
+/* qsort order of file indexes: by revision id, then by file order */
 static int
 cmp_by_id(const void *a, const void *b)
 {
@@ -536,6 +567,11 @@ cmp_by_id(const void *a, const void *b)
 	return c != 0 ? c : (ia > ib) - (ia < ib);
 }
 
+/*
+ * mg_revset_check_duplicates: see mg_revfile.h.  Sorts the file indexes by
+ * id (O(n log n)) and reports each id that a later file defines again,
+ * naming the first file.  The sorted index stays in set->by_id.
+ */
 bool
 mg_revset_check_duplicates(MgRevSet *set, MgDiags *diags)
 {
@@ -572,6 +608,10 @@ mg_revset_check_duplicates(MgRevSet *set, MgDiags *diags)
 	return ok;
 }
 
+/*
+ * mg_revset_find: see mg_revfile.h.  A binary search when the set is
+ * indexed (mg_revset_check_duplicates since the last append), else a scan.
+ */
 int
 mg_revset_find(const MgRevSet *set, const char *id)
 {
@@ -600,6 +640,7 @@ mg_revset_find(const MgRevSet *set, const char *id)
 	return -1;
 }
 
+/* Free every file of the set and the set's arrays (not set itself) */
 void
 mg_revset_free(MgRevSet *set)
 {

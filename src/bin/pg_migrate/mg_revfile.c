@@ -59,6 +59,7 @@ mg_xmalloc(size_t size)
 	return p;
 }
 
+/* realloc, or the end of the program */
 void *
 mg_xrealloc(void *ptr, size_t size)
 {
@@ -72,6 +73,7 @@ mg_xrealloc(void *ptr, size_t size)
 	return p;
 }
 
+/* The first n bytes of s, NUL-terminated, in new memory */
 char *
 mg_xstrndup(const char *s, size_t n)
 {
@@ -82,6 +84,7 @@ mg_xstrndup(const char *s, size_t n)
 	return p;
 }
 
+/* strdup, or the end of the program */
 char *
 mg_xstrdup(const char *s)
 {
@@ -90,6 +93,7 @@ mg_xstrdup(const char *s)
 
 static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
+/* A new string formatted from fmt and ap */
 static char *
 vformat(const char *fmt, va_list ap)
 {
@@ -135,6 +139,7 @@ mg_diag_add(MgDiags *diags, const char *path, int line, const char *fmt,...)
 static void
 set_text(char **field, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* Replace the text in *field by a new formatted one */
 static void
 set_text(char **field, const char *fmt, va_list ap)
 {
@@ -142,6 +147,7 @@ set_text(char **field, const char *fmt, va_list ap)
 	*field = vformat(fmt, ap);
 }
 
+/* Set the DETAIL of d (a complete sentence) */
 void
 mg_diag_detail(MgDiag *d, const char *fmt,...)
 {
@@ -152,6 +158,7 @@ mg_diag_detail(MgDiag *d, const char *fmt,...)
 	va_end(ap);
 }
 
+/* Set the HINT of d (a complete sentence) */
 void
 mg_diag_hint(MgDiag *d, const char *fmt,...)
 {
@@ -162,6 +169,7 @@ mg_diag_hint(MgDiag *d, const char *fmt,...)
 	va_end(ap);
 }
 
+/* Free every diagnostic and the array; diags is empty again */
 void
 mg_diags_free(MgDiags *diags)
 {
@@ -213,6 +221,7 @@ utf8_seq_len(const unsigned char *s, size_t len)
 	return n;
 }
 
+/* mg_utf8_valid: see mg_revfile.h */
 bool
 mg_utf8_valid(const char *s, size_t len)
 {
@@ -278,12 +287,14 @@ check_encoding(const char *path, const char *buf, size_t len, MgDiags *diags)
 	return true;
 }
 
+/* White space inside a line (line ends are split off before) */
 static bool
 is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
+/* Only white space? */
 static bool
 is_blank(const char *s, size_t n)
 {
@@ -342,6 +353,7 @@ match_directive(const char *s, size_t n, const char **key, size_t *keylen,
 	return true;
 }
 
+/* The MgKey of a header key (exact, case-sensitive), or -1 */
 static int
 key_lookup(const char *key, size_t keylen)
 {
@@ -566,6 +578,7 @@ typedef struct Body
 	Buf			held;			/* blank lines not yet written, each after a LF */
 } Body;
 
+/* Append n bytes to b, keeping it NUL-terminated */
 static void
 buf_append(Buf *b, const char *s, size_t n)
 {
@@ -580,6 +593,7 @@ buf_append(Buf *b, const char *s, size_t n)
 	b->data[b->len] = '\0';
 }
 
+/* Add one line (without its line end) to a body being collected */
 static void
 body_line(Body *b, const char *s, size_t n)
 {
@@ -602,6 +616,7 @@ body_line(Body *b, const char *s, size_t n)
 	buf_append(&b->text, s, n);
 }
 
+/* The collected body as a new string ("" for none); b keeps no text */
 static char *
 body_finish(Body *b)
 {
@@ -611,6 +626,7 @@ body_finish(Body *b)
 	return s;
 }
 
+/* Free what body_finish did not hand over */
 static void
 body_free(Body *b)
 {
@@ -667,12 +683,14 @@ static const char *const lex_unterminated_detail[] = {
 	[LEX_COMMENT] = "The comment starting on line %d runs to the end of the file.",
 };
 
+/* Can c start an identifier or keyword (psql's rule, bytes >= 0x80 included)? */
 static bool
 ident_start(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
 }
 
+/* An ASCII digit? */
 static bool
 is_digit(unsigned char c)
 {
@@ -680,8 +698,13 @@ is_digit(unsigned char c)
 }
 
 /*
- * Scan one body line.  Returns the offset of a backslash that psql would
- * read as a meta-command, or -1.
+ * lex_line
+ *		Scan one body line (s, n bytes, without its line end) from the
+ *		state lx carries over from the line before, and leave in lx the
+ *		state at its end; line is the line's number, kept in lx where a
+ *		quote or comment begins.  Returns the offset of a backslash that
+ *		psql would read as a meta-command (one outside quotes and
+ *		comments), or -1.  Never fails; O(n).
  */
 static long
 lex_line(Lexer *lx, const char *s, size_t n, int line)
@@ -836,6 +859,7 @@ lex_line(Lexer *lx, const char *s, size_t n, int line)
 	return -1;
 }
 
+/* A boolean as PostgreSQL spells it (true/on/yes/1, false/off/no/0) */
 static bool
 parse_bool(const char *s, size_t n, bool *out)
 {
@@ -852,6 +876,7 @@ parse_bool(const char *s, size_t n, bool *out)
 	return false;
 }
 
+/* Free a parsed file and everything it holds; NULL is allowed */
 void
 mg_revfile_free(MgRevFile *rf)
 {
@@ -880,8 +905,21 @@ static const char header_hint[] =
 
 /*
  * mg_revfile_parse
- *		Parse a revision file held in buf.  Returns NULL after adding one
- *		diagnostic (the first problem found) to diags.
+ *		Parse the revision file held in buf (len bytes, NUL bytes
+ *		included); path names it in diagnostics, source (may be NULL) is
+ *		stored in the result.  The whole text is checked first (UTF-8, no
+ *		NUL), then read line by line: header lines until the first body
+ *		marker (every key once; names checked by mg_check_name, the
+ *		revision named in messages once its line was read), then the
+ *		bodies, scanned with lex_line so that a marker inside a quote or
+ *		comment is text and a psql meta-command is refused.  At the end:
+ *		no quote or comment left open, the required lines present, each
+ *		body within MG_MAX_BODY_SIZE.
+ *
+ *		Returns a new MgRevFile (free with mg_revfile_free), or NULL after
+ *		adding one diagnostic (the first problem found) to diags.  The
+ *		file's graph (unknown parents, cycles, duplicate ids) is not
+ *		judged here.  Cost: O(len), one copy of each body.
  */
 MgRevFile *
 mg_revfile_parse(const char *path, const char *source, const char *buf,
@@ -944,13 +982,10 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 					size_t		m = 1;
 					char	   *cmd;
 
-					while ((size_t) bs + m < n && !is_space(s[bs + m]) && m < 20)
+					/* the meta-command's word, at most 20 bytes (mg_clip) */
+					while ((size_t) bs + m < n && !is_space(s[bs + m]))
 						m++;
-					/* never cut a UTF-8 sequence */
-					while ((size_t) bs + m < n &&
-						   ((unsigned char) s[bs + m] & 0xc0) == 0x80)
-						m--;
-					cmd = mg_xstrndup(s + bs, m);
+					cmd = mg_xstrndup(s + bs, (size_t) mg_clip(s + bs, m, 20));
 					d = cur == 0 ?
 						mg_diag_add(diags, path, line,
 									"psql meta-command \"%s\" in the upgrade body", cmd) :

@@ -78,6 +78,7 @@ static const Command commands[] = {
 	"show revisions, newest first"},
 };
 
+/* The command named name, or NULL */
 static const Command *
 find_command(const char *name)
 {
@@ -102,6 +103,7 @@ output_is_utf8(void)
 	return enc == PG_UTF8 || enc == PG_SQL_ASCII;
 }
 
+/* s escaped for the terminal; NULL stays NULL */
 const char *
 esc(const char *s)
 {
@@ -128,6 +130,7 @@ usage_command(const Command *cmd)
 		printf("  %s\n%23s%s\n", cmd->synopsis, "", cmd->summary);
 }
 
+/* --help: the command list comes from the command table */
 void
 usage(void)
 {
@@ -173,6 +176,7 @@ usage(void)
 	printf("\nExit status: 0 on success, 1 on failure, 2 on bad usage.\n");
 }
 
+/* The hint that ends every usage error */
 static void
 usage_hint(void)
 {
@@ -221,6 +225,7 @@ bad_option(void)
 	exit(EXIT_USAGE);
 }
 
+/* One more -v: more of our messages, and of libpq's front-end logging */
 void
 more_verbose(void)
 {

@@ -62,31 +62,81 @@ read_dirs(MgRevSet *set, char **dirs, int ndirs, bool recursive, bool need_files
 }
 
 /*
- * Build the graph of the parsed files with the core.  Returns NULL after
- * reporting the problems.
+ * build_graph
+ *		The core's graph of the parsed files of set, each revision tagged
+ *		with its file's index.  With module (new), set is one directory
+ *		whose parents and dependencies may live in other directories: a
+ *		down_revision defined elsewhere becomes a base of the graph with
+ *		no file (tag -1), so that its children stay children, and a
+ *		dependency defined elsewhere is left out (it makes no head and
+ *		carries no label here).  Without module (check) every reference
+ *		must resolve in set.  Returns NULL after reporting the problems of
+ *		an invalid graph (mg_graph_finish).
  */
 static MgGraph *
-build_graph(const MgRevSet *set)
+build_graph(const MgRevSet *set, bool module)
 {
 	MgGraph    *g = mg_graph_new();
 	MgError		err;
+	const char **deps = NULL;
+	int			maxdeps = 0;
+	const char **outside = NULL;	/* down_revisions defined elsewhere */
+	int			noutside = 0,
+				maxoutside = 0;
 
+	for (int i = 0; i < set->n; i++)
+		maxdeps = Max(maxdeps, set->files[i]->ndeps);
+	deps = pg_malloc(sizeof(char *) * (maxdeps + 1));
 	for (int i = 0; i < set->n; i++)
 	{
 		const MgRevFile *rf = set->files[i];
 		MgRevInput	in;
+		int			ndeps = 0;
 
+		for (int j = 0; j < rf->ndeps; j++)
+		{
+			bool		here = !module || mg_revset_find(set, rf->deps[j]) >= 0;
+
+			for (int k = 0; k < set->n && !here; k++)
+				for (int l = 0; l < set->files[k]->nlabels && !here; l++)
+					here = strcmp(set->files[k]->labels[l], rf->deps[j]) == 0;
+			if (here)
+				deps[ndeps++] = rf->deps[j];
+		}
+		memset(&in, 0, sizeof(in));
 		in.id = rf->revision;
 		in.down = (const char *const *) rf->down;
 		in.ndown = rf->ndown;
-		in.deps = (const char *const *) rf->deps;
-		in.ndeps = rf->ndeps;
+		in.deps = deps;
+		in.ndeps = ndeps;
 		in.labels = (const char *const *) rf->labels;
 		in.nlabels = rf->nlabels;
 		in.message = rf->message;
 		in.tag = i;
-		mg_graph_add(g, &in);
+		mg_graph_add(g, &in);		/* copies what it keeps */
+
+		for (int j = 0; j < rf->ndown && module; j++)
+		{
+			bool		known = mg_revset_find(set, rf->down[j]) >= 0;
+
+			for (int k = 0; k < noutside && !known; k++)
+				known = strcmp(outside[k], rf->down[j]) == 0;
+			if (known)
+				continue;
+			memset(&in, 0, sizeof(in));
+			in.id = rf->down[j];
+			in.tag = -1;
+			mg_graph_add(g, &in);
+			if (noutside == maxoutside)
+			{
+				maxoutside = maxoutside ? maxoutside * 2 : 16;
+				outside = pg_realloc(outside, sizeof(char *) * maxoutside);
+			}
+			outside[noutside++] = rf->down[j];
+		}
 	}
+	free(deps);
+	free(outside);
 	if (!mg_graph_finish(g, &err))
 	{
 		report_mg_error(&err);
@@ -168,7 +218,7 @@ cmd_check(int argc, char **argv)
 	set.headers_only = true;	/* check needs no bodies in memory */
 	if (!read_dirs(&set, argv + optind, argc - optind, recursive, true))
 		return EXIT_FAILED;
-	g = build_graph(&set);
+	g = build_graph(&set, false);
 	if (g == NULL)
 		return EXIT_FAILED;
 
@@ -303,87 +353,6 @@ check_arg_name(MgNameKind kind, const char *name)
 		usage_error_detail(np.detail, "%s", np.message);
 }
 
-/*
- * The graph of the directory's files for new: the directory holds one
- * module, whose parents and dependencies may live in other directories.
- * A down_revision defined elsewhere becomes a base of the graph with no
- * file (tag -1), so that its children stay children; a dependency defined
- * elsewhere is left out (it makes no head and carries no label here).
- * Returns NULL after reporting the problems of an invalid graph.
- */
-static MgGraph *
-build_module_graph(const MgRevSet *set)
-{
-	MgGraph    *g = mg_graph_new();
-	MgError		err;
-	const char **deps = NULL;
-	int			maxdeps = 0;
-	const char **outside = NULL;	/* down_revisions defined elsewhere */
-	int			noutside = 0,
-				maxoutside = 0;
-
-	for (int i = 0; i < set->n; i++)
-		maxdeps = Max(maxdeps, set->files[i]->ndeps);
-	deps = pg_malloc(sizeof(char *) * (maxdeps + 1));
-	for (int i = 0; i < set->n; i++)
-	{
-		const MgRevFile *rf = set->files[i];
-		MgRevInput	in;
-		int			ndeps = 0;
-
-		for (int j = 0; j < rf->ndeps; j++)
-		{
-			bool		here = mg_revset_find(set, rf->deps[j]) >= 0;
-
-			for (int k = 0; k < set->n && !here; k++)
-				for (int l = 0; l < set->files[k]->nlabels && !here; l++)
-					here = strcmp(set->files[k]->labels[l], rf->deps[j]) == 0;
-			if (here)
-				deps[ndeps++] = rf->deps[j];
-		}
-		memset(&in, 0, sizeof(in));
-		in.id = rf->revision;
-		in.down = (const char *const *) rf->down;
-		in.ndown = rf->ndown;
-		in.deps = deps;
-		in.ndeps = ndeps;
-		in.labels = (const char *const *) rf->labels;
-		in.nlabels = rf->nlabels;
-		in.message = rf->message;
-		in.tag = i;
-		mg_graph_add(g, &in);		/* copies what it keeps */
-
-		for (int j = 0; j < rf->ndown; j++)
-		{
-			bool		known = mg_revset_find(set, rf->down[j]) >= 0;
-
-			for (int k = 0; k < noutside && !known; k++)
-				known = strcmp(outside[k], rf->down[j]) == 0;
-			if (known)
-				continue;
-			memset(&in, 0, sizeof(in));
-			in.id = rf->down[j];
-			in.tag = -1;
-			mg_graph_add(g, &in);
-			if (noutside == maxoutside)
-			{
-				maxoutside = maxoutside ? maxoutside * 2 : 16;
-				outside = pg_realloc(outside, sizeof(char *) * maxoutside);
-			}
-			outside[noutside++] = rf->down[j];
-		}
-	}
-	free(deps);
-	free(outside);
-	if (!mg_graph_finish(g, &err))
-	{
-		report_mg_error(&err);
-		mg_graph_free(g);
-		return NULL;
-	}
-	return g;
-}
-
 /* A revision of new's graph defined by a file of the directory, or -1 */
 static int
 module_rev(const MgGraph *g, const char *id)
@@ -400,7 +369,7 @@ module_rev(const MgGraph *g, const char *id)
  *		(created when missing) and print its path.  The names given are
  *		checked with the core's mg_check_name (bad usage, exit 2, with the
  *		server's text); DIR's files are read and their graph built by the
- *		core (build_module_graph), which gives the default parent (DIR's
+ *		core (build_graph), which gives the default parent (DIR's
  *		single head; several heads are an error), refuses a label already
  *		used in DIR and an id already defined there.  The file is named
  *		"<id>_<slug>.sql" and created with O_EXCL, never overwriting one.
@@ -536,7 +505,7 @@ cmd_new(int argc, char **argv)
 			return EXIT_FAILED;
 	}
 	/* heads, labels and ids of the directory: the core's graph of it */
-	g = build_module_graph(&set);
+	g = build_graph(&set, true);
 	if (g == NULL)
 		return EXIT_FAILED;
 

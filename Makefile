@@ -82,10 +82,12 @@ test/unit/mg_replay: test/unit/mg_replay.c src/mg_core.c src/mg_core.h
 test/unit/test_core: test/unit/test_core.c test/unit/unit_check.h src/mg_core.c src/mg_core.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_core.c src/mg_core.c
 
-REVFILE_SRC = src/bin/pg_migrate/mg_revfile.c src/bin/pg_migrate/mg_revfile.h
+# the client's revision-file parser (mg_revfile.c) and directory reader (mg_revdir.c)
+REVFILE_C = src/bin/pg_migrate/mg_revfile.c src/bin/pg_migrate/mg_revdir.c
+REVFILE_SRC = $(REVFILE_C) src/bin/pg_migrate/mg_revfile.h
 
 test/unit/test_revfile: test/unit/test_revfile.c test/unit/unit_check.h $(REVFILE_SRC) src/mg_core.c src/mg_core.h
-	$(UNIT_CC) $(UNIT_CFLAGS) -I$(srcdir)/src/bin/pg_migrate -o $@ test/unit/test_revfile.c src/bin/pg_migrate/mg_revfile.c src/mg_core.c
+	$(UNIT_CC) $(UNIT_CFLAGS) -I$(srcdir)/src/bin/pg_migrate -o $@ test/unit/test_revfile.c $(REVFILE_C) src/mg_core.c
 
 # The fuzz targets' seed corpora and regression inputs, replayed without
 # libFuzzer: each target built with a plain main() under ASan and UBSan.
@@ -95,7 +97,7 @@ FUZZ_DEPS = test/fuzz/fuzz_common.h test/fuzz/replay_main.c src/mg_core.c src/mg
 
 test/fuzz/build/replay_revfile: test/fuzz/fuzz_revfile.c $(FUZZ_DEPS) $(REVFILE_SRC)
 	@mkdir -p $(@D)
-	$(UNIT_CC) $(UNIT_CFLAGS) -fno-sanitize-recover=undefined -I$(srcdir)/src/bin/pg_migrate -o $@ $< test/fuzz/replay_main.c src/bin/pg_migrate/mg_revfile.c src/mg_core.c
+	$(UNIT_CC) $(UNIT_CFLAGS) -fno-sanitize-recover=undefined -I$(srcdir)/src/bin/pg_migrate -o $@ $< test/fuzz/replay_main.c $(REVFILE_C) src/mg_core.c
 
 test/fuzz/build/replay_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_graphs.h $(FUZZ_DEPS)
 	@mkdir -p $(@D)

@@ -132,7 +132,8 @@ pg_migrate: sqlstate: 25006
 	my ($rc, $out, $err) = finish_proc(start_pgm($standby, $db, {}, '-v', 'load', "$dir/mod"));
 	is($rc, 1, 'pg_migrate load on the standby exits 1');
 	my $refusal = "pg_migrate: error: cannot load revisions into a standby server\n"
-	  . "pg_migrate: detail: The server is in recovery: migration state can only change on the primary. Connect to the primary server and run load there.\n"
+	  . "pg_migrate: detail: The server is in recovery: migration state can only change on the primary.\n"
+	  . "pg_migrate: hint: Connect to the primary server and run load there.\n"
 	  . "pg_migrate: hint: Nothing was loaded.\n";
 	like($err, qr/\Q$refusal\E\z/,
 		'pg_migrate load on the standby: refused with a pointer to the primary, nothing loaded');

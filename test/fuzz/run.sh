@@ -40,7 +40,7 @@ mkdir -p "$build"
 # Sources of target $1 besides its own file, into the array srcs
 set_sources() {
     srcs=("$top/src/mg_core.c")
-    [ "$1" = revfile ] && srcs+=("$top/src/bin/pg_migrate/mg_revfile.c")
+    [ "$1" = revfile ] && srcs+=("$top/src/bin/pg_migrate/mg_revfile.c" "$top/src/bin/pg_migrate/mg_revdir.c")
     return 0
 }
 

@@ -26,9 +26,9 @@ my @cases = (
 	[ 'missing upgrade',
 	  $hdr . "-- migrate:message m\n-- migrate:downgrade\nSELECT 1;\n",
 	  4, 'missing "-- migrate:upgrade" line' ],
-	[ 'unknown header key',
+	[ 'unrecognized header key',
 	  $hdr . "-- migrate:author someone\n-- migrate:upgrade\nSELECT 1;\n",
-	  3, 'unknown header key "author"' ],
+	  3, 'unrecognized header key "author"' ],
 	[ 'duplicate header key',
 	  $hdr . "-- migrate:message one\n-- migrate:message two\n-- migrate:upgrade\n",
 	  4, 'duplicate header key "message"' ],
@@ -37,7 +37,7 @@ my @cases = (
 	  2, 'invalid revision id "bbb-222"' ],
 	[ 'invalid parent id',
 	  "-- migrate:revision bbb222\n-- migrate:down_revision aaa111; DROP TABLE x\n-- migrate:upgrade\n",
-	  2, 'invalid down_revision "aaa111; DROP TABLE x"' ],
+	  2, 'invalid down_revision "aaa111; DROP TABLE x" in revision "bbb222"' ],
 	[ 'upgrade marker twice',
 	  $hdr . "-- migrate:upgrade\nSELECT 1;\n-- migrate:downgrade\nSELECT 2;\n-- migrate:upgrade\nSELECT 3;\n",
 	  7, 'body marker "-- migrate:upgrade" appears twice' ],
@@ -153,7 +153,7 @@ for my $case (@cases)
 	is($rc, 1, 'several bad files: exit 1');
 	like($err, qr/a\.sql:1: revision file is empty/, 'first bad file reported');
 	like($err, qr/b\.sql:1: missing "-- migrate:down_revision" line/, 'second bad file reported');
-	like($err, qr/c\.sql:3: unknown header key "oops"/, 'third bad file reported');
+	like($err, qr/c\.sql:3: unrecognized header key "oops"/, 'third bad file reported');
 }
 
 # files that are not revision files are skipped

@@ -49,7 +49,7 @@ is($rc, 0, 'explicit parent creates a second head');
 my ($third) = $out =~ m{/([0-9a-f]{12})_};
 ($rc, $out, $err) = pgm('new', '-m', 'Which parent?', $dir);
 is($rc, 1, 'several heads: error');
-like($err, qr/error: directory "\Q$dir\E" has 2 heads: (abc123def456, $third|$third, abc123def456)\n.*hint: Choose the parent with -p/,
+like($err, qr/error: directory "\Q$dir\E" has 2 heads\n.*detail: Its heads are (abc123def456, $third|$third, abc123def456)\.\n.*hint: Choose the parent with -p/,
 	'the heads are named, -p hinted');
 
 # a merge with -p twice, a dependency with -d
@@ -101,7 +101,7 @@ for my $bad ([ '-m', 'x', '-p', $root, '-p', $root, $dir ], [ '-m', 'x', '-b', '
 {
 	($rc, $out, $err) = pgm('new', @$bad);
 	is($rc, 2, "refused: new @$bad");
-	like($err, qr/error: (.* is given twice|invalid revision id "None")/, 'and said why');
+	like($err, qr/error: (.* is given twice|revision id "None" cannot be used in revision files)/, 'and said why');
 }
 
 # more heads than arguments (a buffer sized by the arguments once overflowed)
@@ -110,12 +110,29 @@ write_file("$many/h$_.sql", "-- migrate:revision h$_\n-- migrate:down_revision n
   for 1 .. 6;
 ($rc, $out, $err) = pgm('new', '-m', 'x', $many);
 is($rc, 1, 'six heads: error, no crash');
-like($err, qr/error: directory "\Q$many\E" has 6 heads: h1, h2, h3, h4, h5, h6/, 'six heads named');
+like($err, qr/error: directory "\Q$many\E" has 6 heads\n.*detail: Its heads are h1, h2, h3, h4, h5, h6\./, 'six heads named');
 
 # a broken file in the directory stops new
 write_file("$dir/zzz_broken.sql", "-- migrate:revision\n");
 ($rc, $out, $err) = pgm('new', '-m', 'x', '-p', $root, $dir);
 is($rc, 1, 'broken directory: error');
 like($err, qr/zzz_broken\.sql:1: empty revision id/, 'the broken file is named');
+
+# names on the command line: the core's rule and the server's texts
+($rc, $out, $err) = pgm('new', '-m', 'x', '-b', 'heads', '-p', $root, $dir);
+is($rc, 2, 'reserved branch label: bad usage');
+like($err, qr/^pg_migrate: error: branch label "heads" is a reserved word\npg_migrate: detail: "base", "head", "heads" and "current" are words of the target grammar\.\npg_migrate: hint: Try /m,
+	'reserved branch label: the server\'s message and detail');
+($rc, $out, $err) = pgm('new', '-m', 'x', '-d', 'a.b', '-p', $root, $dir);
+like($err, qr/^pg_migrate: error: invalid dependency "a\.b"\npg_migrate: detail: A dependency is a revision id or a branch label: 1 to 64 letters, digits or underscores\.$/m,
+	'invalid dependency: the server\'s message and detail');
+
+# a module whose base's parent lives in another directory: the head is
+# found by the core's graph, the outside parent is no head
+my ($acc) = grep { m{/invenio_accounts$} } copy_examples();
+($rc, $out, $err) = pgm('new', '-m', 'Next.', '--empty', $acc);
+is($rc, 0, 'module with an outside parent: new succeeds') or diag($err);
+like(slurp((split /\n/, $out)[0]), qr/^-- migrate:down_revision 1db94dcc2387$/m,
+	'the module\'s own head is the parent');
 
 done_testing();

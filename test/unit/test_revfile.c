@@ -1,10 +1,13 @@
 /*
  * test_revfile.c
- *	  Unit tests of the revision file parser (src/bin/pg_migrate/mg_revfile.c):
- *	  every error with its line, the accepted variants (CRLF, byte order
- *	  mark, comments among the headers), body boundaries, and the lexer
- *	  that finds psql meta-commands outside quotes and comments.  The
- *	  end-to-end tests of the same errors through pg_migrate are in test/t/.
+ *	  Unit tests of the revision file parser (src/bin/pg_migrate/mg_revfile.c)
+ *	  and directory reader (mg_revdir.c): every error with its line, the
+ *	  accepted variants (CRLF, byte order mark, comments among the headers),
+ *	  body boundaries, the lexer that finds psql meta-commands outside
+ *	  quotes and comments, bad names worded as the server words them
+ *	  (mg_check_name), file types and links in directories, and escaping.
+ *	  The end-to-end tests of the same errors through pg_migrate are in
+ *	  test/t/.
  */
 #include "mg_core.h"
 #include "mg_revfile.h"
@@ -175,9 +178,9 @@ test_errors(void)
 	EXPECT_ERROR(HDR "-- migrate:message m\n", 3, "missing \"-- migrate:upgrade\" line");
 	EXPECT_ERROR(HDR "-- only comments\n\n", 4, "missing \"-- migrate:upgrade\" line");
 	EXPECT_ERROR("-- just a comment\n", 1, "missing \"-- migrate:revision\" line");
-	EXPECT_ERROR(HDR "-- migrate:author me\n-- migrate:upgrade\n", 3, "unknown header key \"author\"");
-	EXPECT_ERROR(HDR "-- migrate:Revision x\n-- migrate:upgrade\n", 3, "unknown header key \"Revision\"");
-	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n-- migrate:up\n", 5, "unknown header key \"up\"");
+	EXPECT_ERROR(HDR "-- migrate:author me\n-- migrate:upgrade\n", 3, "unrecognized header key \"author\"");
+	EXPECT_ERROR(HDR "-- migrate:Revision x\n-- migrate:upgrade\n", 3, "unrecognized header key \"Revision\"");
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n-- migrate:up\n", 5, "unrecognized header key \"up\"");
 	EXPECT_ERROR(HDR "-- migrate:revision abc124\n-- migrate:upgrade\n", 3, "duplicate header key \"revision\"");
 	EXPECT_ERROR(HDR "-- migrate:message a\n-- migrate:message b\n-- migrate:upgrade\n",
 				 4, "duplicate header key \"message\"");
@@ -202,9 +205,9 @@ test_errors(void)
 	EXPECT_ERROR("-- migrate:revision abc123\n-- migrate:down_revision a.1\n-- migrate:upgrade\n",
 				 2, "invalid down_revision \"a.1\"");
 	EXPECT_ERROR(HDR "-- migrate:branch_labels ok, not ok\n-- migrate:upgrade\n",
-				 3, "invalid branch_labels \"not ok\"");
+				 3, "invalid branch label \"not ok\" in revision \"abc123\"");
 	EXPECT_ERROR(HDR "-- migrate:depends_on head\n-- migrate:upgrade\n",
-				 3, "depends_on \"head\" is a reserved word");
+				 3, "dependency \"head\" in revision \"abc123\" is a reserved word");
 	EXPECT_ERROR(HDR "-- migrate:transactional maybe\n-- migrate:upgrade\n",
 				 3, "invalid value \"maybe\" for \"transactional\"");
 	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n-- migrate:upgrade\nSELECT 2;\n",
@@ -218,6 +221,9 @@ test_errors(void)
 	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n\\i other.sql\n", 5, "psql meta-command \"\\i\" in the upgrade body");
 	EXPECT_ERROR(HDR "-- migrate:upgrade\n  \\set x 1\n", 4, "psql meta-command \"\\set\"");
 	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1 \\gset\n", 4, "psql meta-command \"\\gset\"");
+	/* a long meta-command is cut to 20 bytes, on a character boundary (mg_clip) */
+	EXPECT_ERROR(HDR "-- migrate:upgrade\n\\\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\n", 4,
+				 "psql meta-command \"\\\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\" in the upgrade body");
 	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n-- migrate:downgrade\n\\connect other\n",
 				 6, "in the downgrade body");
 	/* after a string, a comment and a dollar quote closed on earlier lines */
@@ -496,11 +502,67 @@ test_escape(void)
 	}
 }
 
+/*
+ * Names: the parser's message and DETAIL for a bad name are the core's
+ * mg_check_name texts, which the server sends for the same name (the
+ * revision is named when its line came first, as migrate_register names
+ * it).  Fails if the parser words a name problem its own way.
+ */
+static void
+test_names_like_server(void)
+{
+	static const struct
+	{
+		const char *text;
+		MgNameKind	kind;
+		const char *name;
+		const char *owner;
+		int			line;
+	}			cases[] = {
+		{"-- migrate:revision head\n-- migrate:down_revision none\n-- migrate:upgrade\n",
+		MG_NAME_REVISION, "head", NULL, 1},
+		{"-- migrate:revision a-b\n-- migrate:down_revision none\n-- migrate:upgrade\n",
+		MG_NAME_REVISION, "a-b", NULL, 1},
+		{HDR "-- migrate:branch_labels heads\n-- migrate:upgrade\n",
+		MG_NAME_BRANCH_LABEL, "heads", "abc123", 3},
+		{HDR "-- migrate:branch_labels l\xc3\xa9\n-- migrate:upgrade\n",
+		MG_NAME_BRANCH_LABEL, "l\xc3\xa9", "abc123", 3},
+		{HDR "-- migrate:depends_on x.y\n-- migrate:upgrade\n",
+		MG_NAME_DEPENDENCY, "x.y", "abc123", 3},
+		{"-- migrate:revision abc123\n-- migrate:down_revision base\n-- migrate:upgrade\n",
+		MG_NAME_DOWN_REVISION, "base", "abc123", 2},
+		/* the list before the revision line: no revision to name */
+		{"-- migrate:down_revision a;b\n-- migrate:revision abc123\n-- migrate:upgrade\n",
+		MG_NAME_DOWN_REVISION, "a;b", NULL, 1},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		MgDiags		diags = {0};
+		MgRevFile  *rf = parse(cases[i].text, &diags);
+		MgNameProblem np;
+		bool		legal = mg_check_name(cases[i].kind, cases[i].name,
+										  strlen(cases[i].name), cases[i].owner, &np);
+
+		CHECK(!legal && rf == NULL && diags.n == 1 &&
+			  diags.items[0].line == cases[i].line &&
+			  strcmp(diags.items[0].message, np.message) == 0 &&
+			  diags.items[0].detail && strcmp(diags.items[0].detail, np.detail) == 0,
+			  "name case %zu: got \"%s\" / \"%s\", the server's text is \"%s\" / \"%s\"", i,
+			  diags.n ? diags.items[0].message : "(none)",
+			  diags.n && diags.items[0].detail ? diags.items[0].detail : "(none)",
+			  np.message, np.detail);
+		mg_revfile_free(rf);
+		mg_diags_free(&diags);
+	}
+}
+
 int
 main(void)
 {
 	test_valid();
 	test_errors();
+	test_names_like_server();
 	test_lexer();
 	test_file_types();
 	test_escape();

@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * mg_revfile.c
- *	  Parse revision files and read directories of them.
+ *	  The revision-file format: lexer and parser of one file held in
+ *	  memory, and the small helpers the client shares (memory, diagnostics,
+ *	  UTF-8 checks, escaping for the terminal).
  *
  * A revision file is UTF-8 text: header lines "-- migrate:<key> <value>",
  * then the bodies, each introduced by "-- migrate:upgrade" or
@@ -9,25 +11,28 @@
  * file.  Blank lines and ordinary "--" comments may appear among the header
  * lines.  Line ends may be LF or CRLF; a UTF-8 byte order mark at the start
  * is skipped.  A body is stored without its leading and trailing blank
- * lines, its lines joined by LF.
+ * lines, its lines joined by LF.  doc/design.md describes the format.
  *
  * Bodies are scanned like psql scans its input (quotes, dollar quotes,
  * comments) so that a backslash outside them, which psql would take as a
  * meta-command and the server would reject, is reported on its line.
  *
+ * This file owns the format: what a header line is, which keys exist,
+ * how lists and booleans are written, where bodies start and end.  Names
+ * (ids, labels, dependencies) are checked by the core's mg_check_name, so
+ * that a bad name gets the same text here as in the server.  This file
+ * must not touch the file system (mg_revdir.c reads files and walks
+ * directories) and must not judge the graph (duplicate ids across files,
+ * unknown parents and cycles are the core's, through mg_graph_finish).
+ * It has no dependency on libpq or the server.
+ *
  *-------------------------------------------------------------------------
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "mg_core.h"
 #include "mg_revfile.h"
@@ -36,9 +41,6 @@ const char *const mg_key_names[MG_KEY_COUNT] = {
 	"revision", "down_revision", "branch_labels", "depends_on", "message",
 	"transactional", "upgrade", "downgrade"
 };
-
-/* Longest revision file we read: bodies are text values (1 GB limit) */
-#define MG_MAX_FILE_SIZE	((size_t) 1 << 30)
 
 /*
  * Memory: failure to allocate ends the program, as in PostgreSQL's
@@ -57,6 +59,7 @@ mg_xmalloc(size_t size)
 	return p;
 }
 
+/* realloc, or the end of the program */
 void *
 mg_xrealloc(void *ptr, size_t size)
 {
@@ -70,6 +73,7 @@ mg_xrealloc(void *ptr, size_t size)
 	return p;
 }
 
+/* The first n bytes of s, NUL-terminated, in new memory */
 char *
 mg_xstrndup(const char *s, size_t n)
 {
@@ -80,6 +84,7 @@ mg_xstrndup(const char *s, size_t n)
 	return p;
 }
 
+/* strdup, or the end of the program */
 char *
 mg_xstrdup(const char *s)
 {
@@ -88,6 +93,7 @@ mg_xstrdup(const char *s)
 
 static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
+/* A new string formatted from fmt and ap */
 static char *
 vformat(const char *fmt, va_list ap)
 {
@@ -133,6 +139,7 @@ mg_diag_add(MgDiags *diags, const char *path, int line, const char *fmt,...)
 static void
 set_text(char **field, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* Replace the text in *field by a new formatted one */
 static void
 set_text(char **field, const char *fmt, va_list ap)
 {
@@ -140,6 +147,7 @@ set_text(char **field, const char *fmt, va_list ap)
 	*field = vformat(fmt, ap);
 }
 
+/* Set the DETAIL of d (a complete sentence) */
 void
 mg_diag_detail(MgDiag *d, const char *fmt,...)
 {
@@ -150,6 +158,7 @@ mg_diag_detail(MgDiag *d, const char *fmt,...)
 	va_end(ap);
 }
 
+/* Set the HINT of d (a complete sentence) */
 void
 mg_diag_hint(MgDiag *d, const char *fmt,...)
 {
@@ -160,6 +169,7 @@ mg_diag_hint(MgDiag *d, const char *fmt,...)
 	va_end(ap);
 }
 
+/* Free every diagnostic and the array; diags is empty again */
 void
 mg_diags_free(MgDiags *diags)
 {
@@ -209,6 +219,21 @@ utf8_seq_len(const unsigned char *s, size_t len)
 		(cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return n;
+}
+
+/* mg_utf8_valid: see mg_revfile.h */
+bool
+mg_utf8_valid(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len;)
+	{
+		int			k = utf8_seq_len((const unsigned char *) s + i, len - i);
+
+		if (k == 0)
+			return false;
+		i += (size_t) k;
+	}
+	return true;
 }
 
 /*
@@ -262,12 +287,14 @@ check_encoding(const char *path, const char *buf, size_t len, MgDiags *diags)
 	return true;
 }
 
+/* White space inside a line (line ends are split off before) */
 static bool
 is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
+/* Only white space? */
 static bool
 is_blank(const char *s, size_t n)
 {
@@ -326,6 +353,7 @@ match_directive(const char *s, size_t n, const char **key, size_t *keylen,
 	return true;
 }
 
+/* The MgKey of a header key (exact, case-sensitive), or -1 */
 static int
 key_lookup(const char *key, size_t keylen)
 {
@@ -404,44 +432,48 @@ mg_escape(const char *s, size_t n, bool utf8)
 	return p;
 }
 
-/* A name shown in a message: at most 80 bytes, cut on a UTF-8 boundary */
+/*
+ * A value shown in a message: at most MG_SHOWN_MAX bytes, cut on a
+ * character boundary by the core's mg_clip, "..." when cut.  Returns a new
+ * string; what is printed is escaped later (report_diags), like every
+ * message.
+ */
 static char *
 shown(const char *s, size_t n)
 {
-	size_t		cut = n;
-	char	   *e;
-	char	   *p;
+	int			cut = mg_clip(s, n, MG_SHOWN_MAX);
+	char	   *p = mg_xmalloc((size_t) cut + 4);
 
-	if (n > 80)
-	{
-		cut = 80;
-		while (cut > 0 && ((unsigned char) s[cut] & 0xc0) == 0x80)
-			cut--;
-	}
-	e = mg_escape(s, cut, true);
-	if (n == cut)
-		return e;
-	p = mg_xmalloc(strlen(e) + 4);
-	sprintf(p, "%s...", e);
-	free(e);
+	memcpy(p, s, (size_t) cut);
+	strcpy(p + cut, (size_t) cut < n ? "..." : "");
 	return p;
 }
 
-/*
- * Parse a comma-separated list value into rf's array; every item must be a
- * valid id (labels: a valid label) and appear once.
- */
-/* Order of char * by strcmp (sorted lists, directory entries) */
-static int
-cmp_names(const void *a, const void *b)
+/* A name that mg_check_name refused, as a diagnostic on line */
+static void
+name_problem(MgDiags *diags, const char *path, int line, const MgNameProblem *np)
 {
-	return strcmp(*(char *const *) a, *(char *const *) b);
+	MgDiag	   *d = mg_diag_add(diags, path, line, "%s", np->message);
+
+	mg_diag_detail(d, "%s", np->detail);
 }
 
+/*
+ * parse_list
+ *		Parse the comma-separated value of header key (val, vallen bytes,
+ *		already trimmed) into a new array of new strings.  Every item must
+ *		be a legal name of the given kind (mg_check_name: the same rule and
+ *		text as the server's; owner, the revision id when its line came
+ *		first, or NULL, is named as the server names it), must not be empty, must appear once, and in
+ *		down_revision must not be "none".  An empty value is an empty list.
+ *		Returns false after adding one diagnostic on line; *items is then
+ *		NULL.  Duplicates: pairwise for up to 32 items, by sorting above
+ *		(wide merges), so the cost is O(n log n).
+ */
 static bool
 parse_list(const char *path, int line, const char *key, const char *val,
-		   size_t vallen, bool label, char ***items, int *nitems,
-		   MgDiags *diags)
+		   size_t vallen, MgNameKind kind, const char *owner, char ***items,
+		   int *nitems, MgDiags *diags)
 {
 	const char *p = val;
 	const char *end = val + vallen;
@@ -456,45 +488,31 @@ parse_list(const char *path, int line, const char *key, const char *val,
 		const char *comma = memchr(p, ',', (size_t) (end - p));
 		size_t		n = comma ? (size_t) (comma - p) : (size_t) (end - p);
 		const char *item = trim(p, &n);
-		char	   *s = mg_xstrndup(item, n);
+		MgNameProblem np;
+		char	   *s;
 
 		if (n == 0)
 		{
 			MgDiag	   *d = mg_diag_add(diags, path, line, "empty item in %s list", key);
 
 			mg_diag_hint(d, "Separate items with single commas.");
-			free(s);
-			return false;
+			goto fail;
 		}
-		if (mg_reserved_name(s))
+		/* mg_check_name compares whole strings: give it a terminated copy */
+		s = mg_xstrndup(item, n);
+		if (!mg_check_name(kind, s, n, owner, &np))
 		{
-			MgDiag	   *d = mg_diag_add(diags, path, line,
-										"%s \"%s\" is a reserved word", key, s);
-
-			mg_diag_detail(d, "\"base\", \"head\", \"heads\" and \"current\" are words of the target grammar.");
+			name_problem(diags, path, line, &np);
 			free(s);
-			return false;
+			goto fail;
 		}
-		if (strlen(s) != n || !(label ? mg_valid_label(s) : mg_valid_id(s)))
-		{
-			char	   *sh = shown(item, n);
-			MgDiag	   *d = mg_diag_add(diags, path, line,
-										"invalid %s \"%s\"", key, sh);
-
-			mg_diag_detail(d, "%s are 1 to %d letters, digits or underscores.",
-						   label ? "Branch labels and dependencies" : "Revision ids",
-						   label ? MG_MAX_LABEL_LEN : MG_MAX_ID_LEN);
-			free(sh);
-			free(s);
-			return false;
-		}
-		if (!label && strcasecmp(s, "none") == 0)
+		if (kind == MG_NAME_DOWN_REVISION && strcasecmp(s, "none") == 0)
 		{
 			MgDiag	   *d = mg_diag_add(diags, path, line, "\"%s\" in a %s list", s, key);
 
 			mg_diag_hint(d, "A base revision has \"-- migrate:down_revision none\" and no other parent.");
 			free(s);
-			return false;
+			goto fail;
 		}
 		/* short lists pairwise; long ones (wide merges) sorted below */
 		for (int i = 0; i < *nitems && *nitems < 32; i++)
@@ -502,7 +520,7 @@ parse_list(const char *path, int line, const char *key, const char *val,
 			{
 				mg_diag_add(diags, path, line, "%s lists \"%s\" twice", key, s);
 				free(s);
-				return false;
+				goto fail;
 			}
 		if (*nitems == cap)
 		{
@@ -520,7 +538,7 @@ parse_list(const char *path, int line, const char *key, const char *val,
 		bool		ok = true;
 
 		memcpy(sorted, *items, sizeof(char *) * (size_t) *nitems);
-		qsort(sorted, (size_t) *nitems, sizeof(char *), cmp_names);
+		qsort(sorted, (size_t) *nitems, sizeof(char *), mg_strcmp_ptr);
 		for (int i = 1; i < *nitems && ok; i++)
 			if (strcmp(sorted[i], sorted[i - 1]) == 0)
 			{
@@ -529,16 +547,17 @@ parse_list(const char *path, int line, const char *key, const char *val,
 			}
 		free(sorted);
 		if (!ok)
-		{
-			for (int i = 0; i < *nitems; i++)
-				free((*items)[i]);
-			free(*items);
-			*items = NULL;
-			*nitems = 0;
-			return false;
-		}
+			goto fail;
 	}
 	return true;
+
+fail:
+	for (int i = 0; i < *nitems; i++)
+		free((*items)[i]);
+	free(*items);
+	*items = NULL;
+	*nitems = 0;
+	return false;
 }
 
 /*
@@ -559,6 +578,7 @@ typedef struct Body
 	Buf			held;			/* blank lines not yet written, each after a LF */
 } Body;
 
+/* Append n bytes to b, keeping it NUL-terminated */
 static void
 buf_append(Buf *b, const char *s, size_t n)
 {
@@ -573,6 +593,7 @@ buf_append(Buf *b, const char *s, size_t n)
 	b->data[b->len] = '\0';
 }
 
+/* Add one line (without its line end) to a body being collected */
 static void
 body_line(Body *b, const char *s, size_t n)
 {
@@ -595,6 +616,7 @@ body_line(Body *b, const char *s, size_t n)
 	buf_append(&b->text, s, n);
 }
 
+/* The collected body as a new string ("" for none); b keeps no text */
 static char *
 body_finish(Body *b)
 {
@@ -604,6 +626,7 @@ body_finish(Body *b)
 	return s;
 }
 
+/* Free what body_finish did not hand over */
 static void
 body_free(Body *b)
 {
@@ -636,17 +659,38 @@ typedef struct Lexer
 	int			start_line;		/* where the quote or comment began */
 } Lexer;
 
-static const char *const lex_state_names[] = {
-	NULL, "quoted string", "quoted string", "quoted identifier",
-	"dollar-quoted string", "comment"
+/*
+ * The texts of an unterminated quote or comment, whole: the primary by
+ * state and body (0 upgrade, 1 downgrade), and the DETAIL by state.
+ */
+static const char *const lex_unterminated[][2] = {
+	[LEX_STRING] = {"unterminated quoted string in the upgrade body",
+	"unterminated quoted string in the downgrade body"},
+	[LEX_ESTRING] = {"unterminated quoted string in the upgrade body",
+	"unterminated quoted string in the downgrade body"},
+	[LEX_IDENT] = {"unterminated quoted identifier in the upgrade body",
+	"unterminated quoted identifier in the downgrade body"},
+	[LEX_DOLLAR] = {"unterminated dollar-quoted string in the upgrade body",
+	"unterminated dollar-quoted string in the downgrade body"},
+	[LEX_COMMENT] = {"unterminated comment in the upgrade body",
+	"unterminated comment in the downgrade body"},
+};
+static const char *const lex_unterminated_detail[] = {
+	[LEX_STRING] = "The quoted string starting on line %d runs to the end of the file.",
+	[LEX_ESTRING] = "The quoted string starting on line %d runs to the end of the file.",
+	[LEX_IDENT] = "The quoted identifier starting on line %d runs to the end of the file.",
+	[LEX_DOLLAR] = "The dollar-quoted string starting on line %d runs to the end of the file.",
+	[LEX_COMMENT] = "The comment starting on line %d runs to the end of the file.",
 };
 
+/* Can c start an identifier or keyword (psql's rule, bytes >= 0x80 included)? */
 static bool
 ident_start(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
 }
 
+/* An ASCII digit? */
 static bool
 is_digit(unsigned char c)
 {
@@ -654,8 +698,13 @@ is_digit(unsigned char c)
 }
 
 /*
- * Scan one body line.  Returns the offset of a backslash that psql would
- * read as a meta-command, or -1.
+ * lex_line
+ *		Scan one body line (s, n bytes, without its line end) from the
+ *		state lx carries over from the line before, and leave in lx the
+ *		state at its end; line is the line's number, kept in lx where a
+ *		quote or comment begins.  Returns the offset of a backslash that
+ *		psql would read as a meta-command (one outside quotes and
+ *		comments), or -1.  Never fails; O(n).
  */
 static long
 lex_line(Lexer *lx, const char *s, size_t n, int line)
@@ -810,6 +859,7 @@ lex_line(Lexer *lx, const char *s, size_t n, int line)
 	return -1;
 }
 
+/* A boolean as PostgreSQL spells it (true/on/yes/1, false/off/no/0) */
 static bool
 parse_bool(const char *s, size_t n, bool *out)
 {
@@ -826,6 +876,7 @@ parse_bool(const char *s, size_t n, bool *out)
 	return false;
 }
 
+/* Free a parsed file and everything it holds; NULL is allowed */
 void
 mg_revfile_free(MgRevFile *rf)
 {
@@ -854,8 +905,21 @@ static const char header_hint[] =
 
 /*
  * mg_revfile_parse
- *		Parse a revision file held in buf.  Returns NULL after adding one
- *		diagnostic (the first problem found) to diags.
+ *		Parse the revision file held in buf (len bytes, NUL bytes
+ *		included); path names it in diagnostics, source (may be NULL) is
+ *		stored in the result.  The whole text is checked first (UTF-8, no
+ *		NUL), then read line by line: header lines until the first body
+ *		marker (every key once; names checked by mg_check_name, the
+ *		revision named in messages once its line was read), then the
+ *		bodies, scanned with lex_line so that a marker inside a quote or
+ *		comment is text and a psql meta-command is refused.  At the end:
+ *		no quote or comment left open, the required lines present, each
+ *		body within MG_MAX_BODY_SIZE.
+ *
+ *		Returns a new MgRevFile (free with mg_revfile_free), or NULL after
+ *		adding one diagnostic (the first problem found) to diags.  The
+ *		file's graph (unknown parents, cycles, duplicate ids) is not
+ *		judged here.  Cost: O(len), one copy of each body.
  */
 MgRevFile *
 mg_revfile_parse(const char *path, const char *source, const char *buf,
@@ -918,16 +982,15 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 					size_t		m = 1;
 					char	   *cmd;
 
-					while ((size_t) bs + m < n && !is_space(s[bs + m]) && m < 20)
+					/* the meta-command's word, at most 20 bytes (mg_clip) */
+					while ((size_t) bs + m < n && !is_space(s[bs + m]))
 						m++;
-					/* never cut a UTF-8 sequence */
-					while ((size_t) bs + m < n &&
-						   ((unsigned char) s[bs + m] & 0xc0) == 0x80)
-						m--;
-					cmd = mg_xstrndup(s + bs, m);
-					d = mg_diag_add(diags, path, line,
-									"psql meta-command \"%s\" in the %s body",
-									cmd, cur == 0 ? "upgrade" : "downgrade");
+					cmd = mg_xstrndup(s + bs, (size_t) mg_clip(s + bs, m, 20));
+					d = cur == 0 ?
+						mg_diag_add(diags, path, line,
+									"psql meta-command \"%s\" in the upgrade body", cmd) :
+						mg_diag_add(diags, path, line,
+									"psql meta-command \"%s\" in the downgrade body", cmd);
 					mg_diag_detail(d, "Bodies are sent to the server as SQL; psql's backslash commands are not run.");
 					mg_diag_hint(d, "Write the SQL the meta-command stands for, or split the revision.");
 					free(cmd);
@@ -949,7 +1012,7 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 		{
 			char	   *sh = shown(key, keylen);
 
-			d = mg_diag_add(diags, path, line, "unknown header key \"%s\"", sh);
+			d = mg_diag_add(diags, path, line, "unrecognized header key \"%s\"", sh);
 			mg_diag_hint(d, "The keys are revision, down_revision, branch_labels, depends_on, message, transactional, upgrade and downgrade.");
 			free(sh);
 			goto fail;
@@ -988,43 +1051,29 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 		{
 			case MG_KEY_REVISION:
 				{
-					char	   *s2 = mg_xstrndup(val, vallen);
+					MgNameProblem np;
 
 					if (vallen == 0)
 					{
 						d = mg_diag_add(diags, path, line, "empty revision id");
 						mg_diag_hint(d, "Write \"-- migrate:revision <id>\".");
-						free(s2);
 						goto fail;
 					}
-					if (mg_reserved_name(s2))
+					/* a terminated copy: mg_check_name compares whole strings */
+					rf->revision = mg_xstrndup(val, vallen);
+					if (!mg_check_name(MG_NAME_REVISION, rf->revision, vallen, NULL, &np))
 					{
-						d = mg_diag_add(diags, path, line,
-										"revision id \"%s\" is a reserved word", s2);
-						mg_diag_detail(d, "\"base\", \"head\", \"heads\" and \"current\" are words of the target grammar.");
-						free(s2);
+						name_problem(diags, path, line, &np);
 						goto fail;
 					}
-					if (strcasecmp(s2, "none") == 0)
+					if (strcasecmp(rf->revision, "none") == 0)
 					{
 						d = mg_diag_add(diags, path, line,
-										"revision id \"%s\" cannot be used in revision files", s2);
+										"revision id \"%s\" cannot be used in revision files",
+										rf->revision);
 						mg_diag_detail(d, "\"-- migrate:down_revision none\" marks a base revision.");
-						free(s2);
 						goto fail;
 					}
-					if (!mg_valid_id(s2) || strlen(s2) != vallen)
-					{
-						char	   *sh = shown(val, vallen);
-
-						d = mg_diag_add(diags, path, line, "invalid revision id \"%s\"", sh);
-						mg_diag_detail(d, "A revision id is 1 to %d letters, digits or underscores.",
-									   MG_MAX_ID_LEN);
-						free(sh);
-						free(s2);
-						goto fail;
-					}
-					rf->revision = s2;
 				}
 				break;
 			case MG_KEY_DOWN_REVISION:
@@ -1036,18 +1085,18 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 				}
 				if (vallen == 4 && strncasecmp(val, "none", 4) == 0)
 					break;
-				if (!parse_list(path, line, "down_revision", val, vallen, false,
-								&rf->down, &rf->ndown, diags))
+				if (!parse_list(path, line, "down_revision", val, vallen, MG_NAME_DOWN_REVISION,
+								rf->revision, &rf->down, &rf->ndown, diags))
 					goto fail;
 				break;
 			case MG_KEY_BRANCH_LABELS:
-				if (!parse_list(path, line, "branch_labels", val, vallen, true,
-								&rf->labels, &rf->nlabels, diags))
+				if (!parse_list(path, line, "branch_labels", val, vallen, MG_NAME_BRANCH_LABEL,
+								rf->revision, &rf->labels, &rf->nlabels, diags))
 					goto fail;
 				break;
 			case MG_KEY_DEPENDS_ON:
-				if (!parse_list(path, line, "depends_on", val, vallen, true,
-								&rf->deps, &rf->ndeps, diags))
+				if (!parse_list(path, line, "depends_on", val, vallen, MG_NAME_DEPENDENCY,
+								rf->revision, &rf->deps, &rf->ndeps, diags))
 					goto fail;
 				break;
 			case MG_KEY_MESSAGE:
@@ -1072,10 +1121,9 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 
 	if (cur >= 0 && lx.state != LEX_SQL)
 	{
-		d = mg_diag_add(diags, path, lx.start_line, "unterminated %s in the %s body",
-						lex_state_names[lx.state], cur == 0 ? "upgrade" : "downgrade");
-		mg_diag_detail(d, "The %s starting on line %d runs to the end of the file.",
-					   lex_state_names[lx.state], lx.start_line);
+		d = mg_diag_add(diags, path, lx.start_line, "%s",
+						lex_unterminated[lx.state][cur]);
+		mg_diag_detail(d, lex_unterminated_detail[lx.state], lx.start_line);
 		mg_diag_hint(d, "Close it; a \"-- migrate:\" line inside it is part of it, not a marker.");
 		goto fail;
 	}
@@ -1100,8 +1148,8 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 	{
 		if (bodies[b].text.len <= MG_MAX_BODY_SIZE)
 			continue;
-		d = mg_diag_add(diags, path, rf->line[MG_KEY_UPGRADE + b], "%s body is too large",
-						b == 0 ? "upgrade" : "downgrade");
+		d = mg_diag_add(diags, path, rf->line[MG_KEY_UPGRADE + b], "%s",
+						b == 0 ? "upgrade body is too large" : "downgrade body is too large");
 		mg_diag_detail(d, "The body has %zu bytes; the limit is %zu bytes (256 MB).",
 					   bodies[b].text.len, MG_MAX_BODY_SIZE);
 		mg_diag_hint(d, "Split the work into several revisions, or have the body read its data with COPY FROM a file.");
@@ -1119,573 +1167,4 @@ fail:
 	body_free(&bodies[1]);
 	mg_revfile_free(rf);
 	return NULL;
-}
-
-/*
- * Directories
- */
-static void
-set_append(MgRevSet *set, MgRevFile *rf)
-{
-	if (set->n == set->cap)
-	{
-		set->cap = set->cap ? set->cap * 2 : 64;
-		set->files = mg_xrealloc(set->files, sizeof(MgRevFile *) * set->cap);
-	}
-	set->files[set->n++] = rf;
-}
-
-/* What a file that is not a regular file is, for messages */
-static const char *
-file_kind(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISLNK(mode))
-		return "a symbolic link";
-	return "not a regular file";
-}
-
-static void
-not_regular(MgDiags *diags, const char *path, mode_t mode, const char *target)
-{
-	MgDiag	   *d = mg_diag_add(diags, path, 0, "not a regular file");
-
-	if (target)
-		mg_diag_detail(d, "It is a symbolic link to \"%s\", which is %s.",
-					   target, file_kind(mode));
-	else
-		mg_diag_detail(d, "It is %s.", file_kind(mode));
-	if (S_ISDIR(mode))
-		mg_diag_hint(d, "Revision files are regular files: rename the directory, or give -r to read it as a subdirectory.");
-	else
-		mg_diag_hint(d, "Revision files are regular files.");
-}
-
-/*
- * Read a revision file.  Only a regular file is read: it is opened without
- * blocking (a FIFO would wait for a writer forever) and its size, from the
- * open file, is checked before a byte is read, so a device or a file over
- * the limit costs nothing.
- */
-static bool
-read_file(int dirfd, const char *name, const char *path, char **buf,
-		  size_t *len, MgDiags *diags)
-{
-	/* relative to the open directory: no lookup of the whole path per file */
-	int			fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-	struct stat st;
-	size_t		size,
-				n = 0;
-	char	   *data;
-
-	if (fd < 0)
-	{
-		mg_diag_add(diags, path, 0, "could not open file: %s", strerror(errno));
-		return false;
-	}
-	if (fstat(fd, &st) != 0)
-	{
-		mg_diag_add(diags, path, 0, "could not stat file: %s", strerror(errno));
-		close(fd);
-		return false;
-	}
-	if (!S_ISREG(st.st_mode))
-	{
-		not_regular(diags, path, st.st_mode, NULL);
-		close(fd);
-		return false;
-	}
-	if ((size_t) st.st_size > MG_MAX_FILE_SIZE)
-	{
-		MgDiag	   *d = mg_diag_add(diags, path, 0, "file is too large");
-
-		mg_diag_detail(d, "The file has %lld bytes; the limit is %zu.",
-					   (long long) st.st_size, MG_MAX_FILE_SIZE);
-		close(fd);
-		return false;
-	}
-	size = (size_t) st.st_size;
-	data = mg_xmalloc(size + 1);
-	/* the size is known: read that much (less if the file shrinks meanwhile) */
-	while (n < size)
-	{
-		ssize_t		r = read(fd, data + n, size - n);
-
-		if (r < 0)
-		{
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			mg_diag_add(diags, path, 0, "could not read file: %s", strerror(errno));
-			free(data);
-			close(fd);
-			return false;
-		}
-		if (r == 0)
-			break;
-		n += (size_t) r;
-	}
-	close(fd);
-	data[n] = '\0';
-	*buf = data;
-	*len = n;
-	return true;
-}
-
-static bool add_file_at(MgRevSet *set, int dirfd, const char *name,
-						const char *path, const char *source, MgDiags *diags);
-
-bool
-mg_read_file(const char *path, char **buf, size_t *len, MgDiags *diags)
-{
-	return read_file(AT_FDCWD, path, path, buf, len, diags);
-}
-
-bool
-mg_revset_add_file(MgRevSet *set, const char *path, const char *source,
-				   MgDiags *diags)
-{
-	return add_file_at(set, AT_FDCWD, path, path, source, diags);
-}
-
-/* Add the file name in directory dirfd; path names it in messages */
-static bool
-add_file_at(MgRevSet *set, int dirfd, const char *name, const char *path,
-			const char *source, MgDiags *diags)
-{
-	char	   *buf;
-	size_t		len;
-	MgRevFile  *rf;
-
-	/* the path is stored in the catalog and shown in messages */
-	for (size_t i = 0, n = strlen(path); i < n;)
-	{
-		int			k = utf8_seq_len((const unsigned char *) path + i, n - i);
-
-		if (k == 0)
-		{
-			MgDiag	   *d = mg_diag_add(diags, path, 0, "file name is not valid UTF-8");
-
-			mg_diag_hint(d, "Rename the file.");
-			return false;
-		}
-		i += k;
-	}
-	if (!read_file(dirfd, name, path, &buf, &len, diags))
-		return false;
-	rf = mg_revfile_parse(path, source, buf, len, diags);
-	free(buf);
-	if (rf == NULL)
-		return false;
-	if (set->headers_only)
-	{
-		/* an empty body stands for the one read; a missing one stays NULL */
-		free(rf->upgrade);
-		rf->upgrade = mg_xstrdup("");
-		if (rf->downgrade)
-		{
-			free(rf->downgrade);
-			rf->downgrade = mg_xstrdup("");
-		}
-	}
-	set_append(set, rf);
-	return true;
-}
-
-static bool
-ends_with_sql(const char *name)
-{
-	size_t		n = strlen(name);
-
-	return n > 4 && strcmp(name + n - 4, ".sql") == 0;
-}
-
-static char *
-join_path(const char *a, const char *b)
-{
-	size_t		na = strlen(a);
-	bool		slash = na > 0 && a[na - 1] == '/';
-	char	   *p = mg_xmalloc(na + strlen(b) + 2);
-
-	sprintf(p, "%s%s%s", a, slash || na == 0 ? "" : "/", b);
-	return p;
-}
-
-/* The directories being read, innermost first */
-typedef struct DirChain
-{
-	dev_t		dev;
-	ino_t		ino;
-	const char *path;
-	const struct DirChain *up;
-} DirChain;
-
-/*
- * A symbolic link found in the tree whose root (a real path) is root: is
- * its target inside the tree?  If not, that is an error unless the set
- * follows links out of the tree: a link to /etc/passwd, to a device or to
- * another checkout would be read, stored and run without anyone seeing it.
- */
-/* The directory a tree was given as, and its real path */
-typedef struct TreeRoot
-{
-	const char *given;
-	const char *real;
-} TreeRoot;
-
-static bool
-link_inside(const MgRevSet *set, const TreeRoot *tree, const char *path,
-			MgDiags *diags)
-{
-	const char *root = tree->real;
-	char	   *real = realpath(path, NULL);
-	size_t		n = strlen(root);
-	bool		inside;
-	MgDiag	   *d;
-
-	if (real == NULL)
-	{
-		mg_diag_add(diags, path, 0, "could not resolve symbolic link: %s", strerror(errno));
-		return false;
-	}
-	inside = strcmp(root, "/") == 0 ||
-		(strncmp(real, root, n) == 0 && (real[n] == '/' || real[n] == '\0'));
-	if (inside || set->follow_external_links)
-	{
-		free(real);
-		return true;
-	}
-	d = mg_diag_add(diags, path, 0, "symbolic link leads outside directory \"%s\"", tree->given);
-	mg_diag_detail(d, "Its target is \"%s\", which is not under \"%s\".", real, root);
-	mg_diag_hint(d, "Copy the file into the directory, or give --follow-external-links to read files that links lead to wherever they are.");
-	free(real);
-	return false;
-}
-
-static bool
-add_dir(MgRevSet *set, const char *dir, const TreeRoot *root, const char *srcprefix,
-		bool recursive, int depth, const DirChain *up, MgDiags *diags)
-{
-	DirChain	here;
-	struct stat dst;
-	DIR		   *dh;
-	struct dirent *de;
-	char	  **names = NULL;
-	int			nnames = 0,
-				cap = 0;
-	char	  **subdirs = NULL;
-	int			nsub = 0;
-	bool		ok = true;
-
-	if (depth > 64)
-	{
-		mg_diag_add(diags, dir, 0, "directories nested too deeply");
-		return false;
-	}
-	dh = opendir(dir);
-	if (dh == NULL)
-	{
-		mg_diag_add(diags, dir, 0, "could not open directory: %s", strerror(errno));
-		return false;
-	}
-	/* a symbolic link back to a directory being read would never end */
-	if (fstat(dirfd(dh), &dst) == 0)
-	{
-		for (const DirChain *a = up; a; a = a->up)
-			if (a->dev == dst.st_dev && a->ino == dst.st_ino)
-			{
-				MgDiag	   *d = mg_diag_add(diags, dir, 0, "directory loop");
-
-				mg_diag_detail(d, "\"%s\" is the directory \"%s\", which contains it.",
-							   dir, a->path);
-				mg_diag_hint(d, "Remove the symbolic link, or load without -r.");
-				closedir(dh);
-				return false;
-			}
-		here.dev = dst.st_dev;
-		here.ino = dst.st_ino;
-	}
-	else
-		here.dev = here.ino = 0;
-	here.path = dir;
-	here.up = up;
-	while ((errno = 0, de = readdir(dh)) != NULL)
-	{
-		if (de->d_name[0] == '.')
-			continue;			/* ".", "..", hidden files, editor droppings */
-		if (nnames == cap)
-		{
-			cap = cap ? cap * 2 : 64;
-			names = mg_xrealloc(names, sizeof(char *) * cap);
-		}
-		/* the type rides after the name's terminator, for sorting */
-		names[nnames] = mg_xmalloc(strlen(de->d_name) + 2);
-		strcpy(names[nnames], de->d_name);
-		names[nnames][strlen(de->d_name) + 1] = (char) de->d_type;
-		nnames++;
-	}
-	if (errno != 0)
-	{
-		mg_diag_add(diags, dir, 0, "could not read directory: %s", strerror(errno));
-		ok = false;
-	}
-	if (nnames > 0)
-		qsort(names, nnames, sizeof(char *), cmp_names);
-	subdirs = mg_xmalloc(sizeof(char *) * (size_t) (nnames > 0 ? nnames : 1));
-
-	for (int i = 0; i < nnames; i++)
-	{
-		char	   *path = join_path(dir, names[i]);
-		unsigned char type = (unsigned char) names[i][strlen(names[i]) + 1];
-		bool		is_sql = ends_with_sql(names[i]);
-		bool		is_link = false;
-		struct stat st;
-
-		/* the directory entry's type saves a stat() per file */
-		if (type == DT_REG)
-			st.st_mode = S_IFREG;
-		else if (type == DT_DIR)
-			st.st_mode = S_IFDIR;
-		else if (fstatat(dirfd(dh), names[i], &st, AT_SYMLINK_NOFOLLOW) != 0)
-		{
-			if (is_sql || recursive)
-			{
-				mg_diag_add(diags, path, 0, "could not stat file: %s", strerror(errno));
-				ok = false;
-			}
-			free(path);
-			continue;
-		}
-		else if (S_ISLNK(st.st_mode))
-		{
-			is_link = true;
-			if (fstatat(dirfd(dh), names[i], &st, 0) != 0)
-			{
-				if (is_sql)
-				{
-					MgDiag	   *d = mg_diag_add(diags, path, 0, "could not open file: %s",
-												strerror(errno));
-					char		target[PATH_MAX];
-					ssize_t		tn = readlinkat(dirfd(dh), names[i], target, sizeof(target) - 1);
-
-					if (tn >= 0)
-					{
-						target[tn] = '\0';
-						mg_diag_detail(d, "It is a symbolic link to \"%s\".", target);
-					}
-					ok = false;
-				}
-				else
-					set->nskipped++;
-				free(path);
-				continue;
-			}
-		}
-
-		if (S_ISDIR(st.st_mode) && recursive)
-		{
-			if (!is_link || link_inside(set, root, path, diags))
-				subdirs[nsub++] = mg_xstrdup(names[i]);
-			else
-				ok = false;
-		}
-		else if (!is_sql)
-			set->nskipped++;
-		else if (!S_ISREG(st.st_mode))
-		{
-			char	   *target = is_link ? realpath(path, NULL) : NULL;
-
-			not_regular(diags, path, st.st_mode, is_link ? (target ? target : "?") : NULL);
-			free(target);
-			ok = false;
-		}
-		else if (is_link && !link_inside(set, root, path, diags))
-			ok = false;
-		else
-		{
-			char	   *source = join_path(srcprefix, names[i]);
-
-			if (!add_file_at(set, dirfd(dh), names[i], path, source, diags))
-				ok = false;
-			free(source);
-		}
-		free(path);
-	}
-	closedir(dh);
-	/* keep parsing after a bad file, to report every problem at once */
-	for (int i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
-	for (int i = 0; i < nsub; i++)
-	{
-		char	   *path = join_path(dir, subdirs[i]);
-		char	   *source = join_path(srcprefix, subdirs[i]);
-
-		if (!add_dir(set, path, root, source, recursive, depth + 1, &here, diags))
-			ok = false;
-		free(path);
-		free(source);
-		free(subdirs[i]);
-	}
-	free(subdirs);
-	return ok;
-}
-
-/*
- * The name a directory's files are stored under: the directory's own name
- * (the last component of its real path), so that loading from another
- * checkout or working directory does not change the stored source.
- */
-static char *
-dir_source_name(const char *dir)
-{
-	char	   *real = realpath(dir, NULL);
-	const char *base;
-	char	   *res;
-
-	if (real == NULL)
-		return mg_xstrdup(dir);
-	base = strrchr(real, '/');
-	base = base && base[1] ? base + 1 : real;
-	res = mg_xstrdup(base);
-	free(real);
-	return res;
-}
-
-bool
-mg_revset_add_dir(MgRevSet *set, const char *dir, bool recursive,
-				  MgDiags *diags)
-{
-	struct stat st;
-	char	   *prefix;
-	char	   *root;
-	TreeRoot	tree;
-	bool		ok;
-
-	if (stat(dir, &st) != 0)
-	{
-		mg_diag_add(diags, dir, 0, "could not open directory: %s", strerror(errno));
-		return false;
-	}
-	if (!S_ISDIR(st.st_mode))
-	{
-		MgDiag	   *d = mg_diag_add(diags, dir, 0, "not a directory");
-
-		mg_diag_hint(d, "Give the directories that hold the revision files.");
-		return false;
-	}
-	/* symbolic links must lead into the tree under the directory's real path */
-	root = realpath(dir, NULL);
-	if (root == NULL)
-	{
-		mg_diag_add(diags, dir, 0, "could not open directory: %s", strerror(errno));
-		return false;
-	}
-	prefix = dir_source_name(dir);
-	tree.given = dir;
-	tree.real = root;
-	ok = add_dir(set, dir, &tree, prefix, recursive, 0, NULL, diags);
-	free(prefix);
-	free(root);
-	return ok;
-}
-
-/*
- * The same revision in two files: sort file indexes by revision id and
- * look at neighbours.
- */
-static const MgRevSet *sort_set;
-
-static int
-cmp_by_id(const void *a, const void *b)
-{
-	int			ia = *(const int *) a;
-	int			ib = *(const int *) b;
-	int			c = strcmp(sort_set->files[ia]->revision, sort_set->files[ib]->revision);
-
-	return c != 0 ? c : (ia > ib) - (ia < ib);
-}
-
-bool
-mg_revset_check_duplicates(MgRevSet *set, MgDiags *diags)
-{
-	int		   *idx;
-	bool		ok = true;
-
-	free(set->by_id);
-	set->by_id = NULL;
-	idx = mg_xmalloc(sizeof(int) * (size_t) (set->n > 0 ? set->n : 1));
-	for (int i = 0; i < set->n; i++)
-		idx[i] = i;
-	sort_set = set;
-	if (set->n > 1)
-		qsort(idx, set->n, sizeof(int), cmp_by_id);
-	for (int i = 1; i < set->n; i++)
-	{
-		const MgRevFile *first = set->files[idx[i - 1]];
-		const MgRevFile *again = set->files[idx[i]];
-
-		if (strcmp(first->revision, again->revision) == 0)
-		{
-			MgDiag	   *d = mg_diag_add(diags, again->path, again->line[MG_KEY_REVISION],
-										"revision \"%s\" is defined twice",
-										again->revision);
-
-			mg_diag_detail(d, "It is also defined in %s, line %d.",
-						   first->path, first->line[MG_KEY_REVISION]);
-			mg_diag_hint(d, "Give one of the revisions a new id.");
-			ok = false;
-		}
-	}
-	set->by_id = idx;
-	set->nsorted = set->n;
-	return ok;
-}
-
-int
-mg_revset_find(const MgRevSet *set, const char *id)
-{
-	if (set->by_id != NULL && set->nsorted == set->n)
-	{
-		int			lo = 0,
-					hi = set->n - 1;
-
-		/* the first of equal ids, which sort by file order */
-		while (lo < hi)
-		{
-			int			mid = lo + (hi - lo) / 2;
-
-			if (strcmp(set->files[set->by_id[mid]]->revision, id) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (set->n > 0 && strcmp(set->files[set->by_id[lo]]->revision, id) == 0)
-			return set->by_id[lo];
-		return -1;
-	}
-	for (int i = 0; i < set->n; i++)
-		if (strcmp(set->files[i]->revision, id) == 0)
-			return i;
-	return -1;
-}
-
-void
-mg_revset_free(MgRevSet *set)
-{
-	for (int i = 0; i < set->n; i++)
-		mg_revfile_free(set->files[i]);
-	free(set->files);
-	free(set->by_id);
-	set->files = NULL;
-	set->by_id = NULL;
-	set->n = set->cap = set->nsorted = 0;
 }

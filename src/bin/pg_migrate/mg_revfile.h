@@ -1,11 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * mg_revfile.h
- *	  Revision files: parsing one file, and reading directories of them.
+ *	  Revision files: parsing one file (mg_revfile.c), and reading files
+ *	  and directories of them (mg_revdir.c).
  *
  * This code has no dependency on libpq or the server: pg_migrate, the unit
  * tests and the fuzzers link it with the graph core.  Every failure becomes
  * an MgDiag naming the file and, where the problem is on a line, the line.
+ * The declarations below are grouped by the file that implements them.
  *
  *-------------------------------------------------------------------------
  */
@@ -91,6 +93,8 @@ extern const char *const mg_key_names[MG_KEY_COUNT];
  */
 #define MG_MAX_BODY_SIZE	((size_t) 256 * 1024 * 1024)
 
+/* mg_revfile.c: the format */
+
 /*
  * Parse one file held in memory.  Returns the revision, or NULL after
  * adding a diagnostic to diags.  path is used for messages; source (may be
@@ -100,6 +104,8 @@ extern MgRevFile *mg_revfile_parse(const char *path, const char *source,
 								   const char *buf, size_t len,
 								   MgDiags *diags);
 extern void mg_revfile_free(MgRevFile *rf);
+
+/* mg_revdir.c: files on disk and the set of them */
 
 /*
  * Read every ".sql" file of dir (in byte order of names; with recursive,
@@ -134,6 +140,8 @@ extern int	mg_revset_find(const MgRevSet *set, const char *id);
 
 extern void mg_revset_free(MgRevSet *set);
 
+/* mg_revfile.c: diagnostics, escaping and memory, shared with pg_migrate */
+
 extern MgDiag *mg_diag_add(MgDiags *diags, const char *path, int line,
 						   const char *fmt,...)
 			__attribute__((format(printf, 4, 5)));
@@ -149,6 +157,9 @@ extern void mg_diags_free(MgDiags *diags);
  * escapes.  Returns a new string.
  */
 extern char *mg_escape(const char *s, size_t n, bool utf8);
+
+/* Is s[0..len) valid UTF-8 (no overlong forms, surrogates or > U+10FFFF)? */
+extern bool mg_utf8_valid(const char *s, size_t len);
 
 /* Small helpers shared with pg_migrate */
 extern void *mg_xmalloc(size_t size);

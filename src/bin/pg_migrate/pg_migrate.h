@@ -1,0 +1,108 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_migrate.h
+ *	  Declarations shared by the files of the pg_migrate client.
+ *
+ * pg_migrate.c owns the program: main, the global options, the command
+ * table, --help, usage errors and the printing of diagnostics.
+ * mg_filecmds.c owns the commands on revision files (check, new),
+ * mg_dbcmds.c the commands on a database (load and the query commands).
+ * The revision-file parser and the directory reader are mg_revfile.h's.
+ *
+ * Nothing here may be used by the extension, the unit tests or the
+ * fuzzers: this header needs libpq and PostgreSQL's front-end library.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_MIGRATE_H
+#define PG_MIGRATE_H
+
+#include "getopt_long.h"
+#include "libpq-fe.h"
+
+#include "mg_core.h"
+#include "mg_revfile.h"
+
+#define PG_MIGRATE_VERSION	"0.1"
+
+/* Exit status: 0 on success */
+#define EXIT_FAILED		1		/* a failure, reported */
+#define EXIT_USAGE		2		/* bad usage, reported */
+
+/* Connection options, from the command line (NULL: libpq's defaults) */
+typedef struct ConnOpts
+{
+	const char *dbname;
+	const char *host;
+	const char *port;
+	const char *username;
+	bool		no_password;
+	bool		force_password;
+} ConnOpts;
+
+/* Long options the commands share (getopt_long codes above 255) */
+#define HELP_OPTION	500
+#define HELP_LONG_OPTION {"help", no_argument, NULL, HELP_OPTION}
+#define FOLLOW_LINKS_OPTION 501
+#define FOLLOW_LINKS_LONG_OPTION \
+	{"follow-external-links", no_argument, NULL, FOLLOW_LINKS_OPTION}
+
+/* Options every database command accepts (handled by conn_option) */
+#define CONN_LONG_OPTIONS \
+	{"dbname", required_argument, NULL, 'd'}, \
+	{"host", required_argument, NULL, 'h'}, \
+	{"port", required_argument, NULL, 'p'}, \
+	{"username", required_argument, NULL, 'U'}, \
+	{"no-password", no_argument, NULL, 'w'}, \
+	{"password", no_argument, NULL, 'W'}, \
+	{"verbose", no_argument, NULL, 'v'}
+#define CONN_SHORT_OPTIONS "d:h:p:U:wWv"
+
+/*
+ * An operand of a command that takes targets: main marks one that starts
+ * like a relative target ("-1") so that getopt passes it by; operand()
+ * gives it back as written.
+ */
+#define TARGET_MARK '\x01'
+
+static inline const char *
+operand(const char *arg)
+{
+	return arg[0] == TARGET_MARK ? arg + 1 : arg;
+}
+
+/* pg_migrate.c: the program's state and its output */
+extern const char *progname;
+extern ConnOpts conn_opts;
+extern int	verbosity;			/* -v given how many times */
+extern bool follow_external_links;	/* --follow-external-links */
+
+extern bool output_is_utf8(void);	/* is what we print UTF-8? */
+extern const char *esc(const char *s);
+extern void usage(void);
+extern void usage_error(const char *fmt,...) pg_attribute_printf(1, 2) pg_attribute_noreturn();
+extern void usage_error_detail(const char *detail, const char *fmt,...)
+			pg_attribute_printf(2, 3) pg_attribute_noreturn();
+extern void bad_option(void) pg_attribute_noreturn();
+extern void more_verbose(void);
+extern bool conn_option(int c);
+extern void report_diags(const MgDiags *diags);
+extern void report_mg_error(const MgError *err);
+
+/* mg_filecmds.c: commands on revision files, and reading them */
+extern bool read_dirs(MgRevSet *set, char **dirs, int ndirs, bool recursive,
+					  bool need_files);
+extern int	cmd_check(int argc, char **argv);
+extern int	cmd_new(int argc, char **argv);
+
+/* mg_dbcmds.c: commands on a database */
+extern PGconn *conn;			/* NULL until a command connects */
+extern int	cmd_load(int argc, char **argv);
+extern int	cmd_upgrade(int argc, char **argv);
+extern int	cmd_downgrade(int argc, char **argv);
+extern int	cmd_stamp(int argc, char **argv);
+extern int	cmd_heads(int argc, char **argv);
+extern int	cmd_current(int argc, char **argv);
+extern int	cmd_history(int argc, char **argv);
+
+#endif							/* PG_MIGRATE_H */

@@ -2,7 +2,7 @@
 
 EXTENSION = migrations
 MODULE_big = migrations
-OBJS = src/migrations.o src/mg_catalog.o src/mg_execute.o src/mg_core.o src/mg_guard.o
+OBJS = src/migrations.o src/mg_register.o src/mg_run.o src/mg_catalog.o src/mg_execute.o src/mg_core.o src/mg_guard.o
 DATA = sql/migrations--0.1.sql sql/migrations--0.2.sql sql/migrations--0.1--0.2.sql
 PGFILEDESC = "migrations - schema migrations inside the database"
 

@@ -102,7 +102,7 @@ extension_schema(Oid extoid)
  * mg_qualified
  *		Quoted, schema-qualified name of one of the extension's objects.
  */
-const char *
+static const char *
 mg_qualified(const char *relname)
 {
 	Oid			extoid = get_extension_oid(MG_EXTENSION_NAME, false);
@@ -169,16 +169,16 @@ static int	catalog_writes = 0;
 uint64		mg_catalog_generation = 0;
 
 /*
- * mg_catalog_execute
+ * catalog_execute
  *		Run a prepared statement on the catalog with the extension owner's
  *		rights, as SPI_execute_plan would.  The caller's user id and
  *		security context come back afterwards, on error too.  The operation
  *		is security-restricted, as PostgreSQL's own maintenance commands
  *		are when they act as a table's owner.
  */
-int
-mg_catalog_execute(SPIPlanPtr plan, Datum *values, const char *nulls,
-				   long tcount)
+static int
+catalog_execute(SPIPlanPtr plan, Datum *values, const char *nulls,
+				long tcount)
 {
 	Oid			owner;
 	Oid			save_userid;
@@ -208,8 +208,8 @@ mg_catalog_execute(SPIPlanPtr plan, Datum *values, const char *nulls,
 }
 
 /* The name of the current role, as a name datum (registered_by, logged_by) */
-Datum
-mg_current_role_datum(void)
+static Datum
+current_role_datum(void)
 {
 	NameData   *name = palloc(sizeof(NameData));
 
@@ -373,7 +373,7 @@ migrate_install_catalog_guard(PG_FUNCTION_ARGS)
 /*
  * Whether a statement used this many times should be prepared again: at
  * each power of two from 64 on, as the tables it reads grow (see
- * mg_kept_plan and step_plan).
+ * mg_kept_plan).
  */
 static inline bool
 replan_due(uint64 uses)
@@ -390,7 +390,15 @@ replan_due(uint64 uses)
  *		prepared again.  Plans of dropped tables are invalidated by the plan
  *		cache as usual.
  */
-SPIPlanPtr
+/* A plan kept across calls, keyed by its statement text */
+typedef struct MgKeptPlan
+{
+	SPIPlanPtr	plan;
+	char	   *sql;
+	uint64		uses;			/* calls so far (see mg_kept_plan) */
+} MgKeptPlan;
+
+static SPIPlanPtr
 mg_kept_plan(MgKeptPlan *kp, const char *sql, int nargs, Oid *argtypes)
 {
 	/*
@@ -623,9 +631,17 @@ typedef struct GraphCache
 	bool	   *has_downgrade;
 	MgArenaMark mark;			/* the graph as built */
 	bool		in_use;
+	uint64		generation;		/* number of the build that made it */
 } GraphCache;
 
 static GraphCache graph_cache;
+
+/*
+ * Builds of a graph to keep so far in this backend.  Each build and each
+ * reuse says so at DEBUG1 with the generation, so that a test can tell a
+ * hit of the kept graph from a rebuild (sql/graph_cache.sql).
+ */
+static uint64 graph_generation = 0;
 
 /* Ends a call's use of the kept graph (memory context reset callback) */
 static void
@@ -638,19 +654,19 @@ graph_cache_done(void *arg)
 }
 
 static void
-graph_cache_use(MgState *state)
+graph_cache_use(MgCatalog *cat)
 {
 	MemoryContextCallback *cb;
 
-	cb = MemoryContextAlloc(state->context, sizeof(MemoryContextCallback));
+	cb = MemoryContextAlloc(cat->context, sizeof(MemoryContextCallback));
 	cb->func = graph_cache_done;
 	cb->arg = NULL;
-	MemoryContextRegisterResetCallback(state->context, cb);
+	MemoryContextRegisterResetCallback(cat->context, cb);
 	graph_cache.in_use = true;
-	state->graph = graph_cache.graph;
-	state->transactional = graph_cache.transactional;
-	state->has_downgrade = graph_cache.has_downgrade;
-	state->valid = true;
+	cat->graph = graph_cache.graph;
+	cat->transactional = graph_cache.transactional;
+	cat->has_downgrade = graph_cache.has_downgrade;
+	cat->valid = true;
 }
 
 /* The columns the graph needs, and where they are in migrate_revision */
@@ -962,7 +978,7 @@ build_graph(Relation rel, Snapshot snap, MemoryContext cxt, uint64 expected,
 
 /* The same through a query: tables that are not plain heaps, or with RLS */
 static bool
-build_graph_spi(MgState *state, bool for_change, MgError *err)
+build_graph_spi(MgCatalog *cat, bool for_change, MgError *err)
 {
 	StringInfoData sql;
 	MemoryContext rowcxt;
@@ -981,14 +997,14 @@ build_graph_spi(MgState *state, bool for_change, MgError *err)
 		elog(ERROR, "could not read %s: %s", MG_REVISION_TABLE,
 			 SPI_result_code_string(ret));
 
-	g = state->graph = mg_graph_new_in(mg_backend_alloc, mg_backend_free,
-									   state->context);
+	g = cat->graph = mg_graph_new_in(mg_backend_alloc, mg_backend_free,
+									   cat->context);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "migrations row",
 								   ALLOCSET_SMALL_SIZES);
 	n = SPI_processed;
 	mg_graph_reserve(g, (int) n);
-	state->transactional = MemoryContextAllocHuge(state->context, sizeof(bool) * (n + 1));
-	state->has_downgrade = MemoryContextAllocHuge(state->context, sizeof(bool) * (n + 1));
+	cat->transactional = MemoryContextAllocHuge(cat->context, sizeof(bool) * (n + 1));
+	cat->has_downgrade = MemoryContextAllocHuge(cat->context, sizeof(bool) * (n + 1));
 	for (uint64 i = 0; i < n; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -1013,8 +1029,8 @@ build_graph_spi(MgState *state, bool for_change, MgError *err)
 		in.labels = (const char *const *) labels;
 		in.message = nulls[4] ? NULL : TextDatumGetCString(vals[4]);
 		in.tag = (int) i;
-		state->transactional[i] = nulls[5] ? true : DatumGetBool(vals[5]);
-		state->has_downgrade[i] = !nulls[6] && DatumGetBool(vals[6]);
+		cat->transactional[i] = nulls[5] ? true : DatumGetBool(vals[5]);
+		cat->has_downgrade[i] = !nulls[6] && DatumGetBool(vals[6]);
 		mg_graph_add(g, &in);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rowcxt);
@@ -1030,7 +1046,7 @@ build_graph_spi(MgState *state, bool for_change, MgError *err)
  *		Build the graph into a context of its own and keep it when valid.
  */
 static bool
-build_kept_graph(MgState *state, Relation rel, Snapshot snap, uint64 fp,
+build_kept_graph(MgCatalog *cat, Relation rel, Snapshot snap, uint64 fp,
 				 uint64 ntuples, MgError *err)
 {
 	MemoryContext cxt;
@@ -1043,9 +1059,12 @@ build_kept_graph(MgState *state, Relation rel, Snapshot snap, uint64 fp,
 		MemoryContextDelete(graph_cache.context);
 	graph_cache.context = NULL;
 	graph_cache.graph = NULL;
+	graph_generation++;
+	elog(DEBUG1, "migrations: building the revision graph of generation " UINT64_FORMAT,
+		 graph_generation);
 
 	/* under the call's context until it is kept: an error frees it */
-	cxt = AllocSetContextCreate(state->context, "migrations graph cache",
+	cxt = AllocSetContextCreate(cat->context, "migrations graph cache",
 								ALLOCSET_DEFAULT_SIZES);
 	valid = build_graph(rel, snap, cxt, ntuples, &g, &tr, &hd, err);
 	if (valid)
@@ -1059,26 +1078,27 @@ build_kept_graph(MgState *state, Relation rel, Snapshot snap, uint64 fp,
 		graph_cache.relfilenode = rel->rd_rel->relfilenode;
 		graph_cache.fingerprint = fp;
 		graph_cache.ntuples = ntuples;
+		graph_cache.generation = graph_generation;
 		mg_graph_mark(g, &graph_cache.mark);
-		graph_cache_use(state);
+		graph_cache_use(cat);
 	}
 	else
 	{
 		/* an invalid graph is not kept: it goes with the call */
-		state->graph = g;
-		state->transactional = tr;
-		state->has_downgrade = hd;
+		cat->graph = g;
+		cat->transactional = tr;
+		cat->has_downgrade = hd;
 	}
 	return valid;
 }
 
 /*
  * read_revisions
- *		Set state->graph (and the per-revision flags) from the catalog as
+ *		Set cat->graph (and the per-revision flags) from the catalog as
  *		the reading snapshot sees it; returns whether the graph is valid.
  */
 static bool
-read_revisions(MgState *state, bool for_change, MgError *err)
+read_revisions(MgCatalog *cat, bool for_change, MgError *err)
 {
 	/* what a query would check first */
 	Oid			relid = catalog_relid(MG_REVISION_TABLE, ACL_SELECT);
@@ -1093,7 +1113,8 @@ read_revisions(MgState *state, bool for_change, MgError *err)
 		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
 	{
 		table_close(rel, AccessShareLock);
-		return build_graph_spi(state, for_change, err);
+		elog(DEBUG1, "migrations: building the revision graph through a query");
+		return build_graph_spi(cat, for_change, err);
 	}
 
 	/*
@@ -1115,17 +1136,20 @@ read_revisions(MgState *state, bool for_change, MgError *err)
 		graph_cache.relfilenode == rel->rd_rel->relfilenode &&
 		graph_cache.fingerprint == fp && graph_cache.ntuples == ntuples)
 	{
-		graph_cache_use(state);
+		elog(DEBUG1, "migrations: reusing the revision graph of generation " UINT64_FORMAT,
+			 graph_cache.generation);
+		graph_cache_use(cat);
 		valid = true;
 	}
 	else if (graph_cache.in_use)
 	{
 		/* a nested call: a graph of its own, freed with the call */
-		valid = build_graph(rel, snap, state->context, ntuples, &state->graph,
-							&state->transactional, &state->has_downgrade, err);
+		elog(DEBUG1, "migrations: building a revision graph for a nested call");
+		valid = build_graph(rel, snap, cat->context, ntuples, &cat->graph,
+							&cat->transactional, &cat->has_downgrade, err);
 	}
 	else
-		valid = build_kept_graph(state, rel, snap, fp, ntuples, err);
+		valid = build_kept_graph(cat, rel, snap, fp, ntuples, err);
 	UnregisterSnapshot(snap);
 	table_close(rel, AccessShareLock);
 	return valid;
@@ -1136,7 +1160,7 @@ read_revisions(MgState *state, bool for_change, MgError *err)
  *		Read every revision (in registration order) and the version table,
  *		and build the graph.  An invalid graph, and with MG_LOAD_ROWS a
  *		version row naming no revision, raises an error, unless
- *		MG_LOAD_LENIENT asks to keep going (state->valid tells).
+ *		MG_LOAD_LENIENT asks to keep going (cat->valid tells).
  *
  *		MG_LOAD_FOR_CHANGE: the caller holds the advisory lock and will
  *		change state.  The reads then take a new snapshot (as SPI's
@@ -1145,7 +1169,7 @@ read_revisions(MgState *state, bool for_change, MgError *err)
  *		taken before the wait.
  */
 void
-mg_load_state(MgState *state, int flags)
+mg_load_state(MgCatalog *cat, int flags)
 {
 	bool		for_change = (flags & MG_LOAD_FOR_CHANGE) != 0;
 	int			save_nestlevel;
@@ -1154,8 +1178,8 @@ mg_load_state(MgState *state, int flags)
 	MgError		err;
 	int			ret;
 
-	memset(state, 0, sizeof(MgState));
-	state->context = AllocSetContextCreate(CurrentMemoryContext,
+	memset(cat, 0, sizeof(MgCatalog));
+	cat->context = AllocSetContextCreate(CurrentMemoryContext,
 										   "migrations graph",
 										   ALLOCSET_DEFAULT_SIZES);
 
@@ -1167,9 +1191,9 @@ mg_load_state(MgState *state, int flags)
 	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 
-	state->valid = read_revisions(state, for_change, &err);
-	g = state->graph;
-	if (!state->valid && !(flags & MG_LOAD_LENIENT))
+	cat->valid = read_revisions(cat, for_change, &err);
+	g = cat->graph;
+	if (!cat->valid && !(flags & MG_LOAD_LENIENT))
 		mg_report(&err);
 
 	initStringInfo(&sql);
@@ -1179,22 +1203,22 @@ mg_load_state(MgState *state, int flags)
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s: %s", MG_VERSION_TABLE,
 			 SPI_result_code_string(ret));
-	state->nrows = (int) SPI_processed;
-	state->row_ids = MemoryContextAlloc(state->context, sizeof(char *) * (state->nrows + 1));
-	for (int i = 0; i < state->nrows; i++)
-		state->row_ids[i] = MemoryContextStrdup(state->context,
+	cat->nrows = (int) SPI_processed;
+	cat->row_ids = MemoryContextAlloc(cat->context, sizeof(char *) * (cat->nrows + 1));
+	for (int i = 0; i < cat->nrows; i++)
+		cat->row_ids[i] = MemoryContextStrdup(cat->context,
 												SPI_getvalue(SPI_tuptable->vals[i],
 															 SPI_tuptable->tupdesc, 1));
 	SPI_freetuptable(SPI_tuptable);
 	pfree(sql.data);
 	AtEOXact_GUC(true, save_nestlevel);
 
-	if ((flags & MG_LOAD_ROWS) && state->valid)
+	if ((flags & MG_LOAD_ROWS) && cat->valid)
 	{
-		if (!mg_resolve_rows(g, (const char *const *) state->row_ids,
-							 state->nrows, &state->rows, &err))
+		if (!mg_resolve_rows(g, (const char *const *) cat->row_ids,
+							 cat->nrows, &cat->rows, &err))
 			mg_report(&err);
-		state->rows_resolved = true;
+		cat->rows_resolved = true;
 	}
 }
 
@@ -1204,11 +1228,11 @@ mg_load_state(MgState *state, int flags)
  *		indexed by revision.
  */
 void
-mg_load_bodies(MgState *state, const MgPlan *plan, char ***bodies_out)
+mg_load_bodies(MgCatalog *cat, const MgPlan *plan, char ***bodies_out)
 {
-	MgGraph    *g = state->graph;
+	MgGraph    *g = cat->graph;
 	int			n = mg_graph_size(g);
-	char	  **bodies = MemoryContextAllocHuge(state->context, sizeof(char *) * (n + 1));
+	char	  **bodies = MemoryContextAllocHuge(cat->context, sizeof(char *) * (n + 1));
 	Datum	   *ids;
 	int			nids = 0;
 	StringInfoData sql;
@@ -1245,12 +1269,17 @@ mg_load_bodies(MgState *state, const MgPlan *plan, char ***bodies_out)
 		int			rev = mg_lookup(g, id);
 
 		if (rev >= 0 && body != NULL)
-			bodies[rev] = MemoryContextStrdup(state->context, body);
+			bodies[rev] = MemoryContextStrdup(cat->context, body);
 	}
 	SPI_freetuptable(SPI_tuptable);
 	pfree(sql.data);
 }
 
+/*
+ * prepare
+ *		Prepare fmt, whose one %s is replaced by the qualified name of the
+ *		extension's table relname.  The plan lives until SPI_finish.
+ */
 static SPIPlanPtr
 prepare(const char *fmt, const char *relname, int nargs, Oid *argtypes)
 {
@@ -1268,206 +1297,253 @@ prepare(const char *fmt, const char *relname, int nargs, Oid *argtypes)
 }
 
 /*
- * A statement run once per step: prepared again each time its number of
- * uses reaches a power of two (from 64 on).  The version table keeps one
- * dead row version per step until the transaction ends, so a generic plan
- * made when it held one row (a seq scan) would read all of them at every
- * step, and a long upgrade would take quadratic time.
+ * spi_check
+ *		A statement on the catalog that did not give the result it must can
+ *		only be a bug: an internal error that names the statement and SPI's
+ *		result code, as PostgreSQL's own SPI callers report it.
  */
-static SPIPlanPtr
-step_plan(SPIPlanPtr *plan, uint64 *uses, const char *fmt, const char *relname,
-		  int nargs, Oid *argtypes)
+static void
+spi_check(int ret, int expected, const char *what)
 {
-	if (*plan != NULL && !replan_due(++*uses))
-		return *plan;
-	if (*plan != NULL)
-		SPI_freeplan(*plan);
-	*plan = prepare(fmt, relname, nargs, argtypes);
-	return *plan;
+	if (ret != expected)
+		elog(ERROR, "SPI_execute_plan failed on %s: %s", what,
+			 SPI_result_code_string(ret));
+}
+
+/* ... and one that must have processed exactly n rows */
+static void
+spi_check_rows(int ret, int expected, uint64 n, const char *what)
+{
+	spi_check(ret, expected, what);
+	if (SPI_processed != n)
+		elog(ERROR, "%s processed " UINT64_FORMAT " rows instead of " UINT64_FORMAT,
+			 what, SPI_processed, n);
 }
 
 /*
- * mg_version_op
- *		Apply one version-table operation; an UPDATE or DELETE must match
- *		exactly one row.
+ * Writing migrate_revision (migrate_register)
+ *
+ * migrate_register decides what a registration may change (mg_register.c);
+ * the statements that read and write the row are here.  They run with the
+ * extension owner's rights (catalog_execute), and are kept across calls
+ * (mg_kept_plan): a load calls migrate_register once per revision.
  */
-void
-mg_version_op(MgState *state, const MgOp *op)
+static MgKeptPlan revision_select_plan,
+			revision_insert_plan,
+			revision_update_plan;
+
+/* Types of $1 .. $12 of the statements below */
+static Oid	revision_argtypes[12] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, NAMEOID,
+BOOLOID, BOOLOID};
+
+/* $1 .. $10: the definition, and the calling role as registered_by */
+static void
+revision_params(const MgRevisionDef *def, Datum *values, char *nulls)
 {
-	MgGraph    *g = state->graph;
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
+	values[0] = CStringGetTextDatum(def->revision);
+	values[1] = mg_cstring_array((const char *const *) def->down, def->ndown);
+	values[2] = mg_cstring_array((const char *const *) def->deps, def->ndeps);
+	values[3] = mg_cstring_array((const char *const *) def->labels, def->nlabels);
+	values[4] = def->message ? CStringGetTextDatum(def->message) : (Datum) 0;
+	values[5] = CStringGetTextDatum(def->upgrade);
+	values[6] = def->downgrade ? CStringGetTextDatum(def->downgrade) : (Datum) 0;
+	values[7] = BoolGetDatum(def->transactional);
+	values[8] = def->source ? CStringGetTextDatum(def->source) : (Datum) 0;
+	values[9] = current_role_datum();
+	memset(nulls, ' ', 12);
+	nulls[4] = def->message ? ' ' : 'n';
+	nulls[6] = def->downgrade ? ' ' : 'n';
+	nulls[8] = def->source ? ' ' : 'n';
+}
+
+/* The seq a RETURNING seq statement returned */
+static int64
+returned_seq(void)
+{
+	bool		isnull;
+	int64		seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1, &isnull));
+
+	SPI_freetuptable(SPI_tuptable);
+	return seq;
+}
+
+/*
+ * mg_revision_lock
+ *		Read the stored row of revision, locked FOR UPDATE (which needs the
+ *		right to update: with the owner's rights).  Returns false when there
+ *		is none; otherwise fills *out, in the caller's memory context.
+ */
+bool
+mg_revision_lock(const char *revision, MgStoredRevision *out)
+{
+	StringInfoData sql;
+	Datum		values[1];
+	HeapTuple	tup;
+	TupleDesc	desc;
+	Datum		value;
+	bool		isnull;
 	int			ret;
 
-	if (state->vset)
+	values[0] = CStringGetTextDatum(revision);
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT down_revisions, depends_on, branch_labels, message,"
+					 " upgrade, downgrade, transactional, source, seq"
+					 " FROM %s WHERE revision OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+					 mg_qualified(MG_REVISION_TABLE));
+	ret = catalog_execute(mg_kept_plan(&revision_select_plan, sql.data, 1,
+									   revision_argtypes),
+						  values, NULL, 0);
+	spi_check(ret, SPI_OK_SELECT, "SELECT ... FOR UPDATE on " MG_REVISION_TABLE);
+	pfree(sql.data);
+	if (SPI_processed == 0)
 	{
-		/* kept in memory: the same checks as the statements make */
-		int			gone = op->kind == MG_OP_INSERT ? -1 : op->a;
-		int			added = op->kind == MG_OP_INSERT ? op->a :
-			op->kind == MG_OP_UPDATE ? op->b : -1;
-
-		if (gone >= 0 && !state->vset[gone])
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("version table does not contain revision \"%s\"",
-							mg_rev_id(g, gone))));
-		if (gone >= 0)
-			state->vset[gone] = false;
-		if (added >= 0 && state->vset[added])
-			ereport(ERROR,
-					(errcode(ERRCODE_UNIQUE_VIOLATION),
-					 errmsg("version table already contains revision \"%s\"",
-							mg_rev_id(g, added))));
-		if (added >= 0)
-			state->vset[added] = true;
-		return;
+		SPI_freetuptable(SPI_tuptable);
+		return false;
 	}
-
-	values[0] = CStringGetTextDatum(mg_rev_id(g, op->a));
-	switch (op->kind)
-	{
-		case MG_OP_INSERT:
-			ret = mg_catalog_execute(step_plan(&state->plan_insert, &state->uses_insert,
-											 "INSERT INTO %s (revision) VALUES ($1)",
-											 MG_VERSION_TABLE, 1, argtypes),
-								   values, NULL, 0);
-			if (ret != SPI_OK_INSERT)
-				elog(ERROR, "could not insert into %s: %s", MG_VERSION_TABLE,
-					 SPI_result_code_string(ret));
-			break;
-		case MG_OP_DELETE:
-			ret = mg_catalog_execute(step_plan(&state->plan_delete, &state->uses_delete,
-											 "DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) $1",
-											 MG_VERSION_TABLE, 1, argtypes),
-								   values, NULL, 0);
-			if (ret != SPI_OK_DELETE)
-				elog(ERROR, "could not delete from %s: %s", MG_VERSION_TABLE,
-					 SPI_result_code_string(ret));
-			if (SPI_processed != 1)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("version table does not contain revision \"%s\"",
-								mg_rev_id(g, op->a)),
-						 errdetail("Deleting it matched " UINT64_FORMAT " rows instead of one.",
-								   SPI_processed)));
-			break;
-		case MG_OP_UPDATE:
-			values[1] = CStringGetTextDatum(mg_rev_id(g, op->b));
-			ret = mg_catalog_execute(step_plan(&state->plan_update, &state->uses_update,
-											 "UPDATE %s SET revision = $2 WHERE revision OPERATOR(pg_catalog.=) $1",
-											 MG_VERSION_TABLE, 2, argtypes),
-								   values, NULL, 0);
-			if (ret != SPI_OK_UPDATE)
-				elog(ERROR, "could not update %s: %s", MG_VERSION_TABLE,
-					 SPI_result_code_string(ret));
-			if (SPI_processed != 1)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("version table does not contain revision \"%s\"",
-								mg_rev_id(g, op->a)),
-						 errdetail("Updating it to \"%s\" matched " UINT64_FORMAT " rows instead of one.",
-								   mg_rev_id(g, op->b), SPI_processed)));
-			break;
-	}
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	/* (the null flag is read after the call that sets it) */
+	value = SPI_getbinval(tup, desc, 1, &isnull);
+	out->ndown = text_array_items(value, isnull, &out->down);
+	value = SPI_getbinval(tup, desc, 2, &isnull);
+	out->ndeps = text_array_items(value, isnull, &out->deps);
+	value = SPI_getbinval(tup, desc, 3, &isnull);
+	out->nlabels = text_array_items(value, isnull, &out->labels);
+	out->message = SPI_getvalue(tup, desc, 4);
+	out->upgrade = SPI_getvalue(tup, desc, 5);
+	out->downgrade = SPI_getvalue(tup, desc, 6);
+	out->transactional = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+	out->source = SPI_getvalue(tup, desc, 8);
+	out->seq = DatumGetInt64(SPI_getbinval(tup, desc, 9, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return true;
 }
 
 /*
- * mg_version_delete_all
- *		Empty the version table (stamp with purge).
+ * mg_revision_insert
+ *		Store a new revision after every registered one; returns its seq.
  */
-void
-mg_version_delete_all(void)
+int64
+mg_revision_insert(const MgRevisionDef *def)
 {
-	SPIPlanPtr	plan = prepare("DELETE FROM %s", MG_VERSION_TABLE, 0, NULL);
-	int			ret = mg_catalog_execute(plan, NULL, NULL, 0);
+	StringInfoData sql;
+	const char *revtable = mg_qualified(MG_REVISION_TABLE);
+	Datum		values[12];
+	char		nulls[12];
+	int			ret;
+	int64		seq;
 
-	if (ret != SPI_OK_DELETE)
-		elog(ERROR, "could not empty %s: %s", MG_VERSION_TABLE,
-			 SPI_result_code_string(ret));
-	SPI_freeplan(plan);
+	revision_params(def, values, nulls);
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "INSERT INTO %s (revision, down_revisions, depends_on,"
+					 " branch_labels, message, upgrade, downgrade, transactional,"
+					 " source, registered_by, seq)"
+					 " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+					 " COALESCE(pg_catalog.max(seq), 0) OPERATOR(pg_catalog.+) 1 FROM %s"
+					 " RETURNING seq",
+					 revtable, revtable);
+	ret = catalog_execute(mg_kept_plan(&revision_insert_plan, sql.data, 10,
+									   revision_argtypes),
+						  values, nulls, 0);
+	spi_check_rows(ret, SPI_OK_INSERT_RETURNING, 1, "INSERT INTO " MG_REVISION_TABLE);
+	seq = returned_seq();
+	pfree(sql.data);
+	return seq;
 }
 
 /*
- * mg_version_defer, mg_version_flush
- *		During a call's steps the version table is kept in memory (the state
- *		after each step is checked there as the statements would), and its
- *		net change is written at the end, in two statements: one UPDATE per
- *		step would leave a dead row version per step for the next one to
- *		step over, and cost more than a trivial step.  Until the call ends,
- *		migrate_version shows the state before it, as it does to every
- *		other session.
+ * mg_revision_update
+ *		Store def over the row of the same revision; returns its seq.  With
+ *		changed, registered_at and registered_by are set anew; with
+ *		move_to_end, the row takes a seq after every other.
  */
-void
-mg_version_defer(MgState *state)
+int64
+mg_revision_update(const MgRevisionDef *def, bool changed, bool move_to_end)
 {
-	int			n = mg_graph_size(state->graph);
+	StringInfoData sql;
+	const char *revtable = mg_qualified(MG_REVISION_TABLE);
+	Datum		values[12];
+	char		nulls[12];
+	int			ret;
+	int64		seq;
 
-	Assert(state->rows_resolved);
-
-	/*
-	 * The writes come at the end, with the extension owner's rights
-	 * (mg_catalog_execute): the caller needs none on the tables.
-	 */
-	state->vinit = MemoryContextAllocZero(state->context, sizeof(bool) * (n + 1));
-	state->vset = MemoryContextAllocZero(state->context, sizeof(bool) * (n + 1));
-	for (int i = 0; i < state->rows.n; i++)
-		state->vinit[state->rows.items[i]] = state->vset[state->rows.items[i]] = true;
+	revision_params(def, values, nulls);
+	values[10] = BoolGetDatum(changed);
+	values[11] = BoolGetDatum(move_to_end);
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "UPDATE %s SET down_revisions = $2, depends_on = $3,"
+					 " branch_labels = $4, message = $5, upgrade = $6,"
+					 " downgrade = $7, transactional = $8, source = $9,"
+					 " registered_at = CASE WHEN $11 THEN pg_catalog.clock_timestamp()"
+					 "  ELSE registered_at END,"
+					 " registered_by = CASE WHEN $11 THEN $10 ELSE registered_by END,"
+					 " seq = CASE WHEN $12 THEN (SELECT pg_catalog.max(m.seq)"
+					 "  OPERATOR(pg_catalog.+) 1 FROM %s AS m) ELSE seq END"
+					 " WHERE revision OPERATOR(pg_catalog.=) $1"
+					 " RETURNING seq",
+					 revtable, revtable);
+	ret = catalog_execute(mg_kept_plan(&revision_update_plan, sql.data, 12,
+									   revision_argtypes),
+						  values, nulls, 0);
+	spi_check_rows(ret, SPI_OK_UPDATE_RETURNING, 1, "UPDATE " MG_REVISION_TABLE);
+	seq = returned_seq();
+	pfree(sql.data);
+	return seq;
 }
 
-void
-mg_version_flush(MgState *state)
+/*
+ * mg_revision_applied_extras
+ *		What migrate_register needs beyond the graph about the applied
+ *		revisions ids[0 .. nids-1] (nids > 0): the highest seq among them in
+ *		*max_seq (0 for none), and the parents they name that are not
+ *		registered, returned in *missing with their number.  Read with the
+ *		caller's rights, as the graph is.
+ */
+int
+mg_revision_applied_extras(const Datum *ids, int nids, int64 *max_seq,
+						   char ***missing)
 {
-	MgGraph    *g = state->graph;
-	int			n = mg_graph_size(g);
-	int		   *del = palloc(sizeof(int) * (n + 1));
-	int		   *ins = palloc(sizeof(int) * (n + 1));
-	int			ndel = 0,
-				nins = 0;
+	const char *rev = mg_qualified(MG_REVISION_TABLE);
+	StringInfoData sql;
 	Oid			argtypes[1] = {TEXTARRAYOID};
 	Datum		values[1];
-	SPIPlanPtr	plan;
+	int			nmissing = 0;
 	int			ret;
 
-	if (state->vset == NULL)
-		return;
-	for (int r = 0; r < n; r++)
+	values[0] = PointerGetDatum(construct_array((Datum *) ids, nids, TEXTOID, -1,
+												false, TYPALIGN_INT));
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT pg_catalog.max(seq)::pg_catalog.text FROM %s"
+					 " WHERE revision OPERATOR(pg_catalog.=) ANY ($1)"
+					 " UNION ALL"
+					 " (SELECT d.d FROM %s AS r, pg_catalog.unnest(r.down_revisions) AS d(d)"
+					 "  WHERE r.revision OPERATOR(pg_catalog.=) ANY ($1)"
+					 "  EXCEPT SELECT revision FROM %s)",
+					 rev, rev, rev);
+	ret = SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, false, 0);
+	spi_check(ret, SPI_OK_SELECT, "SELECT on " MG_REVISION_TABLE);
+	if (SPI_processed < 1)
+		elog(ERROR, "SELECT on %s returned no row", MG_REVISION_TABLE);
+	*max_seq = 0;
+	*missing = palloc(sizeof(char *) * SPI_processed);
+	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		if (state->vinit[r] && !state->vset[r])
-			del[ndel++] = r;
-		else if (!state->vinit[r] && state->vset[r])
-			ins[nins++] = r;
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		if (i == 0)
+			*max_seq = v ? pg_strtoint64(v) : 0;
+		else if (v)
+			(*missing)[nmissing++] = v;
 	}
-	state->vset = state->vinit = NULL;
-	if (ndel > 0)
-	{
-		values[0] = mg_text_array(g, del, ndel);
-		plan = prepare("DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
-					   MG_VERSION_TABLE, 1, argtypes);
-		ret = mg_catalog_execute(plan, values, NULL, 0);
-		if (ret != SPI_OK_DELETE)
-			elog(ERROR, "could not delete from %s: %s", MG_VERSION_TABLE,
-				 SPI_result_code_string(ret));
-		if (SPI_processed != (uint64) ndel)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("version table changed during the migration"),
-					 errdetail("Deleting %d rows matched " UINT64_FORMAT ".", ndel,
-							   SPI_processed)));
-		SPI_freeplan(plan);
-	}
-	if (nins > 0)
-	{
-		values[0] = mg_text_array(g, ins, nins);
-		plan = prepare("INSERT INTO %s (revision) SELECT pg_catalog.unnest($1)",
-					   MG_VERSION_TABLE, 1, argtypes);
-		ret = mg_catalog_execute(plan, values, NULL, 0);
-		if (ret != SPI_OK_INSERT || SPI_processed != (uint64) nins)
-			elog(ERROR, "could not insert into %s: %s", MG_VERSION_TABLE,
-				 SPI_result_code_string(ret));
-		SPI_freeplan(plan);
-	}
-	pfree(del);
-	pfree(ins);
+	SPI_freetuptable(SPI_tuptable);
+	pfree(sql.data);
+	return nmissing;
 }
 
 /* A text[] datum from revision ids */
@@ -1516,54 +1592,28 @@ log_sync_sequence(void)
 	plan = prepare("SELECT pg_catalog.setval($1, m.id) FROM"
 				   " (SELECT pg_catalog.max(id) AS id FROM %s) AS m WHERE m.id IS NOT NULL",
 				   MG_LOG_TABLE, 1, argtypes);
-	ret = mg_catalog_execute(plan, values, NULL, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not set migrate_log_id_seq: %s", SPI_result_code_string(ret));
+	ret = catalog_execute(plan, values, NULL, 0);
+	spi_check(ret, SPI_OK_SELECT, "setval of migrate_log_id_seq");
 	SPI_freetuptable(SPI_tuptable);
 	SPI_freeplan(plan);
 }
 
-/* Insert one migrate_log row */
-static void
-log_insert(MgState *state, Datum *values, char *nulls)
-{
-	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, INTERVALOID,
-	NAMEOID};
-	int			ret;
-
-	if (state->plan_log == NULL)
-	{
-		StringInfoData sql;
-
-		initStringInfo(&sql);
-		appendStringInfo(&sql,
-						 "INSERT INTO %s (id, direction, revision, from_revisions,"
-						 " to_revisions, duration, logged_by)"
-						 " SELECT COALESCE(pg_catalog.max(id), 0) OPERATOR(pg_catalog.+) 1,"
-						 " $1, $2, $3, $4, $5, $6 FROM %s",
-						 mg_qualified(MG_LOG_TABLE), mg_qualified(MG_LOG_TABLE));
-		state->plan_log = SPI_prepare(sql.data, 6, argtypes);
-		if (state->plan_log == NULL)
-			elog(ERROR, "could not prepare \"%s\": %s", sql.data,
-				 SPI_result_code_string(SPI_result));
-		pfree(sql.data);
-	}
-	ret = mg_catalog_execute(state->plan_log, values, nulls, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not insert into %s: %s", MG_LOG_TABLE,
-			 SPI_result_code_string(ret));
-	log_sync_sequence();
-}
-
 /*
- * The log of a call's steps
+ * Writing migrate_version and migrate_log (the executor, mg_run.c)
  *
- * Each step's row is kept in memory, with the time it ended and the role
- * that ran it, and the rows are written together by one statement when the
- * call's steps have run (mg_log_flush): one INSERT per step would cost more
- * than a trivial step itself.  Rows come in step order, so ids follow it.
- * A body does not see the rows of the call that runs it.
+ * During a run the version table is kept in memory (MgPendingWrites: the
+ * state after each step is checked there as the statements would check
+ * it), and so are the log rows of its steps.  mg_pending_flush writes the
+ * net change of the version table in two statements and the log rows in
+ * one: one UPDATE per step would leave a dead row version per step for the
+ * next one to step over, and one INSERT per step would cost more than a
+ * trivial step.  Until the flush, migrate_version and migrate_log show the
+ * state before the run, to its bodies as to every other session.  The
+ * writes run with the extension owner's rights (catalog_execute): the
+ * caller needs none on the tables.
  */
+
+/* A step's log row, as kept until the flush */
 typedef struct MgLogRow
 {
 	const char *direction;
@@ -1574,6 +1624,55 @@ typedef struct MgLogRow
 	TimestampTz at;
 	Oid			userid;
 } MgLogRow;
+
+/*
+ * mg_pending_begin
+ *		Start keeping the writes of a run on cat's graph; rows is the
+ *		version table as it is now.  The buffers live in cat's context.
+ */
+void
+mg_pending_begin(MgPendingWrites *pw, MgCatalog *cat, MgList rows)
+{
+	int			n = mg_graph_size(cat->graph);
+
+	memset(pw, 0, sizeof(MgPendingWrites));
+	pw->graph = cat->graph;
+	pw->context = cat->context;
+	pw->vinit = MemoryContextAllocZero(pw->context, sizeof(bool) * (n + 1));
+	pw->vset = MemoryContextAllocZero(pw->context, sizeof(bool) * (n + 1));
+	for (int i = 0; i < rows.n; i++)
+		pw->vinit[rows.items[i]] = pw->vset[rows.items[i]] = true;
+}
+
+/*
+ * mg_pending_version_op
+ *		Apply one version-table operation in memory, with the checks the
+ *		statements would make: a row removed or updated must be there, a
+ *		row added must not.
+ */
+void
+mg_pending_version_op(MgPendingWrites *pw, const MgOp *op)
+{
+	MgGraph    *g = pw->graph;
+	int			gone = op->kind == MG_OP_INSERT ? -1 : op->a;
+	int			added = op->kind == MG_OP_INSERT ? op->a :
+		op->kind == MG_OP_UPDATE ? op->b : -1;
+
+	if (gone >= 0 && !pw->vset[gone])
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("version table does not contain revision \"%s\"",
+						mg_rev_id(g, gone))));
+	if (gone >= 0)
+		pw->vset[gone] = false;
+	if (added >= 0 && pw->vset[added])
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("version table already contains revision \"%s\"",
+						mg_rev_id(g, added))));
+	if (added >= 0)
+		pw->vset[added] = true;
+}
 
 /* Revision ids joined with commas */
 static char *
@@ -1594,14 +1693,15 @@ join_ids(MemoryContext cxt, MgGraph *g, const int *revs, int n)
 }
 
 /*
- * mg_log_step
- *		Record one step: from_revisions are the version rows the step
- *		removed, to_revisions the rows it added.
+ * mg_pending_log_step
+ *		Keep the log row of one step, with the time it ended and the role
+ *		that ran it: from_revisions are the version rows the step removed,
+ *		to_revisions the rows it added; a stamp step has no duration.
  */
 void
-mg_log_step(MgState *state, const MgStep *step, double seconds)
+mg_pending_log_step(MgPendingWrites *pw, const MgStep *step, double seconds)
 {
-	MgGraph    *g = state->graph;
+	MgGraph    *g = pw->graph;
 	int		   *from = palloc(sizeof(int) * (step->nops + 1));
 	int		   *to = palloc(sizeof(int) * (step->nops + 1));
 	int			nfrom = 0,
@@ -1622,23 +1722,23 @@ mg_log_step(MgState *state, const MgStep *step, double seconds)
 			to[nto++] = op->b;
 		}
 	}
-	if (state->nlog == state->caplog)
+	if (pw->nlog == pw->caplog)
 	{
-		state->caplog = state->caplog ? state->caplog * 2 : 64;
-		if (state->log_rows == NULL)
-			state->log_rows = MemoryContextAllocHuge(state->context,
-													 sizeof(MgLogRow) * state->caplog);
+		pw->caplog = pw->caplog ? pw->caplog * 2 : 64;
+		if (pw->log_rows == NULL)
+			pw->log_rows = MemoryContextAllocHuge(pw->context,
+												  sizeof(MgLogRow) * pw->caplog);
 		else
-			state->log_rows = repalloc_huge(state->log_rows,
-											sizeof(MgLogRow) * state->caplog);
+			pw->log_rows = repalloc_huge(pw->log_rows,
+										 sizeof(MgLogRow) * pw->caplog);
 	}
-	row = &state->log_rows[state->nlog++];
+	row = &pw->log_rows[pw->nlog++];
 	row->direction = step->direction == MG_UPGRADE ? "upgrade" :
 		step->direction == MG_DOWNGRADE ? "downgrade" : "stamp";
 	row->revision = step->rev >= 0 ?
-		MemoryContextStrdup(state->context, mg_rev_id(g, step->rev)) : NULL;
-	row->from = join_ids(state->context, g, from, nfrom);
-	row->to = join_ids(state->context, g, to, nto);
+		MemoryContextStrdup(pw->context, mg_rev_id(g, step->rev)) : NULL;
+	row->from = join_ids(pw->context, g, from, nfrom);
+	row->to = join_ids(pw->context, g, to, nto);
 	row->usecs = step->direction == MG_STAMP ? -1 : (int64) (seconds * 1000000.0);
 	row->at = GetCurrentTimestamp();
 	row->userid = GetUserId();
@@ -1647,18 +1747,74 @@ mg_log_step(MgState *state, const MgStep *step, double seconds)
 }
 
 /*
- * mg_log_flush
- *		Write the log rows of the steps run so far, in one statement.
+ * flush_version
+ *		Write the net change of the version table since the last flush: one
+ *		DELETE of the rows gone, one INSERT of the rows added.
  */
-void
-mg_log_flush(MgState *state)
+static void
+flush_version(MgPendingWrites *pw)
+{
+	MgGraph    *g = pw->graph;
+	int			n = mg_graph_size(g);
+	int		   *del = palloc(sizeof(int) * (n + 1));
+	int		   *ins = palloc(sizeof(int) * (n + 1));
+	int			ndel = 0,
+				nins = 0;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	SPIPlanPtr	plan;
+	int			ret;
+
+	for (int r = 0; r < n; r++)
+	{
+		if (pw->vinit[r] && !pw->vset[r])
+			del[ndel++] = r;
+		else if (!pw->vinit[r] && pw->vset[r])
+			ins[nins++] = r;
+		pw->vinit[r] = pw->vset[r];
+	}
+	if (ndel > 0)
+	{
+		values[0] = mg_text_array(g, del, ndel);
+		plan = prepare("DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
+					   MG_VERSION_TABLE, 1, argtypes);
+		ret = catalog_execute(plan, values, NULL, 0);
+		spi_check(ret, SPI_OK_DELETE, "DELETE FROM " MG_VERSION_TABLE);
+		if (SPI_processed != (uint64) ndel)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("version table changed during the migration"),
+					 errdetail("Deleting %d rows matched " UINT64_FORMAT ".", ndel,
+							   SPI_processed)));
+		SPI_freeplan(plan);
+	}
+	if (nins > 0)
+	{
+		values[0] = mg_text_array(g, ins, nins);
+		plan = prepare("INSERT INTO %s (revision) SELECT pg_catalog.unnest($1)",
+					   MG_VERSION_TABLE, 1, argtypes);
+		ret = catalog_execute(plan, values, NULL, 0);
+		spi_check_rows(ret, SPI_OK_INSERT, (uint64) nins, "INSERT INTO " MG_VERSION_TABLE);
+		SPI_freeplan(plan);
+	}
+	pfree(del);
+	pfree(ins);
+}
+
+/*
+ * flush_log
+ *		Write the kept log rows in one statement, in step order, so that
+ *		their ids follow it; then move the log's sequence.
+ */
+static void
+flush_log(MgPendingWrites *pw)
 {
 	static const Oid argtypes[7] = {TIMESTAMPTZARRAYOID, NAMEARRAYOID,
 		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 	INTERVALARRAYOID};
 	static const Oid elemtypes[7] = {TIMESTAMPTZOID, NAMEOID, TEXTOID,
 	TEXTOID, TEXTOID, TEXTOID, INTERVALOID};
-	int			n = state->nlog;
+	int			n = pw->nlog;
 	Datum	   *cols[7];
 	bool	   *colnulls[7];
 	Datum		values[7];
@@ -1677,7 +1833,7 @@ mg_log_flush(MgState *state)
 	}
 	for (int i = 0; i < n; i++)
 	{
-		MgLogRow   *row = &state->log_rows[i];
+		MgLogRow   *row = &pw->log_rows[i];
 		NameData   *by = palloc(sizeof(NameData));
 
 		namestrcpy(by, GetUserNameFromId(row->userid, false));
@@ -1729,32 +1885,71 @@ mg_log_flush(MgState *state)
 	if (plan == NULL)
 		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
 			 SPI_result_code_string(SPI_result));
-	ret = mg_catalog_execute(plan, values, NULL, 0);
-	if (ret != SPI_OK_INSERT || SPI_processed != (uint64) n)
-		elog(ERROR, "could not insert into %s: %s", MG_LOG_TABLE,
-			 SPI_result_code_string(ret));
+	ret = catalog_execute(plan, values, NULL, 0);
+	spi_check_rows(ret, SPI_OK_INSERT, (uint64) n, "INSERT INTO " MG_LOG_TABLE);
 	SPI_freeplan(plan);
 	pfree(sql.data);
 	log_sync_sequence();
-	state->nlog = 0;
+	pw->nlog = 0;
 }
 
 /*
- * mg_log_purge
- *		Record that a stamp with purge emptied the version table, whose rows
- *		need not name registered revisions.
+ * mg_pending_flush
+ *		Write what the run kept since the last flush: the version table's
+ *		net change, then the log rows.  The run may go on afterwards.
  */
 void
-mg_log_purge(MgState *state)
+mg_pending_flush(MgPendingWrites *pw)
 {
+	flush_version(pw);
+	flush_log(pw);
+}
+
+/*
+ * mg_version_purge
+ *		Stamp with purge: empty the version table, whose rows need not name
+ *		registered revisions, and log that at once (the stamp's own steps
+ *		follow, with their log rows after this one).  Nothing to do when
+ *		the table is empty.
+ */
+void
+mg_version_purge(MgCatalog *cat)
+{
+	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+	INTERVALOID, NAMEOID};
 	Datum		values[6];
 	char		nulls[6] = {' ', 'n', ' ', ' ', 'n', ' '};
+	SPIPlanPtr	plan;
+	StringInfoData sql;
+	int			ret;
+
+	if (cat->nrows == 0)
+		return;
+	plan = prepare("DELETE FROM %s", MG_VERSION_TABLE, 0, NULL);
+	ret = catalog_execute(plan, NULL, NULL, 0);
+	spi_check(ret, SPI_OK_DELETE, "DELETE FROM " MG_VERSION_TABLE);
+	SPI_freeplan(plan);
 
 	values[0] = CStringGetTextDatum("stamp");
 	values[1] = (Datum) 0;
-	values[2] = mg_cstring_array((const char *const *) state->row_ids, state->nrows);
+	values[2] = mg_cstring_array((const char *const *) cat->row_ids, cat->nrows);
 	values[3] = mg_cstring_array(NULL, 0);
 	values[4] = (Datum) 0;
-	values[5] = mg_current_role_datum();
-	log_insert(state, values, nulls);
+	values[5] = current_role_datum();
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "INSERT INTO %s (id, direction, revision, from_revisions,"
+					 " to_revisions, duration, logged_by)"
+					 " SELECT COALESCE(pg_catalog.max(id), 0) OPERATOR(pg_catalog.+) 1,"
+					 " $1, $2, $3, $4, $5, $6 FROM %s",
+					 mg_qualified(MG_LOG_TABLE), mg_qualified(MG_LOG_TABLE));
+	plan = SPI_prepare(sql.data, 6, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+	ret = catalog_execute(plan, values, nulls, 0);
+	spi_check(ret, SPI_OK_INSERT, "INSERT INTO " MG_LOG_TABLE);
+	SPI_freeplan(plan);
+	pfree(sql.data);
+	log_sync_sequence();
 }

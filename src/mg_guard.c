@@ -39,6 +39,7 @@
 #include "nodes/parsenodes.h"
 #include "utils/acl.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
@@ -48,8 +49,28 @@
 
 PG_FUNCTION_INFO_V1(migrate_drop_guard);
 
-/* migrations.allow_drop (defined in _PG_init) */
-bool		mg_allow_drop = false;
+/* migrations.allow_drop: let the statements above drop the history */
+static bool allow_drop = false;
+
+/*
+ * mg_guard_define_gucs
+ *		Define migrations.allow_drop (called by _PG_init).  It is PGC_SUSET,
+ *		so only a superuser can let the history go.
+ */
+void
+mg_guard_define_gucs(void)
+{
+	DefineCustomBoolVariable("migrations.allow_drop",
+							 "Allows dropping the extension while it holds migration history.",
+							 "When off, DROP EXTENSION migrations, DROP SCHEMA ... CASCADE of its "
+							 "schema and DROP OWNED BY its owner are refused while the extension's "
+							 "tables hold any row.",
+							 &allow_drop,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+}
 
 #define GUARD_HINT \
 	"Back up the history with pg_dump first. To drop it anyway, a superuser can run SET LOCAL migrations.allow_drop = on before the statement, in the same transaction."
@@ -270,7 +291,7 @@ migrate_drop_guard(PG_FUNCTION_ARGS)
 					  "Dropping the extension deletes them, and loading the same revision files into a new installation would run every step again." :
 					  "Dropping the extension deletes them.");
 
-	if (mg_allow_drop)
+	if (allow_drop)
 	{
 		ereport(LOG,
 				(errmsg("migrations.allow_drop is on: allowing the drop of extension \"%s\" with its migration history",

@@ -15,7 +15,7 @@ REGRESS = setup register graph_errors targets upgrade downgrade stamp \
 	core_limits hardening_exec lock_timeout_guc drop_guard
 REGRESS_OPTS = --load-extension=plpgsql
 
-ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_register concurrent_three concurrent_serializable concurrent_snapshot concurrent_drop
+ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_register concurrent_three concurrent_serializable concurrent_snapshot concurrent_drop concurrent_graph_cache
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 
 EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/test_revfile test/unit/results \

@@ -217,6 +217,107 @@ current_role_datum(void)
 	return NameGetDatum(name);
 }
 
+/*
+ * prepare
+ *		Prepare fmt, whose one %s is replaced by the qualified name of the
+ *		extension's table relname.  The plan lives until SPI_finish.
+ */
+static SPIPlanPtr
+prepare(const char *fmt, const char *relname, int nargs, Oid *argtypes)
+{
+	StringInfoData sql;
+	SPIPlanPtr	plan;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, fmt, mg_qualified(relname));
+	plan = SPI_prepare(sql.data, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+	pfree(sql.data);
+	return plan;
+}
+
+/*
+ * spi_check
+ *		A statement on the catalog that did not give the result it must can
+ *		only be a bug: an internal error that names the statement and SPI's
+ *		result code, as PostgreSQL's own SPI callers report it.
+ */
+static void
+spi_check(int ret, int expected, const char *what)
+{
+	if (ret != expected)
+		elog(ERROR, "SPI failed on %s: %s", what,
+			 SPI_result_code_string(ret));
+}
+
+/* ... and one that must have processed exactly n rows */
+static void
+spi_check_rows(int ret, int expected, uint64 n, const char *what)
+{
+	spi_check(ret, expected, what);
+	if (SPI_processed != n)
+		elog(ERROR, "%s processed " UINT64_FORMAT " rows instead of " UINT64_FORMAT,
+			 what, SPI_processed, n);
+}
+
+/*
+ * refuse_write_in_step
+ *		The error of a write of the extension's tables by a revision body.
+ */
+static void
+refuse_write_in_step(TriggerData *td)
+{
+	const char *relname = RelationGetRelationName(td->tg_relation);
+
+#define IN_STEP_REFUSAL(message) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), \
+			 errmsg(message, relname), \
+			 errdetail("The migration running the step records the revisions, the version table and the log itself; a body may read them but not change them."), \
+			 errhint("Change migration state with migrate_stamp() or migrate_register() after the migration.")))
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		IN_STEP_REFUSAL("cannot insert into table %s from a migration step");
+	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		IN_STEP_REFUSAL("cannot update table %s from a migration step");
+	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		IN_STEP_REFUSAL("cannot delete from table %s from a migration step");
+	else
+		IN_STEP_REFUSAL("cannot truncate table %s from a migration step");
+#undef IN_STEP_REFUSAL
+}
+
+/*
+ * refuse_direct_write
+ *		The error of a write of the extension's tables by anyone but the
+ *		extension's functions or a superuser.
+ */
+static void
+refuse_direct_write(TriggerData *td)
+{
+	const char *relname = RelationGetRelationName(td->tg_relation);
+
+#define DIRECT_REFUSAL(message) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), \
+			 errmsg(message, relname), \
+			 errdetail("The tables of extension \"%s\" change only through its functions migrate_register(), migrate_upgrade(), migrate_downgrade() and migrate_stamp(), whatever rights a role holds on the tables.", \
+					   MG_EXTENSION_NAME), \
+			 errhint("Only a superuser may write them directly, outside migration steps, as pg_restore does.")))
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		DIRECT_REFUSAL("permission denied to insert into table %s");
+	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		DIRECT_REFUSAL("permission denied to update table %s");
+	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		DIRECT_REFUSAL("permission denied to delete from table %s");
+	else
+		DIRECT_REFUSAL("permission denied to truncate table %s");
+#undef DIRECT_REFUSAL
+}
+
 PG_FUNCTION_INFO_V1(migrate_catalog_guard);
 
 /*
@@ -232,8 +333,6 @@ Datum
 migrate_catalog_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *td;
-	const char *verb;
-	const char *relname;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -251,30 +350,10 @@ migrate_catalog_guard(PG_FUNCTION_ARGS)
 									   Int64GetDatum(MG_ADVISORY_LOCK_KEY));
 			mg_catalog_generation++;
 		}
+		else if (in_step)
+			refuse_write_in_step(td);
 		else
-		{
-			if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
-				verb = "insert into";
-			else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-				verb = "update";
-			else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
-				verb = "delete from";
-			else
-				verb = "truncate";
-			relname = RelationGetRelationName(td->tg_relation);
-			if (in_step)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("cannot %s table %s from a migration step", verb, relname),
-						 errdetail("The migration running the step records the revisions, the version table and the log itself; a body may read them but not change them."),
-						 errhint("Change migration state with migrate_stamp() or migrate_register() after the migration.")));
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied to %s table %s", verb, relname),
-					 errdetail("The tables of extension \"%s\" change only through its functions migrate_register(), migrate_upgrade(), migrate_downgrade() and migrate_stamp(), whatever rights a role holds on the tables.",
-							   MG_EXTENSION_NAME),
-					 errhint("Only a superuser may write them directly, outside migration steps, as pg_restore does.")));
-		}
+			refuse_direct_write(td);
 	}
 
 	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -993,9 +1072,7 @@ build_graph_spi(MgCatalog *cat, bool for_change, MgError *err)
 					 " FROM %s ORDER BY seq",
 					 mg_qualified(MG_REVISION_TABLE));
 	ret = SPI_execute(sql.data, !for_change, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read %s: %s", MG_REVISION_TABLE,
-			 SPI_result_code_string(ret));
+	spi_check(ret, SPI_OK_SELECT, "SELECT on " MG_REVISION_TABLE);
 
 	g = cat->graph = mg_graph_new_in(mg_backend_alloc, mg_backend_free,
 									   cat->context);
@@ -1200,9 +1277,7 @@ mg_load_state(MgCatalog *cat, int flags)
 	appendStringInfo(&sql, "SELECT revision FROM %s ORDER BY revision COLLATE pg_catalog.\"C\"",
 					 mg_qualified(MG_VERSION_TABLE));
 	ret = SPI_execute(sql.data, !for_change, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read %s: %s", MG_VERSION_TABLE,
-			 SPI_result_code_string(ret));
+	spi_check(ret, SPI_OK_SELECT, "SELECT on " MG_VERSION_TABLE);
 	cat->nrows = (int) SPI_processed;
 	cat->row_ids = MemoryContextAlloc(cat->context, sizeof(char *) * (cat->nrows + 1));
 	for (int i = 0; i < cat->nrows; i++)
@@ -1259,9 +1334,7 @@ mg_load_bodies(MgCatalog *cat, const MgPlan *plan, char ***bodies_out)
 					 upgrade ? "upgrade" : "downgrade",
 					 mg_qualified(MG_REVISION_TABLE));
 	ret = SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read %s: %s", MG_REVISION_TABLE,
-			 SPI_result_code_string(ret));
+	spi_check(ret, SPI_OK_SELECT, "SELECT of bodies on " MG_REVISION_TABLE);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		char	   *id = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
@@ -1273,51 +1346,6 @@ mg_load_bodies(MgCatalog *cat, const MgPlan *plan, char ***bodies_out)
 	}
 	SPI_freetuptable(SPI_tuptable);
 	pfree(sql.data);
-}
-
-/*
- * prepare
- *		Prepare fmt, whose one %s is replaced by the qualified name of the
- *		extension's table relname.  The plan lives until SPI_finish.
- */
-static SPIPlanPtr
-prepare(const char *fmt, const char *relname, int nargs, Oid *argtypes)
-{
-	StringInfoData sql;
-	SPIPlanPtr	plan;
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, fmt, mg_qualified(relname));
-	plan = SPI_prepare(sql.data, nargs, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
-			 SPI_result_code_string(SPI_result));
-	pfree(sql.data);
-	return plan;
-}
-
-/*
- * spi_check
- *		A statement on the catalog that did not give the result it must can
- *		only be a bug: an internal error that names the statement and SPI's
- *		result code, as PostgreSQL's own SPI callers report it.
- */
-static void
-spi_check(int ret, int expected, const char *what)
-{
-	if (ret != expected)
-		elog(ERROR, "SPI_execute_plan failed on %s: %s", what,
-			 SPI_result_code_string(ret));
-}
-
-/* ... and one that must have processed exactly n rows */
-static void
-spi_check_rows(int ret, int expected, uint64 n, const char *what)
-{
-	spi_check(ret, expected, what);
-	if (SPI_processed != n)
-		elog(ERROR, "%s processed " UINT64_FORMAT " rows instead of " UINT64_FORMAT,
-			 what, SPI_processed, n);
 }
 
 /*

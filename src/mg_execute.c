@@ -390,11 +390,11 @@ mg_execute_body(const char *revision, MgDirection direction, const char *body)
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("revision \"%s\" changed the current role", revision),
 					 up ?
-					 errdetail("Its upgrade body ran as role \"%s\" and ended as role \"%s\"; a body must not use SET ROLE, RESET ROLE or SET SESSION AUTHORIZATION.",
+					 errdetail("Its upgrade body ran as role \"%s\" and ended as role \"%s\".",
 							   before ? before : "?", after ? after : "?") :
-					 errdetail("Its downgrade body ran as role \"%s\" and ended as role \"%s\"; a body must not use SET ROLE, RESET ROLE or SET SESSION AUTHORIZATION.",
+					 errdetail("Its downgrade body ran as role \"%s\" and ended as role \"%s\".",
 							   before ? before : "?", after ? after : "?"),
-					 errhint("Remove the role change from the body; grant the migrating role what the body needs instead.")));
+					 errhint("Remove SET ROLE, RESET ROLE and SET SESSION AUTHORIZATION from the body; grant the migrating role what the body needs instead.")));
 		}
 		if (get_extension_oid(MG_EXTENSION_NAME, true) != extoid)
 			ereport(ERROR,

@@ -47,7 +47,6 @@
 
 #include "mg_backend.h"
 
-PG_FUNCTION_INFO_V1(migrate_drop_guard);
 
 /* migrations.allow_drop: let the statements above drop the history */
 static bool allow_drop = false;
@@ -240,6 +239,27 @@ count_rows(Oid nspoid, const char *relname)
 }
 
 /*
+ * rows_detail
+ *		The DETAIL of the guard's messages: how many rows would go.  Called
+ *		inside ereport(), as errdetail() is.
+ */
+static int
+rows_detail(int64 nrev, int64 nver, int64 nlog)
+{
+	if (nver + nlog > 0)
+		return errdetail("Rows in the extension's tables: %s %lld, %s %lld, %s %lld. Dropping the extension deletes them, and loading the same revision files into a new installation would run every step again.",
+						 MG_REVISION_TABLE, (long long) nrev,
+						 MG_VERSION_TABLE, (long long) nver,
+						 MG_LOG_TABLE, (long long) nlog);
+	return errdetail("Rows in the extension's tables: %s %lld, %s %lld, %s %lld. Dropping the extension deletes them.",
+					 MG_REVISION_TABLE, (long long) nrev,
+					 MG_VERSION_TABLE, (long long) nver,
+					 MG_LOG_TABLE, (long long) nlog);
+}
+
+PG_FUNCTION_INFO_V1(migrate_drop_guard);
+
+/*
  * migrate_drop_guard
  *		The event trigger function (ddl_command_start, tags DROP EXTENSION,
  *		DROP SCHEMA and DROP OWNED).
@@ -255,7 +275,6 @@ migrate_drop_guard(PG_FUNCTION_ARGS)
 	int64		nrev,
 				nver,
 				nlog;
-	char	   *detail;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -283,20 +302,12 @@ migrate_drop_guard(PG_FUNCTION_ARGS)
 	if (nrev == 0 && nver == 0 && nlog == 0)
 		PG_RETURN_NULL();
 
-	detail = psprintf("Rows in the extension's tables: %s %lld, %s %lld, %s %lld. %s",
-					  MG_REVISION_TABLE, (long long) nrev,
-					  MG_VERSION_TABLE, (long long) nver,
-					  MG_LOG_TABLE, (long long) nlog,
-					  nver + nlog > 0 ?
-					  "Dropping the extension deletes them, and loading the same revision files into a new installation would run every step again." :
-					  "Dropping the extension deletes them.");
-
 	if (allow_drop)
 	{
 		ereport(LOG,
 				(errmsg("migrations.allow_drop is on: allowing the drop of extension \"%s\" with its migration history",
 						MG_EXTENSION_NAME),
-				 errdetail_internal("%s", detail)));
+				 rows_detail(nrev, nver, nlog)));
 		PG_RETURN_NULL();
 	}
 
@@ -307,7 +318,7 @@ migrate_drop_guard(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 					 errmsg("cannot drop extension \"%s\" because it holds migration history",
 							MG_EXTENSION_NAME),
-					 errdetail_internal("%s", detail),
+					 rows_detail(nrev, nver, nlog),
 					 errhint(GUARD_HINT)));
 			break;
 		case GUARD_SCHEMA:
@@ -315,7 +326,7 @@ migrate_drop_guard(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 					 errmsg("cannot drop schema \"%s\" because extension \"%s\" in it holds migration history",
 							get_namespace_name(nspoid), MG_EXTENSION_NAME),
-					 errdetail_internal("%s", detail),
+					 rows_detail(nrev, nver, nlog),
 					 errhint(GUARD_HINT)));
 			break;
 		default:
@@ -323,7 +334,7 @@ migrate_drop_guard(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 					 errmsg("cannot drop objects owned by role \"%s\" because extension \"%s\" would be dropped with its migration history",
 							GetUserNameFromId(role, false), MG_EXTENSION_NAME),
-					 errdetail_internal("%s", detail),
+					 rows_detail(nrev, nver, nlog),
 					 errhint(GUARD_HINT)));
 			break;
 	}

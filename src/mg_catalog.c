@@ -6,6 +6,19 @@
  *	  with schema-qualified names and qualified operators, values are passed
  *	  as parameters only.
  *
+ * It owns: reading the catalog into an MgCatalog (mg_load_state), with the
+ * revision graph kept between calls of a backend; the advisory lock and the
+ * snapshot check of changes (mg_lock_changes); the statements on
+ * migrate_revision that migrate_register needs (mg_revision_*); the writes
+ * of version rows and log rows of every feature, kept during a run and
+ * flushed together (mg_pending_*, mg_version_purge); the extension owner's
+ * rights for those writes, and the guard triggers that refuse every other
+ * write (migrate_catalog_guard); the mapping of core errors to SQLSTATEs
+ * (mg_report).
+ *
+ * It must not decide what a call may do (that is the SQL-callable layer's,
+ * migrations.c and mg_register.c) nor run revision bodies (mg_execute.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -53,6 +66,7 @@ mg_backend_alloc(void *ctx, size_t size)
 	return MemoryContextAllocHuge((MemoryContext) ctx, size);
 }
 
+/* ... and go back to it (pfree finds the context itself) */
 static void
 mg_backend_free(void *ctx, void *ptr)
 {
@@ -92,6 +106,7 @@ extension_row(Oid extoid, Oid *owner)
 	return nspoid;
 }
 
+/* The schema of an extension */
 static Oid
 extension_schema(Oid extoid)
 {
@@ -163,7 +178,7 @@ static int	catalog_writes = 0;
 
 /*
  * Bumped by every write of the catalog this backend makes or lets through;
- * migrate_register's facts about the applied set (migrations.c) hold only
+ * migrate_register's facts about the applied set (mg_register.c) hold only
  * while it is unchanged.
  */
 uint64		mg_catalog_generation = 0;
@@ -460,6 +475,14 @@ replan_due(uint64 uses)
 	return uses >= 64 && (uses & (uses - 1)) == 0;
 }
 
+/* A plan kept across calls, keyed by its statement text */
+typedef struct MgKeptPlan
+{
+	SPIPlanPtr	plan;
+	char	   *sql;
+	uint64		uses;			/* calls so far (see mg_kept_plan) */
+} MgKeptPlan;
+
 /*
  * mg_kept_plan
  *		A plan kept for the life of the backend, for statements run once per
@@ -469,14 +492,6 @@ replan_due(uint64 uses)
  *		prepared again.  Plans of dropped tables are invalidated by the plan
  *		cache as usual.
  */
-/* A plan kept across calls, keyed by its statement text */
-typedef struct MgKeptPlan
-{
-	SPIPlanPtr	plan;
-	char	   *sql;
-	uint64		uses;			/* calls so far (see mg_kept_plan) */
-} MgKeptPlan;
-
 static SPIPlanPtr
 mg_kept_plan(MgKeptPlan *kp, const char *sql, int nargs, Oid *argtypes)
 {
@@ -732,6 +747,7 @@ graph_cache_done(void *arg)
 	graph_cache.in_use = false;
 }
 
+/* Let the call use the kept graph until its memory goes (graph_cache_done) */
 static void
 graph_cache_use(MgCatalog *cat)
 {
@@ -782,6 +798,7 @@ typedef struct SeqIndex
 	uint32		index;
 } SeqIndex;
 
+/* qsort comparator of SeqIndex by seq */
 static int
 cmp_seq(const void *a, const void *b)
 {
@@ -851,6 +868,7 @@ seq_order(const RevRow *rows, uint64 n)
 	return order;
 }
 
+/* A 64-bit mixing function (SplitMix64's finalizer) */
 static inline uint64
 mix64(uint64 x)
 {
@@ -945,7 +963,17 @@ graph_text_array(MgGraph *g, Datum d, bool isnull, const char *const **items)
 	return n;
 }
 
-/* Build the graph of the visible rows; returns whether it is valid */
+/*
+ * build_graph
+ *		Build the graph of the rows of rel (migrate_revision, a plain heap)
+ *		that snap sees, with a heap scan rather than a query: every string
+ *		goes straight into the graph's arena, allocated in cxt, and the rows
+ *		are added in seq order (seq_order when the heap is not).  expected
+ *		is the number of rows, as counted by rows_fingerprint.  Sets *graph
+ *		and the per-revision flags, indexed by tag; returns whether the
+ *		graph is valid (mg_graph_finish fills err otherwise).  Cost: one
+ *		scan, O(rows) plus the core's validation.
+ */
 static bool
 build_graph(Relation rel, Snapshot snap, MemoryContext cxt, uint64 expected,
 			MgGraph **graph, bool **transactional, bool **has_downgrade,
@@ -1055,7 +1083,13 @@ build_graph(Relation rel, Snapshot snap, MemoryContext cxt, uint64 expected,
 	return mg_graph_finish(g, err);
 }
 
-/* The same through a query: tables that are not plain heaps, or with RLS */
+/*
+ * build_graph_spi
+ *		The same as build_graph through a query, for a migrate_revision that
+ *		is not a plain heap or has row-level security in force: the query
+ *		sees what the caller may see.  The graph is not kept.  with
+ *		for_change the query takes a new snapshot (read-write mode).
+ */
 static bool
 build_graph_spi(MgCatalog *cat, bool for_change, MgError *err)
 {
@@ -1120,7 +1154,11 @@ build_graph_spi(MgCatalog *cat, bool for_change, MgError *err)
 
 /*
  * build_kept_graph
- *		Build the graph into a context of its own and keep it when valid.
+ *		Build the graph (build_graph) into a context of its own, and keep
+ *		it for later calls of this backend when it is valid, with the
+ *		fingerprint fp and row count it was built from; the kept graph it
+ *		replaces is freed first.  An invalid graph goes with the call.
+ *		Returns whether the graph is valid.
  */
 static bool
 build_kept_graph(MgCatalog *cat, Relation rel, Snapshot snap, uint64 fp,
@@ -1172,7 +1210,14 @@ build_kept_graph(MgCatalog *cat, Relation rel, Snapshot snap, uint64 fp,
 /*
  * read_revisions
  *		Set cat->graph (and the per-revision flags) from the catalog as
- *		the reading snapshot sees it; returns whether the graph is valid.
+ *		the reading snapshot sees it; returns whether the graph is valid
+ *		(err says why not).  The kept graph is used when the fingerprint of
+ *		the visible rows is the one it was built from and no other call is
+ *		using it; otherwise a graph is built (build_kept_graph, or one of
+ *		the call's own when a call from a body finds the kept graph in use,
+ *		or build_graph_spi).  Each case says so at DEBUG1.  The caller must
+ *		hold SELECT on migrate_revision.  Cost of a hit: one scan of the
+ *		table that reads no column.
  */
 static bool
 read_revisions(MgCatalog *cat, bool for_change, MgError *err)
@@ -1299,8 +1344,10 @@ mg_load_state(MgCatalog *cat, int flags)
 
 /*
  * mg_load_bodies
- *		Fetch the SQL bodies the plan runs, in one query; the result is
- *		indexed by revision.
+ *		Fetch the SQL bodies the plan runs (upgrade or downgrade, by the
+ *		direction of its first step), in one query with the caller's
+ *		rights.  *bodies_out is indexed by revision, in cat's context; a
+ *		revision without a body has NULL (mg_execute_body refuses it).
  */
 void
 mg_load_bodies(MgCatalog *cat, const MgPlan *plan, char ***bodies_out)

@@ -43,6 +43,7 @@ static int	step_lock_timeout = 0;
  */
 static char *bad_lock_timeout = NULL;
 
+/* Any assignment of migrations.lock_timeout makes the early value moot */
 static void
 assign_lock_timeout(int newval, void *extra)
 {

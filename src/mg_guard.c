@@ -20,6 +20,10 @@
  * event trigger.  The trigger is ENABLE ALWAYS, so session_replication_role
  * = replica does not switch it off.
  *
+ * This file owns the event trigger function and migrations.allow_drop.  It
+ * reads PostgreSQL's catalogs and counts the extension's rows; it must not
+ * write anything.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -133,8 +137,13 @@ names_include(List *names, const char *name)
 
 /*
  * statement_target
- *		Whether the statement would drop the extension, and how.  *role is
- *		set to the role named by DROP OWNED.
+ *		Whether the statement would drop the extension, and how: DROP
+ *		EXTENSION naming it, DROP SCHEMA ... CASCADE of its schema, or DROP
+ *		OWNED BY its owner (or, with CASCADE, the schema's owner).  nspoid
+ *		and extowner are the extension's schema and owner.  Returns
+ *		GUARD_NONE for any other statement; for DROP OWNED, *role is set to
+ *		the role that owns what would be dropped.  Reads only the parse
+ *		tree and the syscache; raises no error.
  */
 static GuardKind
 statement_target(Node *parsetree, Oid nspoid, Oid extowner, Oid *role)
@@ -262,7 +271,13 @@ PG_FUNCTION_INFO_V1(migrate_drop_guard);
 /*
  * migrate_drop_guard
  *		The event trigger function (ddl_command_start, tags DROP EXTENSION,
- *		DROP SCHEMA and DROP OWNED).
+ *		DROP SCHEMA and DROP OWNED).  When the statement would drop the
+ *		extension (statement_target) and its tables hold any row, it fails
+ *		with 2BP01 and the row counts, unless migrations.allow_drop is on,
+ *		in which case the drop goes ahead and the server log says so.
+ *		Takes the extension's advisory lock first, so that no migration
+ *		commits between the count and the drop.  Cost: three counts of the
+ *		extension's tables.
  */
 Datum
 migrate_drop_guard(PG_FUNCTION_ARGS)

@@ -237,6 +237,7 @@ static AppliedFacts facts;
 static LocalTransactionId last_lxid = InvalidLocalTransactionId;
 static int64 last_seq = 0;
 
+/* A rolled-back subtransaction may have undone what the facts say */
 static void
 facts_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					   SubTransactionId parentSubid, void *arg)
@@ -254,6 +255,7 @@ fact_find(HTAB *h, const char *name)
 	return hash_search(h, name, HASH_FIND, NULL);
 }
 
+/* The NAME_* flags of a name, 0 when it has none */
 static int
 fact_flags(const char *name)
 {
@@ -262,6 +264,7 @@ fact_flags(const char *name)
 	return f ? f->flags : 0;
 }
 
+/* Give a name a NAME_* flag (names longer than a label are never needed) */
 static void
 fact_add_name(const char *name, int flag)
 {
@@ -276,7 +279,18 @@ fact_add_name(const char *name, int flag)
 	f->flags |= flag;
 }
 
-/* Work the facts out from the catalog as the caller (holding the lock) sees it */
+/*
+ * facts_build
+ *		Work the facts out from the catalog as the caller (holding the
+ *		advisory lock) sees it: load the graph leniently (it may lack
+ *		parents registered later in the transaction), walk from the version
+ *		rows through parents and dependencies to the applied set, note the
+ *		names applied revisions depend on (NAME_DEP), and the version rows
+ *		and parents that are not registered (NAME_PENDING), and read the
+ *		highest seq of an applied revision (mg_revision_applied_extras).
+ *		The facts live in a context of their own under TopMemoryContext.
+ *		Cost: one graph load, O(revisions + edges), and one query.
+ */
 static void
 facts_build(Oid relid)
 {
@@ -393,6 +407,7 @@ facts_require(Oid relid)
 		facts_build(relid);
 }
 
+/* Whether the revision is applied (facts_require first) */
 static bool
 facts_is_applied(const char *revision)
 {
@@ -495,6 +510,7 @@ typedef struct RegisterContext
 	const char *source;
 } RegisterContext;
 
+/* The context line: which revision, from which file */
 static void
 register_error_callback(void *arg)
 {

@@ -37,6 +37,7 @@ typedef struct StepContext
 	const char *message;
 } StepContext;
 
+/* The context line of an error in a step: which revision, which way */
 static void
 step_error_callback(void *arg)
 {

@@ -73,6 +73,7 @@ PG_FUNCTION_INFO_V1(migrate_state);
  * Helpers, also used by mg_register.c
  */
 
+/* SPI_connect, and SPI_finish below, that cannot fail short of a bug */
 void
 mg_connect_spi(void)
 {
@@ -155,6 +156,7 @@ labels_datum(MgGraph *g, int rev)
 	return mg_cstring_array(labels, n);
 }
 
+/* A revision's message as a text datum, or a null */
 static Datum
 message_datum(MgGraph *g, int rev, bool *isnull)
 {
@@ -225,26 +227,27 @@ run_migration(FunctionCallInfo fcinfo, bool upgrade)
 	return (Datum) 0;
 }
 
+/* migrate_upgrade(target): see run_migration */
 Datum
 migrate_upgrade(PG_FUNCTION_ARGS)
 {
 	return run_migration(fcinfo, true);
 }
 
+/* migrate_downgrade(target): see run_migration */
 Datum
 migrate_downgrade(PG_FUNCTION_ARGS)
 {
 	return run_migration(fcinfo, false);
 }
 
-/* qsort comparator: revisions by id, for the graph being stamped */
-static MgGraph *sort_graph;
-
+/* qsort_arg comparator: revision indexes by id, in the graph arg */
 static int
-cmp_rev_id(const void *a, const void *b)
+cmp_rev_id(const void *a, const void *b, void *arg)
 {
-	return strcmp(mg_rev_id(sort_graph, *(const int *) a),
-				  mg_rev_id(sort_graph, *(const int *) b));
+	MgGraph    *g = (MgGraph *) arg;
+
+	return strcmp(mg_rev_id(g, *(const int *) a), mg_rev_id(g, *(const int *) b));
 }
 
 /*
@@ -306,8 +309,8 @@ migrate_stamp(PG_FUNCTION_ARGS)
 	for (int i = 0; i < plan.nsteps; i++)
 		mg_run_step(&run, i);
 	mg_run_flush(&run);
-	sort_graph = cat.graph;
-	qsort(plan.final_rows.items, plan.final_rows.n, sizeof(int), cmp_rev_id);
+	qsort_arg(plan.final_rows.items, plan.final_rows.n, sizeof(int), cmp_rev_id,
+			  cat.graph);
 	for (int i = 0; i < plan.final_rows.n; i++)
 	{
 		Datum		values[1];
@@ -395,7 +398,14 @@ migrate_current(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* One "alembic history" line */
+/*
+ * history_line
+ *		Revision r as one line of "alembic history": its parents (or
+ *		"<base>"), its dependencies in parentheses, the arrow and its id,
+ *		its inherited labels, then "(head)", "(effective head)",
+ *		"(branchpoint)" and "(mergepoint)" as they apply, and its message.
+ *		Returns a palloc'd string.
+ */
 static char *
 history_line(MgGraph *g, int r)
 {
@@ -441,7 +451,11 @@ history_line(MgGraph *g, int r)
 
 /*
  * migrate_history
- *		Revisions of a range, newest first, in "alembic history" order.
+ *		Revisions of a range (NULL: every revision), newest first, in
+ *		"alembic history" order, with their parents, dependencies, labels,
+ *		head, branch-point and merge-point flags, whether each is applied,
+ *		and its history_line.  A range the core cannot resolve is an error
+ *		(mg_report).  Reads the catalog only; takes no lock.
  */
 Datum
 migrate_history(PG_FUNCTION_ARGS)

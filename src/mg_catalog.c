@@ -286,22 +286,30 @@ refuse_write_in_step(TriggerData *td)
 {
 	const char *relname = RelationGetRelationName(td->tg_relation);
 
-#define IN_STEP_REFUSAL(message) \
-	ereport(ERROR, \
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), \
-			 errmsg(message, relname), \
-			 errdetail("The migration running the step records the revisions, the version table and the log itself; a body may read them but not change them."), \
-			 errhint("Change migration state with migrate_stamp() or migrate_register() after the migration.")))
-
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
-		IN_STEP_REFUSAL("cannot insert into table %s from a migration step");
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot insert into table %s from a migration step", relname),
+				 errdetail("The migration running the step records the revisions, the version table and the log itself; a body may read them but not change them."),
+				 errhint("Change migration state with migrate_stamp() or migrate_register() after the migration.")));
 	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-		IN_STEP_REFUSAL("cannot update table %s from a migration step");
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot update table %s from a migration step", relname),
+				 errdetail("The migration running the step records the revisions, the version table and the log itself; a body may read them but not change them."),
+				 errhint("Change migration state with migrate_stamp() or migrate_register() after the migration.")));
 	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
-		IN_STEP_REFUSAL("cannot delete from table %s from a migration step");
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot delete from table %s from a migration step", relname),
+				 errdetail("The migration running the step records the revisions, the version table and the log itself; a body may read them but not change them."),
+				 errhint("Change migration state with migrate_stamp() or migrate_register() after the migration.")));
 	else
-		IN_STEP_REFUSAL("cannot truncate table %s from a migration step");
-#undef IN_STEP_REFUSAL
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot truncate table %s from a migration step", relname),
+				 errdetail("The migration running the step records the revisions, the version table and the log itself; a body may read them but not change them."),
+				 errhint("Change migration state with migrate_stamp() or migrate_register() after the migration.")));
 }
 
 /*
@@ -314,23 +322,34 @@ refuse_direct_write(TriggerData *td)
 {
 	const char *relname = RelationGetRelationName(td->tg_relation);
 
-#define DIRECT_REFUSAL(message) \
-	ereport(ERROR, \
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), \
-			 errmsg(message, relname), \
-			 errdetail("The tables of extension \"%s\" change only through its functions migrate_register(), migrate_upgrade(), migrate_downgrade() and migrate_stamp(), whatever rights a role holds on the tables.", \
-					   MG_EXTENSION_NAME), \
-			 errhint("Only a superuser may write them directly, outside migration steps, as pg_restore does.")))
-
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
-		DIRECT_REFUSAL("permission denied to insert into table %s");
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to insert into table %s", relname),
+				 errdetail("The tables of extension \"%s\" change only through its functions migrate_register(), migrate_upgrade(), migrate_downgrade() and migrate_stamp(), whatever rights a role holds on the tables.",
+						   MG_EXTENSION_NAME),
+				 errhint("Only a superuser may write them directly, outside migration steps, as pg_restore does.")));
 	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-		DIRECT_REFUSAL("permission denied to update table %s");
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to update table %s", relname),
+				 errdetail("The tables of extension \"%s\" change only through its functions migrate_register(), migrate_upgrade(), migrate_downgrade() and migrate_stamp(), whatever rights a role holds on the tables.",
+						   MG_EXTENSION_NAME),
+				 errhint("Only a superuser may write them directly, outside migration steps, as pg_restore does.")));
 	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
-		DIRECT_REFUSAL("permission denied to delete from table %s");
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to delete from table %s", relname),
+				 errdetail("The tables of extension \"%s\" change only through its functions migrate_register(), migrate_upgrade(), migrate_downgrade() and migrate_stamp(), whatever rights a role holds on the tables.",
+						   MG_EXTENSION_NAME),
+				 errhint("Only a superuser may write them directly, outside migration steps, as pg_restore does.")));
 	else
-		DIRECT_REFUSAL("permission denied to truncate table %s");
-#undef DIRECT_REFUSAL
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to truncate table %s", relname),
+				 errdetail("The tables of extension \"%s\" change only through its functions migrate_register(), migrate_upgrade(), migrate_downgrade() and migrate_stamp(), whatever rights a role holds on the tables.",
+						   MG_EXTENSION_NAME),
+				 errhint("Only a superuser may write them directly, outside migration steps, as pg_restore does.")));
 }
 
 PG_FUNCTION_INFO_V1(migrate_catalog_guard);

@@ -12,7 +12,11 @@
  * migrate_upgrade, migrate_downgrade and migrate_stamp flush once, at the
  * end of the call, so that the version table and the log are written in
  * three statements whatever the number of steps.  A caller that commits
- * between steps (a stepwise procedure) must flush before each commit.
+ * between steps (a stepwise procedure) must flush before each commit; its
+ * MgCatalog and MgRun must then live in memory that outlasts the
+ * transaction (not SPI's procedure context), and, the advisory lock being
+ * transaction-level, it must take the lock again after each commit and
+ * check that the catalog is still the one the plan was made from.
  *
  * This file owns no SQL: every read and write of the extension's tables
  * goes through mg_catalog.c, every body through mg_execute.c.

@@ -2,7 +2,7 @@
 
 EXTENSION = migrations
 MODULE_big = migrations
-OBJS = src/migrations.o src/mg_register.o src/mg_run.o src/mg_catalog.o src/mg_execute.o src/mg_core.o src/mg_guard.o
+OBJS = src/migrations.o src/mg_register.o src/mg_run.o src/mg_catalog.o src/mg_catalog_read.o src/mg_execute.o src/mg_core.o src/mg_guard.o
 DATA = sql/migrations--0.1.sql sql/migrations--0.2.sql sql/migrations--0.1--0.2.sql
 PGFILEDESC = "migrations - schema migrations inside the database"
 
@@ -36,7 +36,7 @@ include $(PGXS)
 
 # PGXS tracks no header dependencies: an object built against an older
 # struct layout would still link
-$(OBJS): src/mg_core.h src/mg_backend.h
+$(OBJS): src/mg_core.h src/mg_backend.h src/mg_catalog_int.h
 
 # The client, pg_migrate: built and installed with the extension.  Debian
 # keeps PostgreSQL's bindir off PATH, so install also links the program

@@ -5,15 +5,15 @@
  *
  * The backend is layered, each layer calling only the ones below it:
  *
- *	  migrations.c, mg_register.c   SQL-callable functions: arguments,
- *									 policy, result rows
- *	  mg_run.c                       the executor: runs a plan (upgrade,
- *									 downgrade or stamp) step by step
- *	  mg_execute.c                   runs one revision body through SPI
- *	  mg_catalog.c                   every SQL statement on the extension's
- *									 tables, the kept graph, the guard
- *									 triggers
- *	  mg_core.h                      the revision graph, with no server code
+ *   migrations.c, mg_register.c  the SQL-callable functions: arguments,
+ *                                policy, result rows
+ *   mg_run.c                     the executor: runs a plan (upgrade,
+ *                                downgrade or stamp) step by step
+ *   mg_execute.c                 runs one revision body through SPI
+ *   mg_catalog.c,                the catalog layer: every SQL statement on
+ *   mg_catalog_read.c            the extension's tables, the kept graph,
+ *                                the guard triggers
+ *   mg_core.h                    the revision graph, with no server code
  *
  * mg_guard.c (the drop guard, an event trigger) stands apart; it reads the
  * catalogs of PostgreSQL, not the extension's tables.
@@ -110,13 +110,15 @@ typedef struct MgStoredRevision
 	int64		seq;
 } MgStoredRevision;
 
-/* mg_catalog.c: reading */
+/* mg_catalog_read.c: reading */
 #define MG_LOAD_ROWS		0x01	/* resolve the version rows */
 #define MG_LOAD_FOR_CHANGE	0x02	/* read with a new snapshot */
 #define MG_LOAD_LENIENT		0x04	/* keep an invalid graph */
 extern void mg_load_state(MgCatalog *cat, int flags);
 extern void mg_load_bodies(MgCatalog *cat, const MgPlan *plan,
 						   char ***bodies_out);
+
+/* mg_catalog.c: identity, lock, errors */
 extern void mg_lock_changes(void);
 extern Oid	mg_catalog_relid(const char *relname);
 extern uint64 mg_catalog_generation;

@@ -2,7 +2,7 @@
 
 EXTENSION = migrations
 MODULE_big = migrations
-OBJS = src/migrations.o src/mg_catalog.o src/mg_execute.o src/mg_core.o src/mg_guard.o
+OBJS = src/migrations.o src/mg_register.o src/mg_run.o src/mg_catalog.o src/mg_catalog_read.o src/mg_execute.o src/mg_core.o src/mg_guard.o
 DATA = sql/migrations--0.1.sql sql/migrations--0.2.sql sql/migrations--0.1--0.2.sql
 PGFILEDESC = "migrations - schema migrations inside the database"
 
@@ -15,7 +15,7 @@ REGRESS = setup register graph_errors targets upgrade downgrade stamp \
 	core_limits hardening_exec lock_timeout_guc drop_guard
 REGRESS_OPTS = --load-extension=plpgsql
 
-ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_register concurrent_three concurrent_serializable concurrent_snapshot concurrent_drop
+ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_register concurrent_three concurrent_serializable concurrent_snapshot concurrent_drop concurrent_graph_cache
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 
 EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/test_revfile test/unit/results \
@@ -36,7 +36,7 @@ include $(PGXS)
 
 # PGXS tracks no header dependencies: an object built against an older
 # struct layout would still link
-$(OBJS): src/mg_core.h src/mg_backend.h
+$(OBJS): src/mg_core.h src/mg_backend.h src/mg_catalog_int.h
 
 # The client, pg_migrate: built and installed with the extension.  Debian
 # keeps PostgreSQL's bindir off PATH, so install also links the program

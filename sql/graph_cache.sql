@@ -78,3 +78,28 @@ SELECT revision, direction FROM migrate_downgrade('base');
 SELECT count(*) AS version_rows FROM migrate_version;
 DROP TABLE cache_seen;
 RESET client_min_messages;
+
+-- A hit of the kept graph is observable: each call says at DEBUG1 whether
+-- it reuses the kept graph (and of which build, its generation) or builds
+-- a new one.  A second call in the same session reuses; a registration
+-- changes the catalog, so the next call builds again (the registration
+-- itself reads the graph once, for what is applied); a direct change in
+-- the table does too.  (test/isolation/specs/concurrent_graph_cache.spec
+-- covers a change committed by another session.)
+CREATE TABLE cache_seen (heads text);
+SET client_min_messages = debug1;
+SELECT count(*) AS heads FROM migrate_heads();
+SELECT count(*) AS heads FROM migrate_heads();
+SELECT migrate_register('c8', '{c7}', 'SELECT 1;');
+SELECT count(*) AS heads FROM migrate_heads();
+SELECT count(*) AS heads FROM migrate_heads();
+UPDATE migrate_revision SET message = 'Eight.' WHERE revision = 'c8';
+SELECT count(*) AS heads FROM migrate_heads();
+-- a reading function called from a body while the upgrade uses the kept
+-- graph builds one of its own (c7's body and c9's)
+SELECT migrate_register('c9', '{c8}',
+    'INSERT INTO cache_seen SELECT count(*) FROM migrate_heads();');
+SELECT revision FROM migrate_upgrade('c9');
+RESET client_min_messages;
+SELECT * FROM cache_seen;
+DROP TABLE cache_seen;

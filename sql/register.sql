@@ -178,3 +178,76 @@ SELECT migrate_register('base0', '{}', 'SELECT 1;');
 SELECT migrate_register('bbb1', '{base0}', 'SELECT 1;');
 COMMIT;
 SELECT string_agg(revision || ':' || seq, ' ' ORDER BY seq) AS after FROM migrate_revision;
+
+-- A name too long to show whole is cut on a character boundary: 79 a's
+-- and a two-byte 'é' are 81 bytes, and the message shows the 79 a's and
+-- "...", not a lone first byte of the 'é' (convert_to checks that the
+-- message is valid UTF-8, octet_length that nothing more is shown)
+DO $$
+DECLARE
+    msg text;
+    code text;
+BEGIN
+    PERFORM migrate_register(repeat('a', 79) || 'é', '{}', 'SELECT 1');
+    RAISE EXCEPTION 'migrate_register accepted the name';
+EXCEPTION WHEN invalid_name THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
+    RAISE NOTICE 'code %, valid UTF-8 % bytes, ends with "...": %, shows the a''s only: %',
+        code, octet_length(convert_to(msg, 'UTF8')), msg LIKE '%..."',
+        msg = 'invalid revision id "' || repeat('a', 79) || '..."';
+END
+$$;
+
+-- The same bad name gets the same SQLSTATE and message through
+-- migrate_register as through migrate_check (the graph builder), for
+-- revision ids and branch labels: both use the core's mg_check_name.
+-- (The table's own check constraints refuse some of them; those cannot
+-- reach migrate_check.)
+CREATE FUNCTION error_of(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    msg text;
+BEGIN
+    EXECUTE query;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+    RETURN SQLSTATE || ': ' || msg;
+END
+$$;
+SELECT reset_migrations();
+CREATE TEMP TABLE bad_names (id text, labels text[]);
+INSERT INTO bad_names VALUES
+    ('head', '{}'), ('current', '{}'), ('a-1', '{}'), ('', '{}'),
+    (repeat('x', 33), '{}'), (repeat('a', 79) || 'é', '{}'),
+    ('r1', '{heads}'), ('r1', '{bad@label}'), ('r1', ARRAY[repeat('l', 65)]);
+CREATE TEMP TABLE name_errors AS
+SELECT b.id, b.labels,
+       error_of(format('SELECT migrate_register(%L, ''{}'', ''SELECT 1'', branch_labels => %L)',
+                       b.id, b.labels)) AS through_register,
+       NULL::text AS through_check
+  FROM bad_names AS b;
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT id, labels FROM name_errors LOOP
+        BEGIN
+            INSERT INTO migrate_revision (revision, down_revisions, branch_labels, upgrade, seq)
+            VALUES (r.id, '{}', r.labels, 'SELECT 1', 1);
+            UPDATE name_errors SET through_check = error_of('SELECT migrate_check()')
+             WHERE id = r.id AND labels = r.labels;
+            DELETE FROM migrate_revision;
+        EXCEPTION WHEN check_violation THEN
+            UPDATE name_errors SET through_check = 'refused by the table'
+             WHERE id = r.id AND labels = r.labels;
+        END;
+    END LOOP;
+END
+$$;
+SELECT left(id, 12) AS id, left(labels::text, 12) AS labels, through_register,
+       CASE WHEN through_check = 'refused by the table' THEN through_check
+            WHEN through_check = through_register THEN 'same'
+            ELSE through_check END AS through_check
+  FROM name_errors ORDER BY 1, 2;
+DROP TABLE name_errors, bad_names;
+DROP FUNCTION error_of(text);

@@ -1,8 +1,24 @@
 /*-------------------------------------------------------------------------
  *
  * mg_backend.h
- *	  Declarations shared by the backend parts of the migrations extension:
- *	  catalog access (mg_catalog.c) and step execution (mg_execute.c).
+ *	  Declarations shared by the backend files of the migrations extension.
+ *
+ * The backend is layered, each layer calling only the ones below it:
+ *
+ *   migrations.c, mg_register.c  the SQL-callable functions: arguments,
+ *                                policy, result rows
+ *   mg_run.c                     the executor: runs a plan (upgrade,
+ *                                downgrade or stamp) step by step
+ *   mg_execute.c                 runs one revision body through SPI
+ *   mg_catalog.c,                the catalog layer: every SQL statement on
+ *   mg_catalog_read.c            the extension's tables, the kept graph,
+ *                                the guard triggers
+ *   mg_core.h                    the revision graph, with no server code
+ *
+ * mg_guard.c (the drop guard, an event trigger) stands apart; it reads the
+ * catalogs of PostgreSQL, not the extension's tables.
+ *
+ * This header must declare nothing a single file could keep static.
  *
  *-------------------------------------------------------------------------
  */
@@ -12,6 +28,7 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "funcapi.h"
 #include "utils/tuplestore.h"
 
@@ -26,81 +43,151 @@
 /* Key of the transaction-level advisory lock that serializes changes */
 #define MG_ADVISORY_LOCK_KEY	((int64) MG_ADVISORY_LOCK_KEY_VALUE)
 
-/* The stored graph and version table, loaded for one call */
-typedef struct MgState
+/*
+ * MgCatalog: what one call read from the catalog (mg_load_state).  It is
+ * only read after the load; a run's buffers live in MgRun.
+ */
+typedef struct MgCatalog
 {
-	MemoryContext context;		/* holds the graph's arena */
-	MgGraph    *graph;
+	MemoryContext context;		/* holds everything below */
+	MgGraph    *graph;			/* may be the backend's kept graph */
 	char	  **row_ids;		/* migrate_version rows, sorted */
 	int			nrows;
 	MgList		rows;			/* resolved rows (valid if rows_resolved) */
 	bool		rows_resolved;
 	bool		valid;			/* the graph passed validation */
-	/* statements prepared for this call (freed with its SPI connection) */
-	SPIPlanPtr	plan_insert;
-	SPIPlanPtr	plan_delete;
-	SPIPlanPtr	plan_update;
-	SPIPlanPtr	plan_log;
-	uint64		uses_insert;	/* uses of the plans above (step_plan) */
-	uint64		uses_delete;
-	uint64		uses_update;
-	bool	   *transactional;	/* per revision */
-	bool	   *has_downgrade;	/* per revision */
-	/* version table kept in memory during a call (mg_version_defer) */
-	bool	   *vset;			/* per revision: a row now, or NULL */
-	bool	   *vinit;			/* per revision: a row before the call */
-	/* log rows of steps not yet written (mg_log_step, mg_log_flush) */
-	struct MgLogRow *log_rows;
+	bool	   *transactional;	/* per revision tag */
+	bool	   *has_downgrade;	/* per revision tag */
+} MgCatalog;
+
+/*
+ * MgPendingWrites: the version rows and log rows of a run not yet written.
+ * Filled by mg_pending_version_op and mg_pending_log_step, written by
+ * mg_pending_flush (all in mg_catalog.c); the caller only holds it.
+ */
+typedef struct MgPendingWrites
+{
+	MgGraph    *graph;
+	MemoryContext context;		/* the catalog snapshot's */
+	bool	   *vinit;			/* per revision: a row as last written */
+	bool	   *vset;			/* per revision: a row now */
+	struct MgLogRow *log_rows;	/* log rows not yet written */
 	int			nlog;
 	int			caplog;
-} MgState;
+} MgPendingWrites;
 
-/* mg_catalog.c */
-extern const char *mg_qualified(const char *relname);
-extern void mg_lock_changes(void);
-extern uint64 mg_catalog_generation;
-extern Oid	mg_catalog_relid(const char *relname);
-extern int	mg_catalog_execute(SPIPlanPtr plan, Datum *values, const char *nulls,
-							   long tcount);
-extern Datum mg_current_role_datum(void);
-
-/* A plan kept across calls, keyed by its statement text */
-typedef struct MgKeptPlan
+/* A revision as migrate_register is asked to store it */
+typedef struct MgRevisionDef
 {
-	SPIPlanPtr	plan;
-	char	   *sql;
-	uint64		uses;			/* calls so far (see mg_kept_plan) */
-} MgKeptPlan;
+	const char *revision;
+	char	  **down;
+	int			ndown;
+	char	  **deps;
+	int			ndeps;
+	char	  **labels;
+	int			nlabels;
+	const char *message;		/* NULL for none */
+	const char *upgrade;
+	const char *downgrade;		/* NULL for none */
+	bool		transactional;
+	const char *source;			/* NULL for none */
+} MgRevisionDef;
 
-extern SPIPlanPtr mg_kept_plan(MgKeptPlan *kp, const char *sql, int nargs,
-							   Oid *argtypes);
+/* A stored revision, as read for update (NULL array elements read as "") */
+typedef struct MgStoredRevision
+{
+	char	  **down;
+	int			ndown;
+	char	  **deps;
+	int			ndeps;
+	char	  **labels;
+	int			nlabels;
+	char	   *message;
+	char	   *upgrade;
+	char	   *downgrade;
+	char	   *source;
+	bool		transactional;
+	int64		seq;
+} MgStoredRevision;
+
+/* mg_catalog_read.c: reading */
 #define MG_LOAD_ROWS		0x01	/* resolve the version rows */
 #define MG_LOAD_FOR_CHANGE	0x02	/* read with a new snapshot */
 #define MG_LOAD_LENIENT		0x04	/* keep an invalid graph */
-extern void mg_load_state(MgState *state, int flags);
-extern void mg_report(const MgError *err);
-extern void mg_load_bodies(MgState *state, const MgPlan *plan,
+extern void mg_load_state(MgCatalog *cat, int flags);
+extern void mg_load_bodies(MgCatalog *cat, const MgPlan *plan,
 						   char ***bodies_out);
-extern void mg_version_op(MgState *state, const MgOp *op);
-extern void mg_version_delete_all(void);
-extern void mg_version_defer(MgState *state);
-extern void mg_version_flush(MgState *state);
-extern void mg_log_step(MgState *state, const MgStep *step, double seconds);
-extern void mg_log_purge(MgState *state);
-extern void mg_log_flush(MgState *state);
+
+/* mg_catalog.c: identity, lock, errors */
+extern void mg_lock_changes(void);
+extern Oid	mg_catalog_relid(const char *relname);
+extern uint64 mg_catalog_generation;
+extern void mg_report(const MgError *err);
+
+/* mg_catalog.c: migrate_revision */
+extern bool mg_revision_lock(const char *revision, MgStoredRevision *out);
+extern int64 mg_revision_insert(const MgRevisionDef *def);
+extern int64 mg_revision_update(const MgRevisionDef *def, bool changed,
+								bool move_to_end);
+extern int	mg_revision_applied_extras(const Datum *ids, int nids,
+									   int64 *max_seq, char ***missing);
+
+/* mg_catalog.c: migrate_version and migrate_log */
+extern void mg_pending_begin(MgPendingWrites *pw, MgCatalog *cat, MgList rows);
+extern void mg_pending_version_op(MgPendingWrites *pw, const MgOp *op);
+extern void mg_pending_log_step(MgPendingWrites *pw, const MgStep *step,
+								double seconds);
+extern void mg_pending_flush(MgPendingWrites *pw);
+extern void mg_version_purge(MgCatalog *cat);
+
+/* mg_catalog.c: datums */
 extern Datum mg_text_array(MgGraph *g, const int *revs, int n);
 extern Datum mg_cstring_array(const char *const *items, int n);
 
-/* migrations.c */
-extern int	mg_step_lock_timeout;
-extern char *mg_bad_lock_timeout;
-extern bool mg_allow_drop;		/* defined in mg_guard.c */
+/*
+ * mg_run.c: the executor.  One run executes one plan:
+ *
+ *		mg_run_begin(&run, ...);
+ *		for (i = 0; i < plan->nsteps; i++)
+ *			mg_run_step(&run, i);
+ *		mg_run_flush(&run);
+ *
+ * mg_run_flush writes the version rows and log rows of the steps run since
+ * the last flush; a caller that commits between steps flushes before each
+ * commit.
+ */
+typedef struct MgRun
+{
+	MgCatalog  *cat;
+	const MgPlan *plan;
+	MgDirection kind;			/* what the plan does */
+	char	  **bodies;			/* per revision, NULL for stamp */
+	MgPendingWrites writes;
+	Tuplestorestate *ts;		/* a result row per step run, or NULL */
+	TupleDesc	tupdesc;
+	MemoryContext stepcxt;		/* reset after each step */
+} MgRun;
+
+extern void mg_run_begin(MgRun *run, MgCatalog *cat, const MgPlan *plan,
+						 MgDirection kind, MgList rows,
+						 Tuplestorestate *ts, TupleDesc tupdesc);
+extern void mg_run_step(MgRun *run, int i);
+extern void mg_run_flush(MgRun *run);
 
 /* mg_execute.c */
+extern void mg_execute_define_gucs(void);
+extern void mg_execute_check_settings(void);
+extern double mg_execute_body(const char *revision, MgDirection direction,
+							  const char *body);
 extern void mg_refuse_in_step(const char *funcname);
 extern bool mg_step_running(void);
-extern void mg_check_plan(MgState *state, const MgPlan *plan);
-extern void mg_run_step(MgState *state, const MgStep *step, const char *body,
-						Tuplestorestate *ts, TupleDesc tupdesc);
+
+/* mg_guard.c */
+extern void mg_guard_define_gucs(void);
+
+/* migrations.c: helpers of the SQL-callable functions */
+extern void mg_connect_spi(void);
+extern void mg_finish_spi(void);
+extern void mg_check_writable(const char *funcname);
 
 #endif							/* MG_BACKEND_H */

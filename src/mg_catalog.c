@@ -2,19 +2,31 @@
  *
  * mg_catalog.c
  *	  Catalog access of the migrations extension: every SQL text the
- *	  extension runs against its own tables lives here.  Queries are built
- *	  with schema-qualified names and qualified operators, values are passed
- *	  as parameters only.
+ *	  extension runs against its own tables lives here and in
+ *	  mg_catalog_read.c (the catalog layer).  Queries are built with
+ *	  schema-qualified names and qualified operators, values are passed as
+ *	  parameters only.
+ *
+ * It owns: the identity of the extension's tables; the advisory lock and the
+ * snapshot check of changes (mg_lock_changes); the statements on
+ * migrate_revision that migrate_register needs (mg_revision_*); the writes
+ * of version rows and log rows of every feature, kept during a run and
+ * flushed together (mg_pending_*, mg_version_purge); the extension owner's
+ * rights for those writes, and the guard triggers that refuse every other
+ * write (migrate_catalog_guard); the mapping of core errors to SQLSTATEs
+ * (mg_report).  Reading the catalog into an MgCatalog (mg_load_state), with
+ * the revision graph kept between calls, is mg_catalog_read.c's.
+ *
+ * It must not decide what a call may do (that is the SQL-callable layer's,
+ * migrations.c and mg_register.c) nor run revision bodies (mg_execute.c).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/genam.h"
-#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/pg_am.h"
@@ -31,34 +43,18 @@
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "utils/acl.h"
-#include "access/tupmacs.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
-#include "utils/guc.h"
 #include "utils/snapmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/rls.h"
 #include "utils/timestamp.h"
 
 #include "mg_backend.h"
-
-/* Arena blocks of a graph come from the memory context given as ctx */
-static void *
-mg_backend_alloc(void *ctx, size_t size)
-{
-	return MemoryContextAllocHuge((MemoryContext) ctx, size);
-}
-
-static void
-mg_backend_free(void *ctx, void *ptr)
-{
-	(void) ctx;					/* pfree finds the context itself */
-	pfree(ptr);
-}
+#include "mg_catalog_int.h"
 
 /*
  * extension_row
@@ -92,6 +88,7 @@ extension_row(Oid extoid, Oid *owner)
 	return nspoid;
 }
 
+/* The schema of an extension */
 static Oid
 extension_schema(Oid extoid)
 {
@@ -115,12 +112,12 @@ mg_qualified(const char *relname)
 }
 
 /*
- * catalog_relid
+ * mg_catalog_relid_acl
  *		OID of one of the extension's tables.  With mode, the current role
  *		must hold that privilege on it, as a query would check.
  */
-static Oid
-catalog_relid(const char *relname, AclMode mode)
+Oid
+mg_catalog_relid_acl(const char *relname, AclMode mode)
 {
 	Oid			nspoid = extension_schema(get_extension_oid(MG_EXTENSION_NAME, false));
 	Oid			relid = get_relname_relid(relname, nspoid);
@@ -142,7 +139,7 @@ catalog_relid(const char *relname, AclMode mode)
 Oid
 mg_catalog_relid(const char *relname)
 {
-	return catalog_relid(relname, ACL_NO_RIGHTS);
+	return mg_catalog_relid_acl(relname, ACL_NO_RIGHTS);
 }
 
 /*
@@ -163,22 +160,22 @@ static int	catalog_writes = 0;
 
 /*
  * Bumped by every write of the catalog this backend makes or lets through;
- * migrate_register's facts about the applied set (migrations.c) hold only
+ * migrate_register's facts about the applied set (mg_register.c) hold only
  * while it is unchanged.
  */
 uint64		mg_catalog_generation = 0;
 
 /*
- * mg_catalog_execute
+ * catalog_execute
  *		Run a prepared statement on the catalog with the extension owner's
  *		rights, as SPI_execute_plan would.  The caller's user id and
  *		security context come back afterwards, on error too.  The operation
  *		is security-restricted, as PostgreSQL's own maintenance commands
  *		are when they act as a table's owner.
  */
-int
-mg_catalog_execute(SPIPlanPtr plan, Datum *values, const char *nulls,
-				   long tcount)
+static int
+catalog_execute(SPIPlanPtr plan, Datum *values, const char *nulls,
+				long tcount)
 {
 	Oid			owner;
 	Oid			save_userid;
@@ -208,13 +205,133 @@ mg_catalog_execute(SPIPlanPtr plan, Datum *values, const char *nulls,
 }
 
 /* The name of the current role, as a name datum (registered_by, logged_by) */
-Datum
-mg_current_role_datum(void)
+static Datum
+current_role_datum(void)
 {
 	NameData   *name = palloc(sizeof(NameData));
 
 	namestrcpy(name, GetUserNameFromId(GetUserId(), false));
 	return NameGetDatum(name);
+}
+
+/*
+ * prepare
+ *		Prepare fmt, whose one %s is replaced by the qualified name of the
+ *		extension's table relname.  The plan lives until SPI_finish.
+ */
+static SPIPlanPtr
+prepare(const char *fmt, const char *relname, int nargs, Oid *argtypes)
+{
+	StringInfoData sql;
+	SPIPlanPtr	plan;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, fmt, mg_qualified(relname));
+	plan = SPI_prepare(sql.data, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+	pfree(sql.data);
+	return plan;
+}
+
+/*
+ * mg_spi_check
+ *		A statement on the catalog that did not give the result it must can
+ *		only be a bug: an internal error that names the statement and SPI's
+ *		result code, as PostgreSQL's own SPI callers report it.
+ */
+void
+mg_spi_check(int ret, int expected, const char *what)
+{
+	if (ret != expected)
+		elog(ERROR, "SPI failed on %s: %s", what,
+			 SPI_result_code_string(ret));
+}
+
+/* ... and one that must have processed exactly n rows */
+static void
+spi_check_rows(int ret, int expected, uint64 n, const char *what)
+{
+	mg_spi_check(ret, expected, what);
+	if (SPI_processed != n)
+		elog(ERROR, "%s processed " UINT64_FORMAT " rows instead of " UINT64_FORMAT,
+			 what, SPI_processed, n);
+}
+
+/*
+ * refuse_write_in_step
+ *		The error of a write of the extension's tables by a revision body.
+ */
+static void
+refuse_write_in_step(TriggerData *td)
+{
+	const char *relname = RelationGetRelationName(td->tg_relation);
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot insert into table %s from a migration step", relname),
+				 errdetail("The migration running the step records the revisions, the version table and the log itself; a body may read them but not change them."),
+				 errhint("Change migration state with migrate_stamp() or migrate_register() after the migration.")));
+	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot update table %s from a migration step", relname),
+				 errdetail("The migration running the step records the revisions, the version table and the log itself; a body may read them but not change them."),
+				 errhint("Change migration state with migrate_stamp() or migrate_register() after the migration.")));
+	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot delete from table %s from a migration step", relname),
+				 errdetail("The migration running the step records the revisions, the version table and the log itself; a body may read them but not change them."),
+				 errhint("Change migration state with migrate_stamp() or migrate_register() after the migration.")));
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot truncate table %s from a migration step", relname),
+				 errdetail("The migration running the step records the revisions, the version table and the log itself; a body may read them but not change them."),
+				 errhint("Change migration state with migrate_stamp() or migrate_register() after the migration.")));
+}
+
+/*
+ * refuse_direct_write
+ *		The error of a write of the extension's tables by anyone but the
+ *		extension's functions or a superuser.
+ */
+static void
+refuse_direct_write(TriggerData *td)
+{
+	const char *relname = RelationGetRelationName(td->tg_relation);
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to insert into table %s", relname),
+				 errdetail("The tables of extension \"%s\" change only through its functions migrate_register(), migrate_upgrade(), migrate_downgrade() and migrate_stamp(), whatever rights a role holds on the tables.",
+						   MG_EXTENSION_NAME),
+				 errhint("Only a superuser may write them directly, outside migration steps, as pg_restore does.")));
+	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to update table %s", relname),
+				 errdetail("The tables of extension \"%s\" change only through its functions migrate_register(), migrate_upgrade(), migrate_downgrade() and migrate_stamp(), whatever rights a role holds on the tables.",
+						   MG_EXTENSION_NAME),
+				 errhint("Only a superuser may write them directly, outside migration steps, as pg_restore does.")));
+	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to delete from table %s", relname),
+				 errdetail("The tables of extension \"%s\" change only through its functions migrate_register(), migrate_upgrade(), migrate_downgrade() and migrate_stamp(), whatever rights a role holds on the tables.",
+						   MG_EXTENSION_NAME),
+				 errhint("Only a superuser may write them directly, outside migration steps, as pg_restore does.")));
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to truncate table %s", relname),
+				 errdetail("The tables of extension \"%s\" change only through its functions migrate_register(), migrate_upgrade(), migrate_downgrade() and migrate_stamp(), whatever rights a role holds on the tables.",
+						   MG_EXTENSION_NAME),
+				 errhint("Only a superuser may write them directly, outside migration steps, as pg_restore does.")));
 }
 
 PG_FUNCTION_INFO_V1(migrate_catalog_guard);
@@ -232,8 +349,6 @@ Datum
 migrate_catalog_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *td;
-	const char *verb;
-	const char *relname;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -251,30 +366,10 @@ migrate_catalog_guard(PG_FUNCTION_ARGS)
 									   Int64GetDatum(MG_ADVISORY_LOCK_KEY));
 			mg_catalog_generation++;
 		}
+		else if (in_step)
+			refuse_write_in_step(td);
 		else
-		{
-			if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
-				verb = "insert into";
-			else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-				verb = "update";
-			else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
-				verb = "delete from";
-			else
-				verb = "truncate";
-			relname = RelationGetRelationName(td->tg_relation);
-			if (in_step)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("cannot %s table %s from a migration step", verb, relname),
-						 errdetail("The migration running the step records the revisions, the version table and the log itself; a body may read them but not change them."),
-						 errhint("Change migration state with migrate_stamp() or migrate_register() after the migration.")));
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied to %s table %s", verb, relname),
-					 errdetail("The tables of extension \"%s\" change only through its functions migrate_register(), migrate_upgrade(), migrate_downgrade() and migrate_stamp(), whatever rights a role holds on the tables.",
-							   MG_EXTENSION_NAME),
-					 errhint("Only a superuser may write them directly, outside migration steps, as pg_restore does.")));
-		}
+			refuse_direct_write(td);
 	}
 
 	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -343,7 +438,7 @@ migrate_install_catalog_guard(PG_FUNCTION_ARGS)
 
 	for (int t = 0; t < (int) lengthof(tables); t++)
 	{
-		Oid			relid = catalog_relid(tables[t], ACL_NO_RIGHTS);
+		Oid			relid = mg_catalog_relid_acl(tables[t], ACL_NO_RIGHTS);
 
 		for (int row = 0; row < 2; row++)
 		{
@@ -373,13 +468,21 @@ migrate_install_catalog_guard(PG_FUNCTION_ARGS)
 /*
  * Whether a statement used this many times should be prepared again: at
  * each power of two from 64 on, as the tables it reads grow (see
- * mg_kept_plan and step_plan).
+ * mg_kept_plan).
  */
 static inline bool
 replan_due(uint64 uses)
 {
 	return uses >= 64 && (uses & (uses - 1)) == 0;
 }
+
+/* A plan kept across calls, keyed by its statement text */
+typedef struct MgKeptPlan
+{
+	SPIPlanPtr	plan;
+	char	   *sql;
+	uint64		uses;			/* calls so far (see mg_kept_plan) */
+} MgKeptPlan;
 
 /*
  * mg_kept_plan
@@ -390,7 +493,7 @@ replan_due(uint64 uses)
  *		prepared again.  Plans of dropped tables are invalidated by the plan
  *		cache as usual.
  */
-SPIPlanPtr
+static SPIPlanPtr
 mg_kept_plan(MgKeptPlan *kp, const char *sql, int nargs, Oid *argtypes)
 {
 	/*
@@ -418,8 +521,6 @@ mg_kept_plan(MgKeptPlan *kp, const char *sql, int nargs, Oid *argtypes)
 	kp->sql = MemoryContextStrdup(TopMemoryContext, sql);
 	return kp->plan;
 }
-
-static uint64 rows_fingerprint(Relation rel, Snapshot snap, uint64 *ntuples);
 
 /*
  * check_snapshot_current
@@ -472,7 +573,7 @@ check_snapshot_current(void)
 	 */
 	if (strcmp(mine, latest) == 0)
 	{
-		Relation	rel = table_open(catalog_relid(MG_REVISION_TABLE, ACL_NO_RIGHTS),
+		Relation	rel = table_open(mg_catalog_relid_acl(MG_REVISION_TABLE, ACL_NO_RIGHTS),
 									 AccessShareLock);
 
 		if (rel->rd_rel->relam == HEAP_TABLE_AM_OID)
@@ -482,8 +583,8 @@ check_snapshot_current(void)
 			uint64		n1,
 						n2;
 
-			if (rows_fingerprint(rel, snap_mine, &n1) !=
-				rows_fingerprint(rel, snap_latest, &n2) || n1 != n2)
+			if (mg_rows_fingerprint(rel, snap_mine, &n1) !=
+				mg_rows_fingerprint(rel, snap_latest, &n2) || n1 != n2)
 				latest = "";
 			UnregisterSnapshot(snap_mine);
 			UnregisterSnapshot(snap_latest);
@@ -570,8 +671,8 @@ mg_report(const MgError *err)
 }
 
 /* Elements of a text[] datum as C strings (NULL elements become "") */
-static int
-text_array_items(Datum arr, bool isnull, char ***items)
+int
+mg_text_array_items(Datum arr, bool isnull, char ***items)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -591,883 +692,229 @@ text_array_items(Datum arr, bool isnull, char ***items)
 }
 
 /*
- * Reading the revisions
+ * Writing migrate_revision (migrate_register)
  *
- * The graph is built from every row of migrate_revision that the reading
- * snapshot sees, in registration (seq) order.  Large histories make this
- * the main cost of planning, so the rows are read with a plain heap scan
- * rather than a query, and the finished graph is kept for the next call of
- * the same backend while the rows it was built from are unchanged.
- *
- * "Unchanged" is decided by a fingerprint of the visible row versions: the
- * position and inserting transaction of each tuple the snapshot sees.  Rows
- * are never changed in place, so any insert, update or delete (committed by
- * anyone, or made by the calling transaction itself) changes the set, and
- * so the fingerprint; a rolled-back change restores the old set and the old
- * graph stays right.  The scan that computes it reads no column.
- *
- * The kept graph is shared by the calls of one backend, one at a time: a
- * call that finds it in use (a function called from a migration body) builds
- * a graph of its own.  Whatever a call allocates in the kept graph's arena is
- * given back when the call's memory goes away, error or not.
+ * migrate_register decides what a registration may change (mg_register.c);
+ * the statements that read and write the row are here.  They run with the
+ * extension owner's rights (catalog_execute), and are kept across calls
+ * (mg_kept_plan): a load calls migrate_register once per revision.
  */
-typedef struct GraphCache
-{
-	Oid			relid;			/* migrate_revision */
-	Oid			relfilenode;
-	uint64		fingerprint;
-	uint64		ntuples;
-	MemoryContext context;		/* holds everything below */
-	MgGraph    *graph;			/* NULL: nothing kept */
-	bool	   *transactional;
-	bool	   *has_downgrade;
-	MgArenaMark mark;			/* the graph as built */
-	bool		in_use;
-} GraphCache;
+static MgKeptPlan revision_select_plan,
+			revision_insert_plan,
+			revision_update_plan;
 
-static GraphCache graph_cache;
+/* Types of $1 .. $12 of the statements below */
+static Oid	revision_argtypes[12] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, NAMEOID,
+BOOLOID, BOOLOID};
 
-/* Ends a call's use of the kept graph (memory context reset callback) */
+/* $1 .. $10: the definition, and the calling role as registered_by */
 static void
-graph_cache_done(void *arg)
+revision_params(const MgRevisionDef *def, Datum *values, char *nulls)
 {
-	(void) arg;
-	if (graph_cache.graph != NULL)
-		mg_graph_release(graph_cache.graph, &graph_cache.mark);
-	graph_cache.in_use = false;
+	values[0] = CStringGetTextDatum(def->revision);
+	values[1] = mg_cstring_array((const char *const *) def->down, def->ndown);
+	values[2] = mg_cstring_array((const char *const *) def->deps, def->ndeps);
+	values[3] = mg_cstring_array((const char *const *) def->labels, def->nlabels);
+	values[4] = def->message ? CStringGetTextDatum(def->message) : (Datum) 0;
+	values[5] = CStringGetTextDatum(def->upgrade);
+	values[6] = def->downgrade ? CStringGetTextDatum(def->downgrade) : (Datum) 0;
+	values[7] = BoolGetDatum(def->transactional);
+	values[8] = def->source ? CStringGetTextDatum(def->source) : (Datum) 0;
+	values[9] = current_role_datum();
+	memset(nulls, ' ', 12);
+	nulls[4] = def->message ? ' ' : 'n';
+	nulls[6] = def->downgrade ? ' ' : 'n';
+	nulls[8] = def->source ? ' ' : 'n';
 }
 
-static void
-graph_cache_use(MgState *state)
+/* The seq a RETURNING seq statement returned */
+static int64
+returned_seq(void)
 {
-	MemoryContextCallback *cb;
+	bool		isnull;
+	int64		seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1, &isnull));
 
-	cb = MemoryContextAlloc(state->context, sizeof(MemoryContextCallback));
-	cb->func = graph_cache_done;
-	cb->arg = NULL;
-	MemoryContextRegisterResetCallback(state->context, cb);
-	graph_cache.in_use = true;
-	state->graph = graph_cache.graph;
-	state->transactional = graph_cache.transactional;
-	state->has_downgrade = graph_cache.has_downgrade;
-	state->valid = true;
-}
-
-/* The columns the graph needs, and where they are in migrate_revision */
-enum
-{
-	COL_REVISION,
-	COL_DOWN,
-	COL_DEPS,
-	COL_LABELS,
-	COL_MESSAGE,
-	COL_TRANSACTIONAL,
-	COL_DOWNGRADE,
-	COL_SEQ,
-	NUM_COLS
-};
-
-static const char *const col_names[NUM_COLS] = {
-	"revision", "down_revisions", "depends_on", "branch_labels", "message",
-	"transactional", "downgrade", "seq"
-};
-
-/* One row as read, before it is added to the graph in seq order */
-typedef struct RevRow
-{
-	int64		seq;
-	MgRevInput	in;
-	bool		transactional;
-	bool		has_downgrade;
-} RevRow;
-
-typedef struct SeqIndex
-{
-	int64		seq;
-	uint32		index;
-} SeqIndex;
-
-static int
-cmp_seq(const void *a, const void *b)
-{
-	int64		x = ((const SeqIndex *) a)->seq;
-	int64		y = ((const SeqIndex *) b)->seq;
-
-	return x < y ? -1 : x > y;
+	SPI_freetuptable(SPI_tuptable);
+	return seq;
 }
 
 /*
- * The rows' indexes in seq order.  seq is unique and usually dense (rows
- * only move in the heap when they are updated), so a table indexed by seq
- * sorts in linear time; a sparse or odd range is sorted the usual way.
+ * mg_revision_lock
+ *		Read the stored row of revision, locked FOR UPDATE (which needs the
+ *		right to update: with the owner's rights).  Returns false when there
+ *		is none; otherwise fills *out, in the caller's memory context.
  */
-static uint32 *
-seq_order(const RevRow *rows, uint64 n)
-{
-	uint32	   *order = palloc_extended(sizeof(uint32) * (n + 1), MCXT_ALLOC_HUGE);
-	int64		lo = PG_INT64_MAX;
-	int64		hi = PG_INT64_MIN;
-	uint64		k = 0;
-
-	for (uint64 i = 0; i < n; i++)
-	{
-		lo = Min(lo, rows[i].seq);
-		hi = Max(hi, rows[i].seq);
-	}
-	/* differences in unsigned arithmetic: no overflow with any seq */
-	if (n > 0 && (uint64) hi - (uint64) lo < 4 * n + 1024)
-	{
-		uint64		range = (uint64) hi - (uint64) lo + 1;
-		int64	   *slot = palloc_extended(sizeof(int64) * range, MCXT_ALLOC_HUGE);
-		bool		unique = true;
-
-		for (uint64 j = 0; j < range; j++)
-			slot[j] = -1;
-		for (uint64 i = 0; i < n && unique; i++)
-		{
-			int64	   *s = &slot[(uint64) rows[i].seq - (uint64) lo];
-
-			unique = *s < 0;
-			*s = (int64) i;
-		}
-		if (unique)
-		{
-			for (uint64 j = 0; j < range; j++)
-				if (slot[j] >= 0)
-					order[k++] = (uint32) slot[j];
-			pfree(slot);
-			return order;
-		}
-		pfree(slot);
-	}
-	{
-		SeqIndex   *si = palloc_extended(sizeof(SeqIndex) * (n + 1), MCXT_ALLOC_HUGE);
-
-		for (uint64 i = 0; i < n; i++)
-		{
-			si[i].seq = rows[i].seq;
-			si[i].index = (uint32) i;
-		}
-		qsort(si, n, sizeof(SeqIndex), cmp_seq);
-		for (uint64 i = 0; i < n; i++)
-			order[i] = si[i].index;
-		pfree(si);
-	}
-	return order;
-}
-
-static inline uint64
-mix64(uint64 x)
-{
-	x ^= x >> 30;
-	x *= UINT64CONST(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64CONST(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
-}
-
-/* Fingerprint of the row versions the snapshot sees; counts them too */
-static uint64
-rows_fingerprint(Relation rel, Snapshot snap, uint64 *ntuples)
-{
-	TableScanDesc scan = table_beginscan(rel, snap, 0, NULL);
-	HeapTuple	tup;
-	uint64		fp = 0;
-	uint64		n = 0;
-
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		uint64		pos = ((uint64) ItemPointerGetBlockNumber(&tup->t_self) << 16) |
-			ItemPointerGetOffsetNumber(&tup->t_self);
-		uint64		xmin = HeapTupleHeaderGetRawXmin(tup->t_data);
-
-		fp = mix64(fp ^ mix64(pos ^ (xmin << 40) ^ (xmin >> 24)));
-		n++;
-		CHECK_FOR_INTERRUPTS();
-	}
-	table_endscan(scan);
-	*ntuples = n;
-	return fp;
-}
-
-/* A text datum as a string in the graph's arena */
-static const char *
-graph_text(MgGraph *g, Datum d)
-{
-	struct varlena *v = (struct varlena *) DatumGetPointer(d);
-	struct varlena *plain = pg_detoast_datum_packed(v);
-	size_t		len = VARSIZE_ANY_EXHDR(plain);
-	char	   *s = mg_graph_alloc(g, len + 1);
-
-	memcpy(s, VARDATA_ANY(plain), len);
-	s[len] = '\0';
-	if (plain != v)
-		pfree(plain);
-	return s;
-}
-
-/* The elements of a text[] datum as strings in the graph's arena */
-static int
-graph_text_array(MgGraph *g, Datum d, bool isnull, const char *const **items)
-{
-	ArrayType  *arr;
-	const char **out;
-	bits8	   *bitmap;
-	char	   *p;
-	int			n;
-
-	*items = NULL;
-	if (isnull)
-		return 0;
-	arr = DatumGetArrayTypeP(d);
-	n = ARR_NDIM(arr) == 0 ? 0 : ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-	if (n > 0)
-	{
-		/* the walk deconstruct_array makes, without its copies */
-		out = mg_graph_alloc(g, sizeof(char *) * n);
-		bitmap = ARR_NULLBITMAP(arr);
-		/* ARR_DATA_PTR, spelled out (the macro mixes signedness) */
-		if (ARR_HASNULL(arr))
-			p = (char *) arr + arr->dataoffset;
-		else
-			p = (char *) arr + ARR_OVERHEAD_NONULLS(ARR_NDIM(arr));
-		for (int i = 0; i < n; i++)
-		{
-			if (bitmap && !(bitmap[i / 8] & (1 << (i % 8))))
-				out[i] = "";
-			else
-			{
-				out[i] = graph_text(g, PointerGetDatum(p));
-				p = att_addlength_pointer(p, -1, p);
-				p = (char *) att_align_nominal(p, TYPALIGN_INT);
-			}
-		}
-		*items = out;
-	}
-	if ((Pointer) arr != DatumGetPointer(d))
-		pfree(arr);
-	return n;
-}
-
-/* Build the graph of the visible rows; returns whether it is valid */
-static bool
-build_graph(Relation rel, Snapshot snap, MemoryContext cxt, uint64 expected,
-			MgGraph **graph, bool **transactional, bool **has_downgrade,
-			MgError *err)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-	int			attnum[NUM_COLS];
-	MemoryContext rowcxt;
-	MemoryContext old;
-	TableScanDesc scan;
-	HeapTuple	tup;
-	Datum	   *vals;
-	bool	   *nulls;
-	RevRow	   *rows;
-	uint64		cap = expected + 1;
-	uint64		n = 0;
-	bool		sorted = true;
-	uint32	   *order;
-	bool	   *tr;
-	bool	   *hd;
-	MgGraph    *g;
-
-	for (int c = 0; c < NUM_COLS; c++)
-	{
-		attnum[c] = -1;
-		for (int i = 0; i < desc->natts; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(desc, i);
-
-			if (!att->attisdropped && strcmp(NameStr(att->attname), col_names[c]) == 0)
-				attnum[c] = i;
-		}
-		if (attnum[c] < 0)
-			elog(ERROR, "column \"%s\" of %s not found", col_names[c],
-				 MG_REVISION_TABLE);
-	}
-
-	/*
-	 * Strings go straight into the graph's arena; the rows themselves only
-	 * wait there for the sort by seq.
-	 */
-	g = mg_graph_new_in(mg_backend_alloc, mg_backend_free, cxt);
-	rows = MemoryContextAllocHuge(cxt, sizeof(RevRow) * cap);
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "migrations row",
-								   ALLOCSET_SMALL_SIZES);
-	vals = palloc(sizeof(Datum) * desc->natts);
-	nulls = palloc(sizeof(bool) * desc->natts);
-	scan = table_beginscan(rel, snap, 0, NULL);
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		RevRow	   *r;
-
-		if (n == cap)
-		{
-			cap *= 2;
-			rows = repalloc_huge(rows, sizeof(RevRow) * cap);
-		}
-		r = &rows[n++];
-		memset(r, 0, sizeof(RevRow));
-		old = MemoryContextSwitchTo(rowcxt);
-		heap_deform_tuple(tup, desc, vals, nulls);
-		r->seq = nulls[attnum[COL_SEQ]] ? 0 : DatumGetInt64(vals[attnum[COL_SEQ]]);
-		if (n > 1 && r->seq < rows[n - 2].seq)
-			sorted = false;
-		r->in.id = nulls[attnum[COL_REVISION]] ? "" :
-			graph_text(g, vals[attnum[COL_REVISION]]);
-		r->in.ndown = graph_text_array(g, vals[attnum[COL_DOWN]],
-									   nulls[attnum[COL_DOWN]], &r->in.down);
-		r->in.ndeps = graph_text_array(g, vals[attnum[COL_DEPS]],
-									   nulls[attnum[COL_DEPS]], &r->in.deps);
-		r->in.nlabels = graph_text_array(g, vals[attnum[COL_LABELS]],
-										 nulls[attnum[COL_LABELS]], &r->in.labels);
-		r->in.message = nulls[attnum[COL_MESSAGE]] ? NULL :
-			graph_text(g, vals[attnum[COL_MESSAGE]]);
-		r->transactional = nulls[attnum[COL_TRANSACTIONAL]] ? true :
-			DatumGetBool(vals[attnum[COL_TRANSACTIONAL]]);
-		/* only the null bit: the body itself is not read (nor detoasted) */
-		r->has_downgrade = !nulls[attnum[COL_DOWNGRADE]];
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(rowcxt);
-		CHECK_FOR_INTERRUPTS();
-	}
-	table_endscan(scan);
-	MemoryContextDelete(rowcxt);
-	pfree(vals);
-	pfree(nulls);
-	order = sorted ? NULL : seq_order(rows, n);
-
-	mg_graph_reserve(g, (int) n);
-	tr = MemoryContextAllocHuge(cxt, sizeof(bool) * (n + 1));
-	hd = MemoryContextAllocHuge(cxt, sizeof(bool) * (n + 1));
-	for (uint64 i = 0; i < n; i++)
-	{
-		RevRow	   *r = &rows[order ? order[i] : i];
-
-		r->in.tag = (int) i;
-		tr[i] = r->transactional;
-		hd[i] = r->has_downgrade;
-		mg_graph_add_owned(g, &r->in);
-	}
-	if (order)
-		pfree(order);
-	pfree(rows);
-	*graph = g;
-	*transactional = tr;
-	*has_downgrade = hd;
-	return mg_graph_finish(g, err);
-}
-
-/* The same through a query: tables that are not plain heaps, or with RLS */
-static bool
-build_graph_spi(MgState *state, bool for_change, MgError *err)
+bool
+mg_revision_lock(const char *revision, MgStoredRevision *out)
 {
 	StringInfoData sql;
-	MemoryContext rowcxt;
-	MgGraph    *g;
-	uint64		n;
+	Datum		values[1];
+	HeapTuple	tup;
+	TupleDesc	desc;
+	Datum		value;
+	bool		isnull;
 	int			ret;
 
+	values[0] = CStringGetTextDatum(revision);
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT revision, down_revisions, depends_on, branch_labels,"
-					 " message, transactional, downgrade IS NOT NULL"
-					 " FROM %s ORDER BY seq",
+					 "SELECT down_revisions, depends_on, branch_labels, message,"
+					 " upgrade, downgrade, transactional, source, seq"
+					 " FROM %s WHERE revision OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 					 mg_qualified(MG_REVISION_TABLE));
-	ret = SPI_execute(sql.data, !for_change, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read %s: %s", MG_REVISION_TABLE,
-			 SPI_result_code_string(ret));
-
-	g = state->graph = mg_graph_new_in(mg_backend_alloc, mg_backend_free,
-									   state->context);
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "migrations row",
-								   ALLOCSET_SMALL_SIZES);
-	n = SPI_processed;
-	mg_graph_reserve(g, (int) n);
-	state->transactional = MemoryContextAllocHuge(state->context, sizeof(bool) * (n + 1));
-	state->has_downgrade = MemoryContextAllocHuge(state->context, sizeof(bool) * (n + 1));
-	for (uint64 i = 0; i < n; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		MemoryContext old = MemoryContextSwitchTo(rowcxt);
-		MgRevInput	in;
-		char	  **down,
-				  **deps,
-				  **labels;
-		Datum		vals[7];
-		bool		nulls[7];
-
-		/* one pass over the tuple instead of one lookup per column */
-		heap_deform_tuple(tup, desc, vals, nulls);
-		memset(&in, 0, sizeof(in));
-		in.id = TextDatumGetCString(vals[0]);
-		in.ndown = text_array_items(vals[1], nulls[1], &down);
-		in.down = (const char *const *) down;
-		in.ndeps = text_array_items(vals[2], nulls[2], &deps);
-		in.deps = (const char *const *) deps;
-		in.nlabels = text_array_items(vals[3], nulls[3], &labels);
-		in.labels = (const char *const *) labels;
-		in.message = nulls[4] ? NULL : TextDatumGetCString(vals[4]);
-		in.tag = (int) i;
-		state->transactional[i] = nulls[5] ? true : DatumGetBool(vals[5]);
-		state->has_downgrade[i] = !nulls[6] && DatumGetBool(vals[6]);
-		mg_graph_add(g, &in);
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(rowcxt);
-	}
-	MemoryContextDelete(rowcxt);
-	SPI_freetuptable(SPI_tuptable);
+	ret = catalog_execute(mg_kept_plan(&revision_select_plan, sql.data, 1,
+									   revision_argtypes),
+						  values, NULL, 0);
+	mg_spi_check(ret, SPI_OK_SELECT, "SELECT ... FOR UPDATE on " MG_REVISION_TABLE);
 	pfree(sql.data);
-	return mg_graph_finish(g, err);
+	if (SPI_processed == 0)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		return false;
+	}
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	/* (the null flag is read after the call that sets it) */
+	value = SPI_getbinval(tup, desc, 1, &isnull);
+	out->ndown = mg_text_array_items(value, isnull, &out->down);
+	value = SPI_getbinval(tup, desc, 2, &isnull);
+	out->ndeps = mg_text_array_items(value, isnull, &out->deps);
+	value = SPI_getbinval(tup, desc, 3, &isnull);
+	out->nlabels = mg_text_array_items(value, isnull, &out->labels);
+	out->message = SPI_getvalue(tup, desc, 4);
+	out->upgrade = SPI_getvalue(tup, desc, 5);
+	out->downgrade = SPI_getvalue(tup, desc, 6);
+	out->transactional = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+	out->source = SPI_getvalue(tup, desc, 8);
+	out->seq = DatumGetInt64(SPI_getbinval(tup, desc, 9, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return true;
 }
 
 /*
- * build_kept_graph
- *		Build the graph into a context of its own and keep it when valid.
+ * mg_revision_insert
+ *		Store a new revision after every registered one; returns its seq.
  */
-static bool
-build_kept_graph(MgState *state, Relation rel, Snapshot snap, uint64 fp,
-				 uint64 ntuples, MgError *err)
+int64
+mg_revision_insert(const MgRevisionDef *def)
 {
-	MemoryContext cxt;
-	MgGraph    *g;
-	bool	   *tr;
-	bool	   *hd;
-	bool		valid;
-
-	if (graph_cache.context != NULL)
-		MemoryContextDelete(graph_cache.context);
-	graph_cache.context = NULL;
-	graph_cache.graph = NULL;
-
-	/* under the call's context until it is kept: an error frees it */
-	cxt = AllocSetContextCreate(state->context, "migrations graph cache",
-								ALLOCSET_DEFAULT_SIZES);
-	valid = build_graph(rel, snap, cxt, ntuples, &g, &tr, &hd, err);
-	if (valid)
-	{
-		MemoryContextSetParent(cxt, TopMemoryContext);
-		graph_cache.context = cxt;
-		graph_cache.graph = g;
-		graph_cache.transactional = tr;
-		graph_cache.has_downgrade = hd;
-		graph_cache.relid = RelationGetRelid(rel);
-		graph_cache.relfilenode = rel->rd_rel->relfilenode;
-		graph_cache.fingerprint = fp;
-		graph_cache.ntuples = ntuples;
-		mg_graph_mark(g, &graph_cache.mark);
-		graph_cache_use(state);
-	}
-	else
-	{
-		/* an invalid graph is not kept: it goes with the call */
-		state->graph = g;
-		state->transactional = tr;
-		state->has_downgrade = hd;
-	}
-	return valid;
-}
-
-/*
- * read_revisions
- *		Set state->graph (and the per-revision flags) from the catalog as
- *		the reading snapshot sees it; returns whether the graph is valid.
- */
-static bool
-read_revisions(MgState *state, bool for_change, MgError *err)
-{
-	/* what a query would check first */
-	Oid			relid = catalog_relid(MG_REVISION_TABLE, ACL_SELECT);
-	Relation	rel;
-	Snapshot	snap;
-	uint64		fp;
-	uint64		ntuples;
-	bool		valid;
-
-	rel = table_open(relid, AccessShareLock);
-	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
-		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
-	{
-		table_close(rel, AccessShareLock);
-		return build_graph_spi(state, for_change, err);
-	}
-
-	/*
-	 * The snapshot a query would use: with for_change a new one (as SPI's
-	 * read-write mode takes), to see what the previous holder of the lock
-	 * committed.
-	 */
-	if (for_change)
-	{
-		CommandCounterIncrement();
-		snap = RegisterSnapshot(GetTransactionSnapshot());
-	}
-	else
-		snap = RegisterSnapshot(GetActiveSnapshot());
-
-	fp = rows_fingerprint(rel, snap, &ntuples);
-	if (graph_cache.graph != NULL && !graph_cache.in_use &&
-		graph_cache.relid == relid &&
-		graph_cache.relfilenode == rel->rd_rel->relfilenode &&
-		graph_cache.fingerprint == fp && graph_cache.ntuples == ntuples)
-	{
-		graph_cache_use(state);
-		valid = true;
-	}
-	else if (graph_cache.in_use)
-	{
-		/* a nested call: a graph of its own, freed with the call */
-		valid = build_graph(rel, snap, state->context, ntuples, &state->graph,
-							&state->transactional, &state->has_downgrade, err);
-	}
-	else
-		valid = build_kept_graph(state, rel, snap, fp, ntuples, err);
-	UnregisterSnapshot(snap);
-	table_close(rel, AccessShareLock);
-	return valid;
-}
-
-/*
- * mg_load_state
- *		Read every revision (in registration order) and the version table,
- *		and build the graph.  An invalid graph, and with MG_LOAD_ROWS a
- *		version row naming no revision, raises an error, unless
- *		MG_LOAD_LENIENT asks to keep going (state->valid tells).
- *
- *		MG_LOAD_FOR_CHANGE: the caller holds the advisory lock and will
- *		change state.  The reads then take a new snapshot (as SPI's
- *		read-write mode does), so they see what the previous lock holder
- *		committed; read-only mode would reuse the calling query's snapshot,
- *		taken before the wait.
- */
-void
-mg_load_state(MgState *state, int flags)
-{
-	bool		for_change = (flags & MG_LOAD_FOR_CHANGE) != 0;
-	int			save_nestlevel;
 	StringInfoData sql;
-	MgGraph    *g;
-	MgError		err;
+	const char *revtable = mg_qualified(MG_REVISION_TABLE);
+	Datum		values[12];
+	char		nulls[12];
 	int			ret;
+	int64		seq;
 
-	memset(state, 0, sizeof(MgState));
-	state->context = AllocSetContextCreate(CurrentMemoryContext,
-										   "migrations graph",
-										   ALLOCSET_DEFAULT_SIZES);
-
-	/*
-	 * Queries on the catalog are plain scans: JIT-compiling them would cost
-	 * more than it saves.  The setting is restored below.
-	 */
-	save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-
-	state->valid = read_revisions(state, for_change, &err);
-	g = state->graph;
-	if (!state->valid && !(flags & MG_LOAD_LENIENT))
-		mg_report(&err);
-
+	revision_params(def, values, nulls);
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT revision FROM %s ORDER BY revision COLLATE pg_catalog.\"C\"",
-					 mg_qualified(MG_VERSION_TABLE));
-	ret = SPI_execute(sql.data, !for_change, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read %s: %s", MG_VERSION_TABLE,
-			 SPI_result_code_string(ret));
-	state->nrows = (int) SPI_processed;
-	state->row_ids = MemoryContextAlloc(state->context, sizeof(char *) * (state->nrows + 1));
-	for (int i = 0; i < state->nrows; i++)
-		state->row_ids[i] = MemoryContextStrdup(state->context,
-												SPI_getvalue(SPI_tuptable->vals[i],
-															 SPI_tuptable->tupdesc, 1));
-	SPI_freetuptable(SPI_tuptable);
+	appendStringInfo(&sql,
+					 "INSERT INTO %s (revision, down_revisions, depends_on,"
+					 " branch_labels, message, upgrade, downgrade, transactional,"
+					 " source, registered_by, seq)"
+					 " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+					 " COALESCE(pg_catalog.max(seq), 0) OPERATOR(pg_catalog.+) 1 FROM %s"
+					 " RETURNING seq",
+					 revtable, revtable);
+	ret = catalog_execute(mg_kept_plan(&revision_insert_plan, sql.data, 10,
+									   revision_argtypes),
+						  values, nulls, 0);
+	spi_check_rows(ret, SPI_OK_INSERT_RETURNING, 1, "INSERT INTO " MG_REVISION_TABLE);
+	seq = returned_seq();
 	pfree(sql.data);
-	AtEOXact_GUC(true, save_nestlevel);
-
-	if ((flags & MG_LOAD_ROWS) && state->valid)
-	{
-		if (!mg_resolve_rows(g, (const char *const *) state->row_ids,
-							 state->nrows, &state->rows, &err))
-			mg_report(&err);
-		state->rows_resolved = true;
-	}
+	return seq;
 }
 
 /*
- * mg_load_bodies
- *		Fetch the SQL bodies the plan runs, in one query; the result is
- *		indexed by revision.
+ * mg_revision_update
+ *		Store def over the row of the same revision; returns its seq.  With
+ *		changed, registered_at and registered_by are set anew; with
+ *		move_to_end, the row takes a seq after every other.
  */
-void
-mg_load_bodies(MgState *state, const MgPlan *plan, char ***bodies_out)
+int64
+mg_revision_update(const MgRevisionDef *def, bool changed, bool move_to_end)
 {
-	MgGraph    *g = state->graph;
-	int			n = mg_graph_size(g);
-	char	  **bodies = MemoryContextAllocHuge(state->context, sizeof(char *) * (n + 1));
-	Datum	   *ids;
-	int			nids = 0;
+	StringInfoData sql;
+	const char *revtable = mg_qualified(MG_REVISION_TABLE);
+	Datum		values[12];
+	char		nulls[12];
+	int			ret;
+	int64		seq;
+
+	revision_params(def, values, nulls);
+	values[10] = BoolGetDatum(changed);
+	values[11] = BoolGetDatum(move_to_end);
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "UPDATE %s SET down_revisions = $2, depends_on = $3,"
+					 " branch_labels = $4, message = $5, upgrade = $6,"
+					 " downgrade = $7, transactional = $8, source = $9,"
+					 " registered_at = CASE WHEN $11 THEN pg_catalog.clock_timestamp()"
+					 "  ELSE registered_at END,"
+					 " registered_by = CASE WHEN $11 THEN $10 ELSE registered_by END,"
+					 " seq = CASE WHEN $12 THEN (SELECT pg_catalog.max(m.seq)"
+					 "  OPERATOR(pg_catalog.+) 1 FROM %s AS m) ELSE seq END"
+					 " WHERE revision OPERATOR(pg_catalog.=) $1"
+					 " RETURNING seq",
+					 revtable, revtable);
+	ret = catalog_execute(mg_kept_plan(&revision_update_plan, sql.data, 12,
+									   revision_argtypes),
+						  values, nulls, 0);
+	spi_check_rows(ret, SPI_OK_UPDATE_RETURNING, 1, "UPDATE " MG_REVISION_TABLE);
+	seq = returned_seq();
+	pfree(sql.data);
+	return seq;
+}
+
+/*
+ * mg_revision_applied_extras
+ *		What migrate_register needs beyond the graph about the applied
+ *		revisions ids[0 .. nids-1] (nids > 0): the highest seq among them in
+ *		*max_seq (0 for none), and the parents they name that are not
+ *		registered, returned in *missing with their number.  Read with the
+ *		caller's rights, as the graph is.
+ */
+int
+mg_revision_applied_extras(const Datum *ids, int nids, int64 *max_seq,
+						   char ***missing)
+{
+	const char *rev = mg_qualified(MG_REVISION_TABLE);
 	StringInfoData sql;
 	Oid			argtypes[1] = {TEXTARRAYOID};
 	Datum		values[1];
-	bool		upgrade;
+	int			nmissing = 0;
 	int			ret;
 
-	memset(bodies, 0, sizeof(char *) * (n + 1));
-	*bodies_out = bodies;
-	if (plan->nsteps == 0)
-		return;
-	upgrade = plan->steps[0].direction == MG_UPGRADE;
-	ids = palloc(sizeof(Datum) * plan->nsteps);
-	for (int i = 0; i < plan->nsteps; i++)
-		ids[nids++] = CStringGetTextDatum(mg_rev_id(g, plan->steps[i].rev));
-	values[0] = PointerGetDatum(construct_array(ids, nids, TEXTOID, -1, false,
-												TYPALIGN_INT));
-
+	values[0] = PointerGetDatum(construct_array((Datum *) ids, nids, TEXTOID, -1,
+												false, TYPALIGN_INT));
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT revision, %s FROM %s"
-					 " WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
-					 upgrade ? "upgrade" : "downgrade",
-					 mg_qualified(MG_REVISION_TABLE));
+					 "SELECT pg_catalog.max(seq)::pg_catalog.text FROM %s"
+					 " WHERE revision OPERATOR(pg_catalog.=) ANY ($1)"
+					 " UNION ALL"
+					 " (SELECT d.d FROM %s AS r, pg_catalog.unnest(r.down_revisions) AS d(d)"
+					 "  WHERE r.revision OPERATOR(pg_catalog.=) ANY ($1)"
+					 "  EXCEPT SELECT revision FROM %s)",
+					 rev, rev, rev);
 	ret = SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read %s: %s", MG_REVISION_TABLE,
-			 SPI_result_code_string(ret));
+	mg_spi_check(ret, SPI_OK_SELECT, "SELECT on " MG_REVISION_TABLE);
+	if (SPI_processed < 1)
+		elog(ERROR, "SELECT on %s returned no row", MG_REVISION_TABLE);
+	*max_seq = 0;
+	*missing = palloc(sizeof(char *) * SPI_processed);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		char	   *id = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		char	   *body = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-		int			rev = mg_lookup(g, id);
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 
-		if (rev >= 0 && body != NULL)
-			bodies[rev] = MemoryContextStrdup(state->context, body);
+		if (i == 0)
+			*max_seq = v ? pg_strtoint64(v) : 0;
+		else if (v)
+			(*missing)[nmissing++] = v;
 	}
 	SPI_freetuptable(SPI_tuptable);
 	pfree(sql.data);
-}
-
-static SPIPlanPtr
-prepare(const char *fmt, const char *relname, int nargs, Oid *argtypes)
-{
-	StringInfoData sql;
-	SPIPlanPtr	plan;
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, fmt, mg_qualified(relname));
-	plan = SPI_prepare(sql.data, nargs, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
-			 SPI_result_code_string(SPI_result));
-	pfree(sql.data);
-	return plan;
-}
-
-/*
- * A statement run once per step: prepared again each time its number of
- * uses reaches a power of two (from 64 on).  The version table keeps one
- * dead row version per step until the transaction ends, so a generic plan
- * made when it held one row (a seq scan) would read all of them at every
- * step, and a long upgrade would take quadratic time.
- */
-static SPIPlanPtr
-step_plan(SPIPlanPtr *plan, uint64 *uses, const char *fmt, const char *relname,
-		  int nargs, Oid *argtypes)
-{
-	if (*plan != NULL && !replan_due(++*uses))
-		return *plan;
-	if (*plan != NULL)
-		SPI_freeplan(*plan);
-	*plan = prepare(fmt, relname, nargs, argtypes);
-	return *plan;
-}
-
-/*
- * mg_version_op
- *		Apply one version-table operation; an UPDATE or DELETE must match
- *		exactly one row.
- */
-void
-mg_version_op(MgState *state, const MgOp *op)
-{
-	MgGraph    *g = state->graph;
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
-	int			ret;
-
-	if (state->vset)
-	{
-		/* kept in memory: the same checks as the statements make */
-		int			gone = op->kind == MG_OP_INSERT ? -1 : op->a;
-		int			added = op->kind == MG_OP_INSERT ? op->a :
-			op->kind == MG_OP_UPDATE ? op->b : -1;
-
-		if (gone >= 0 && !state->vset[gone])
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("version table does not contain revision \"%s\"",
-							mg_rev_id(g, gone))));
-		if (gone >= 0)
-			state->vset[gone] = false;
-		if (added >= 0 && state->vset[added])
-			ereport(ERROR,
-					(errcode(ERRCODE_UNIQUE_VIOLATION),
-					 errmsg("version table already contains revision \"%s\"",
-							mg_rev_id(g, added))));
-		if (added >= 0)
-			state->vset[added] = true;
-		return;
-	}
-
-	values[0] = CStringGetTextDatum(mg_rev_id(g, op->a));
-	switch (op->kind)
-	{
-		case MG_OP_INSERT:
-			ret = mg_catalog_execute(step_plan(&state->plan_insert, &state->uses_insert,
-											 "INSERT INTO %s (revision) VALUES ($1)",
-											 MG_VERSION_TABLE, 1, argtypes),
-								   values, NULL, 0);
-			if (ret != SPI_OK_INSERT)
-				elog(ERROR, "could not insert into %s: %s", MG_VERSION_TABLE,
-					 SPI_result_code_string(ret));
-			break;
-		case MG_OP_DELETE:
-			ret = mg_catalog_execute(step_plan(&state->plan_delete, &state->uses_delete,
-											 "DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) $1",
-											 MG_VERSION_TABLE, 1, argtypes),
-								   values, NULL, 0);
-			if (ret != SPI_OK_DELETE)
-				elog(ERROR, "could not delete from %s: %s", MG_VERSION_TABLE,
-					 SPI_result_code_string(ret));
-			if (SPI_processed != 1)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("version table does not contain revision \"%s\"",
-								mg_rev_id(g, op->a)),
-						 errdetail("Deleting it matched " UINT64_FORMAT " rows instead of one.",
-								   SPI_processed)));
-			break;
-		case MG_OP_UPDATE:
-			values[1] = CStringGetTextDatum(mg_rev_id(g, op->b));
-			ret = mg_catalog_execute(step_plan(&state->plan_update, &state->uses_update,
-											 "UPDATE %s SET revision = $2 WHERE revision OPERATOR(pg_catalog.=) $1",
-											 MG_VERSION_TABLE, 2, argtypes),
-								   values, NULL, 0);
-			if (ret != SPI_OK_UPDATE)
-				elog(ERROR, "could not update %s: %s", MG_VERSION_TABLE,
-					 SPI_result_code_string(ret));
-			if (SPI_processed != 1)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("version table does not contain revision \"%s\"",
-								mg_rev_id(g, op->a)),
-						 errdetail("Updating it to \"%s\" matched " UINT64_FORMAT " rows instead of one.",
-								   mg_rev_id(g, op->b), SPI_processed)));
-			break;
-	}
-}
-
-/*
- * mg_version_delete_all
- *		Empty the version table (stamp with purge).
- */
-void
-mg_version_delete_all(void)
-{
-	SPIPlanPtr	plan = prepare("DELETE FROM %s", MG_VERSION_TABLE, 0, NULL);
-	int			ret = mg_catalog_execute(plan, NULL, NULL, 0);
-
-	if (ret != SPI_OK_DELETE)
-		elog(ERROR, "could not empty %s: %s", MG_VERSION_TABLE,
-			 SPI_result_code_string(ret));
-	SPI_freeplan(plan);
-}
-
-/*
- * mg_version_defer, mg_version_flush
- *		During a call's steps the version table is kept in memory (the state
- *		after each step is checked there as the statements would), and its
- *		net change is written at the end, in two statements: one UPDATE per
- *		step would leave a dead row version per step for the next one to
- *		step over, and cost more than a trivial step.  Until the call ends,
- *		migrate_version shows the state before it, as it does to every
- *		other session.
- */
-void
-mg_version_defer(MgState *state)
-{
-	int			n = mg_graph_size(state->graph);
-
-	Assert(state->rows_resolved);
-
-	/*
-	 * The writes come at the end, with the extension owner's rights
-	 * (mg_catalog_execute): the caller needs none on the tables.
-	 */
-	state->vinit = MemoryContextAllocZero(state->context, sizeof(bool) * (n + 1));
-	state->vset = MemoryContextAllocZero(state->context, sizeof(bool) * (n + 1));
-	for (int i = 0; i < state->rows.n; i++)
-		state->vinit[state->rows.items[i]] = state->vset[state->rows.items[i]] = true;
-}
-
-void
-mg_version_flush(MgState *state)
-{
-	MgGraph    *g = state->graph;
-	int			n = mg_graph_size(g);
-	int		   *del = palloc(sizeof(int) * (n + 1));
-	int		   *ins = palloc(sizeof(int) * (n + 1));
-	int			ndel = 0,
-				nins = 0;
-	Oid			argtypes[1] = {TEXTARRAYOID};
-	Datum		values[1];
-	SPIPlanPtr	plan;
-	int			ret;
-
-	if (state->vset == NULL)
-		return;
-	for (int r = 0; r < n; r++)
-	{
-		if (state->vinit[r] && !state->vset[r])
-			del[ndel++] = r;
-		else if (!state->vinit[r] && state->vset[r])
-			ins[nins++] = r;
-	}
-	state->vset = state->vinit = NULL;
-	if (ndel > 0)
-	{
-		values[0] = mg_text_array(g, del, ndel);
-		plan = prepare("DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
-					   MG_VERSION_TABLE, 1, argtypes);
-		ret = mg_catalog_execute(plan, values, NULL, 0);
-		if (ret != SPI_OK_DELETE)
-			elog(ERROR, "could not delete from %s: %s", MG_VERSION_TABLE,
-				 SPI_result_code_string(ret));
-		if (SPI_processed != (uint64) ndel)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("version table changed during the migration"),
-					 errdetail("Deleting %d rows matched " UINT64_FORMAT ".", ndel,
-							   SPI_processed)));
-		SPI_freeplan(plan);
-	}
-	if (nins > 0)
-	{
-		values[0] = mg_text_array(g, ins, nins);
-		plan = prepare("INSERT INTO %s (revision) SELECT pg_catalog.unnest($1)",
-					   MG_VERSION_TABLE, 1, argtypes);
-		ret = mg_catalog_execute(plan, values, NULL, 0);
-		if (ret != SPI_OK_INSERT || SPI_processed != (uint64) nins)
-			elog(ERROR, "could not insert into %s: %s", MG_VERSION_TABLE,
-				 SPI_result_code_string(ret));
-		SPI_freeplan(plan);
-	}
-	pfree(del);
-	pfree(ins);
+	return nmissing;
 }
 
 /* A text[] datum from revision ids */
@@ -1516,54 +963,28 @@ log_sync_sequence(void)
 	plan = prepare("SELECT pg_catalog.setval($1, m.id) FROM"
 				   " (SELECT pg_catalog.max(id) AS id FROM %s) AS m WHERE m.id IS NOT NULL",
 				   MG_LOG_TABLE, 1, argtypes);
-	ret = mg_catalog_execute(plan, values, NULL, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not set migrate_log_id_seq: %s", SPI_result_code_string(ret));
+	ret = catalog_execute(plan, values, NULL, 0);
+	mg_spi_check(ret, SPI_OK_SELECT, "setval of migrate_log_id_seq");
 	SPI_freetuptable(SPI_tuptable);
 	SPI_freeplan(plan);
 }
 
-/* Insert one migrate_log row */
-static void
-log_insert(MgState *state, Datum *values, char *nulls)
-{
-	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, INTERVALOID,
-	NAMEOID};
-	int			ret;
-
-	if (state->plan_log == NULL)
-	{
-		StringInfoData sql;
-
-		initStringInfo(&sql);
-		appendStringInfo(&sql,
-						 "INSERT INTO %s (id, direction, revision, from_revisions,"
-						 " to_revisions, duration, logged_by)"
-						 " SELECT COALESCE(pg_catalog.max(id), 0) OPERATOR(pg_catalog.+) 1,"
-						 " $1, $2, $3, $4, $5, $6 FROM %s",
-						 mg_qualified(MG_LOG_TABLE), mg_qualified(MG_LOG_TABLE));
-		state->plan_log = SPI_prepare(sql.data, 6, argtypes);
-		if (state->plan_log == NULL)
-			elog(ERROR, "could not prepare \"%s\": %s", sql.data,
-				 SPI_result_code_string(SPI_result));
-		pfree(sql.data);
-	}
-	ret = mg_catalog_execute(state->plan_log, values, nulls, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not insert into %s: %s", MG_LOG_TABLE,
-			 SPI_result_code_string(ret));
-	log_sync_sequence();
-}
-
 /*
- * The log of a call's steps
+ * Writing migrate_version and migrate_log (the executor, mg_run.c)
  *
- * Each step's row is kept in memory, with the time it ended and the role
- * that ran it, and the rows are written together by one statement when the
- * call's steps have run (mg_log_flush): one INSERT per step would cost more
- * than a trivial step itself.  Rows come in step order, so ids follow it.
- * A body does not see the rows of the call that runs it.
+ * During a run the version table is kept in memory (MgPendingWrites: the
+ * state after each step is checked there as the statements would check
+ * it), and so are the log rows of its steps.  mg_pending_flush writes the
+ * net change of the version table in two statements and the log rows in
+ * one: one UPDATE per step would leave a dead row version per step for the
+ * next one to step over, and one INSERT per step would cost more than a
+ * trivial step.  Until the flush, migrate_version and migrate_log show the
+ * state before the run, to its bodies as to every other session.  The
+ * writes run with the extension owner's rights (catalog_execute): the
+ * caller needs none on the tables.
  */
+
+/* A step's log row, as kept until the flush */
 typedef struct MgLogRow
 {
 	const char *direction;
@@ -1574,6 +995,55 @@ typedef struct MgLogRow
 	TimestampTz at;
 	Oid			userid;
 } MgLogRow;
+
+/*
+ * mg_pending_begin
+ *		Start keeping the writes of a run on cat's graph; rows is the
+ *		version table as it is now.  The buffers live in cat's context.
+ */
+void
+mg_pending_begin(MgPendingWrites *pw, MgCatalog *cat, MgList rows)
+{
+	int			n = mg_graph_size(cat->graph);
+
+	memset(pw, 0, sizeof(MgPendingWrites));
+	pw->graph = cat->graph;
+	pw->context = cat->context;
+	pw->vinit = MemoryContextAllocZero(pw->context, sizeof(bool) * (n + 1));
+	pw->vset = MemoryContextAllocZero(pw->context, sizeof(bool) * (n + 1));
+	for (int i = 0; i < rows.n; i++)
+		pw->vinit[rows.items[i]] = pw->vset[rows.items[i]] = true;
+}
+
+/*
+ * mg_pending_version_op
+ *		Apply one version-table operation in memory, with the checks the
+ *		statements would make: a row removed or updated must be there, a
+ *		row added must not.
+ */
+void
+mg_pending_version_op(MgPendingWrites *pw, const MgOp *op)
+{
+	MgGraph    *g = pw->graph;
+	int			gone = op->kind == MG_OP_INSERT ? -1 : op->a;
+	int			added = op->kind == MG_OP_INSERT ? op->a :
+		op->kind == MG_OP_UPDATE ? op->b : -1;
+
+	if (gone >= 0 && !pw->vset[gone])
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("version table does not contain revision \"%s\"",
+						mg_rev_id(g, gone))));
+	if (gone >= 0)
+		pw->vset[gone] = false;
+	if (added >= 0 && pw->vset[added])
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("version table already contains revision \"%s\"",
+						mg_rev_id(g, added))));
+	if (added >= 0)
+		pw->vset[added] = true;
+}
 
 /* Revision ids joined with commas */
 static char *
@@ -1594,14 +1064,15 @@ join_ids(MemoryContext cxt, MgGraph *g, const int *revs, int n)
 }
 
 /*
- * mg_log_step
- *		Record one step: from_revisions are the version rows the step
- *		removed, to_revisions the rows it added.
+ * mg_pending_log_step
+ *		Keep the log row of one step, with the time it ended and the role
+ *		that ran it: from_revisions are the version rows the step removed,
+ *		to_revisions the rows it added; a stamp step has no duration.
  */
 void
-mg_log_step(MgState *state, const MgStep *step, double seconds)
+mg_pending_log_step(MgPendingWrites *pw, const MgStep *step, double seconds)
 {
-	MgGraph    *g = state->graph;
+	MgGraph    *g = pw->graph;
 	int		   *from = palloc(sizeof(int) * (step->nops + 1));
 	int		   *to = palloc(sizeof(int) * (step->nops + 1));
 	int			nfrom = 0,
@@ -1622,23 +1093,23 @@ mg_log_step(MgState *state, const MgStep *step, double seconds)
 			to[nto++] = op->b;
 		}
 	}
-	if (state->nlog == state->caplog)
+	if (pw->nlog == pw->caplog)
 	{
-		state->caplog = state->caplog ? state->caplog * 2 : 64;
-		if (state->log_rows == NULL)
-			state->log_rows = MemoryContextAllocHuge(state->context,
-													 sizeof(MgLogRow) * state->caplog);
+		pw->caplog = pw->caplog ? pw->caplog * 2 : 64;
+		if (pw->log_rows == NULL)
+			pw->log_rows = MemoryContextAllocHuge(pw->context,
+												  sizeof(MgLogRow) * pw->caplog);
 		else
-			state->log_rows = repalloc_huge(state->log_rows,
-											sizeof(MgLogRow) * state->caplog);
+			pw->log_rows = repalloc_huge(pw->log_rows,
+										 sizeof(MgLogRow) * pw->caplog);
 	}
-	row = &state->log_rows[state->nlog++];
+	row = &pw->log_rows[pw->nlog++];
 	row->direction = step->direction == MG_UPGRADE ? "upgrade" :
 		step->direction == MG_DOWNGRADE ? "downgrade" : "stamp";
 	row->revision = step->rev >= 0 ?
-		MemoryContextStrdup(state->context, mg_rev_id(g, step->rev)) : NULL;
-	row->from = join_ids(state->context, g, from, nfrom);
-	row->to = join_ids(state->context, g, to, nto);
+		MemoryContextStrdup(pw->context, mg_rev_id(g, step->rev)) : NULL;
+	row->from = join_ids(pw->context, g, from, nfrom);
+	row->to = join_ids(pw->context, g, to, nto);
 	row->usecs = step->direction == MG_STAMP ? -1 : (int64) (seconds * 1000000.0);
 	row->at = GetCurrentTimestamp();
 	row->userid = GetUserId();
@@ -1647,18 +1118,74 @@ mg_log_step(MgState *state, const MgStep *step, double seconds)
 }
 
 /*
- * mg_log_flush
- *		Write the log rows of the steps run so far, in one statement.
+ * flush_version
+ *		Write the net change of the version table since the last flush: one
+ *		DELETE of the rows gone, one INSERT of the rows added.
  */
-void
-mg_log_flush(MgState *state)
+static void
+flush_version(MgPendingWrites *pw)
+{
+	MgGraph    *g = pw->graph;
+	int			n = mg_graph_size(g);
+	int		   *del = palloc(sizeof(int) * (n + 1));
+	int		   *ins = palloc(sizeof(int) * (n + 1));
+	int			ndel = 0,
+				nins = 0;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	SPIPlanPtr	plan;
+	int			ret;
+
+	for (int r = 0; r < n; r++)
+	{
+		if (pw->vinit[r] && !pw->vset[r])
+			del[ndel++] = r;
+		else if (!pw->vinit[r] && pw->vset[r])
+			ins[nins++] = r;
+		pw->vinit[r] = pw->vset[r];
+	}
+	if (ndel > 0)
+	{
+		values[0] = mg_text_array(g, del, ndel);
+		plan = prepare("DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
+					   MG_VERSION_TABLE, 1, argtypes);
+		ret = catalog_execute(plan, values, NULL, 0);
+		mg_spi_check(ret, SPI_OK_DELETE, "DELETE FROM " MG_VERSION_TABLE);
+		if (SPI_processed != (uint64) ndel)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("version table changed during the migration"),
+					 errdetail("Deleting %d rows matched " UINT64_FORMAT ".", ndel,
+							   SPI_processed)));
+		SPI_freeplan(plan);
+	}
+	if (nins > 0)
+	{
+		values[0] = mg_text_array(g, ins, nins);
+		plan = prepare("INSERT INTO %s (revision) SELECT pg_catalog.unnest($1)",
+					   MG_VERSION_TABLE, 1, argtypes);
+		ret = catalog_execute(plan, values, NULL, 0);
+		spi_check_rows(ret, SPI_OK_INSERT, (uint64) nins, "INSERT INTO " MG_VERSION_TABLE);
+		SPI_freeplan(plan);
+	}
+	pfree(del);
+	pfree(ins);
+}
+
+/*
+ * flush_log
+ *		Write the kept log rows in one statement, in step order, so that
+ *		their ids follow it; then move the log's sequence.
+ */
+static void
+flush_log(MgPendingWrites *pw)
 {
 	static const Oid argtypes[7] = {TIMESTAMPTZARRAYOID, NAMEARRAYOID,
 		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 	INTERVALARRAYOID};
 	static const Oid elemtypes[7] = {TIMESTAMPTZOID, NAMEOID, TEXTOID,
 	TEXTOID, TEXTOID, TEXTOID, INTERVALOID};
-	int			n = state->nlog;
+	int			n = pw->nlog;
 	Datum	   *cols[7];
 	bool	   *colnulls[7];
 	Datum		values[7];
@@ -1677,7 +1204,7 @@ mg_log_flush(MgState *state)
 	}
 	for (int i = 0; i < n; i++)
 	{
-		MgLogRow   *row = &state->log_rows[i];
+		MgLogRow   *row = &pw->log_rows[i];
 		NameData   *by = palloc(sizeof(NameData));
 
 		namestrcpy(by, GetUserNameFromId(row->userid, false));
@@ -1729,32 +1256,71 @@ mg_log_flush(MgState *state)
 	if (plan == NULL)
 		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
 			 SPI_result_code_string(SPI_result));
-	ret = mg_catalog_execute(plan, values, NULL, 0);
-	if (ret != SPI_OK_INSERT || SPI_processed != (uint64) n)
-		elog(ERROR, "could not insert into %s: %s", MG_LOG_TABLE,
-			 SPI_result_code_string(ret));
+	ret = catalog_execute(plan, values, NULL, 0);
+	spi_check_rows(ret, SPI_OK_INSERT, (uint64) n, "INSERT INTO " MG_LOG_TABLE);
 	SPI_freeplan(plan);
 	pfree(sql.data);
 	log_sync_sequence();
-	state->nlog = 0;
+	pw->nlog = 0;
 }
 
 /*
- * mg_log_purge
- *		Record that a stamp with purge emptied the version table, whose rows
- *		need not name registered revisions.
+ * mg_pending_flush
+ *		Write what the run kept since the last flush: the version table's
+ *		net change, then the log rows.  The run may go on afterwards.
  */
 void
-mg_log_purge(MgState *state)
+mg_pending_flush(MgPendingWrites *pw)
 {
+	flush_version(pw);
+	flush_log(pw);
+}
+
+/*
+ * mg_version_purge
+ *		Stamp with purge: empty the version table, whose rows need not name
+ *		registered revisions, and log that at once (the stamp's own steps
+ *		follow, with their log rows after this one).  Nothing to do when
+ *		the table is empty.
+ */
+void
+mg_version_purge(MgCatalog *cat)
+{
+	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+	INTERVALOID, NAMEOID};
 	Datum		values[6];
 	char		nulls[6] = {' ', 'n', ' ', ' ', 'n', ' '};
+	SPIPlanPtr	plan;
+	StringInfoData sql;
+	int			ret;
+
+	if (cat->nrows == 0)
+		return;
+	plan = prepare("DELETE FROM %s", MG_VERSION_TABLE, 0, NULL);
+	ret = catalog_execute(plan, NULL, NULL, 0);
+	mg_spi_check(ret, SPI_OK_DELETE, "DELETE FROM " MG_VERSION_TABLE);
+	SPI_freeplan(plan);
 
 	values[0] = CStringGetTextDatum("stamp");
 	values[1] = (Datum) 0;
-	values[2] = mg_cstring_array((const char *const *) state->row_ids, state->nrows);
+	values[2] = mg_cstring_array((const char *const *) cat->row_ids, cat->nrows);
 	values[3] = mg_cstring_array(NULL, 0);
 	values[4] = (Datum) 0;
-	values[5] = mg_current_role_datum();
-	log_insert(state, values, nulls);
+	values[5] = current_role_datum();
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "INSERT INTO %s (id, direction, revision, from_revisions,"
+					 " to_revisions, duration, logged_by)"
+					 " SELECT COALESCE(pg_catalog.max(id), 0) OPERATOR(pg_catalog.+) 1,"
+					 " $1, $2, $3, $4, $5, $6 FROM %s",
+					 mg_qualified(MG_LOG_TABLE), mg_qualified(MG_LOG_TABLE));
+	plan = SPI_prepare(sql.data, 6, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+	ret = catalog_execute(plan, values, nulls, 0);
+	mg_spi_check(ret, SPI_OK_INSERT, "INSERT INTO " MG_LOG_TABLE);
+	SPI_freeplan(plan);
+	pfree(sql.data);
+	log_sync_sequence();
 }

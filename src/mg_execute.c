@@ -1,15 +1,21 @@
 /*-------------------------------------------------------------------------
  *
  * mg_execute.c
- *	  Running planned migration steps through SPI.
+ *	  Running one revision body through SPI, and the setting that governs
+ *	  it (migrations.lock_timeout).
  *
- * Each step runs its body, applies its version-table operations and writes
- * its log row, all in the caller's transaction.  A step is self-contained,
- * so a caller may also commit between steps.
+ * mg_execute_body runs a body in the caller's transaction, one statement
+ * at a time, with the caller's rights, and checks that the body left the
+ * role, the transaction's read-only state and the extension as it found
+ * them.  It knows nothing of plans, the version table or the log: the
+ * executor (mg_run.c) calls it for each step and records the step itself.
+ * This file must not run SQL on the extension's tables.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <limits.h>
 
 #include "access/xact.h"
 #include "executor/spi.h"
@@ -23,9 +29,79 @@
 #include "parser/scansup.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "mg_backend.h"
+
+/* migrations.lock_timeout: lock_timeout of each step's body, 0 for none */
+static int	step_lock_timeout = 0;
+
+/*
+ * The text of a migrations.lock_timeout set before the library was loaded
+ * that is not a valid value, or NULL.  Any later assignment clears it.
+ */
+static char *bad_lock_timeout = NULL;
+
+/* Any assignment of migrations.lock_timeout makes the early value moot */
+static void
+assign_lock_timeout(int newval, void *extra)
+{
+	bad_lock_timeout = NULL;
+}
+
+/*
+ * mg_execute_define_gucs
+ *		Define migrations.lock_timeout (called by _PG_init).  A value set
+ *		before the library was loaded that does not parse is remembered, so
+ *		that steps refuse to run rather than run with no lock timeout.
+ */
+void
+mg_execute_define_gucs(void)
+{
+	const char *early;
+	char	   *early_copy = NULL;
+
+	/* a placeholder's value, which DefineCustomIntVariable only warns about */
+	early = GetConfigOption("migrations.lock_timeout", true, false);
+	if (early != NULL)
+		early_copy = MemoryContextStrdup(TopMemoryContext, early);
+	DefineCustomIntVariable("migrations.lock_timeout",
+							"Sets the lock_timeout of each migration step.",
+							"A step whose body waits longer than this for a lock fails, "
+							"so that it does not hold up every query queued behind it. "
+							"0 leaves the session's lock_timeout in force.",
+							&step_lock_timeout,
+							0, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, assign_lock_timeout, NULL);
+	if (early_copy != NULL)
+	{
+		int			val;
+
+		if (!parse_int(early_copy, &val, GUC_UNIT_MS, NULL) || val < 0)
+			bad_lock_timeout = early_copy;
+	}
+}
+
+/*
+ * mg_execute_check_settings
+ *		Refuse to run bodies under a migrations.lock_timeout set before the
+ *		library was loaded that did not parse: PostgreSQL only warned and
+ *		kept 0, so steps would run with no lock timeout at all.
+ */
+void
+mg_execute_check_settings(void)
+{
+	if (bad_lock_timeout != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for parameter \"migrations.lock_timeout\": \"%s\"",
+						bad_lock_timeout),
+				 errdetail("The value was set before the extension's library was loaded and could not be used, so the steps would run without a lock timeout."),
+				 errhint("Set migrations.lock_timeout to a number of milliseconds or a time with a unit such as \"2s\" (units \"us\", \"ms\", \"s\", \"min\", \"h\", \"d\").")));
+}
 
 /*
  * Depth of migration bodies being run.  A body must not change migration
@@ -53,92 +129,6 @@ bool
 mg_step_running(void)
 {
 	return step_depth > 0;
-}
-
-/* What the error context callback reports */
-typedef struct StepContext
-{
-	const char *direction;
-	const char *revision;
-	const char *message;
-} StepContext;
-
-static void
-step_error_callback(void *arg)
-{
-	StepContext *sc = (StepContext *) arg;
-
-	if (sc->message && sc->message[0])
-		errcontext("%s of revision \"%s\" (%s)", sc->direction, sc->revision,
-				   sc->message);
-	else
-		errcontext("%s of revision \"%s\"", sc->direction, sc->revision);
-}
-
-/*
- * mg_check_plan
- *		Refuse a plan that cannot run to the end before anything runs:
- *		non-transactional revisions, and downgrades without a body.
- */
-void
-mg_check_plan(MgState *state, const MgPlan *plan)
-{
-	MgGraph    *g = state->graph;
-
-	/*
-	 * A value of migrations.lock_timeout set before the library was loaded
-	 * that did not parse: PostgreSQL only warned and kept 0, so steps would
-	 * run with no lock timeout at all.
-	 */
-	if (mg_bad_lock_timeout != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for parameter \"migrations.lock_timeout\": \"%s\"",
-						mg_bad_lock_timeout),
-				 errdetail("The value was set before the extension's library was loaded and could not be used, so the steps would run without a lock timeout."),
-				 errhint("Set migrations.lock_timeout to a number of milliseconds or a time with a unit such as \"2s\" (units \"us\", \"ms\", \"s\", \"min\", \"h\", \"d\").")));
-
-	for (int i = 0; i < plan->nsteps; i++)
-	{
-		const MgStep *st = &plan->steps[i];
-		int			tag;
-
-		if (st->rev < 0 || st->direction == MG_STAMP)
-			continue;
-		tag = mg_rev_tag(g, st->rev);
-		if (!state->transactional[tag])
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("revision \"%s\" is not transactional", mg_rev_id(g, st->rev)),
-					 errdetail("Revision \"%s\" is registered with transactional = false, and steps run inside the caller's transaction.",
-							   mg_rev_id(g, st->rev)),
-					 errhint("Non-transactional revisions are not supported yet: run its SQL by hand, then record it with migrate_stamp().")));
-		if (st->direction == MG_DOWNGRADE && !state->has_downgrade[tag])
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("revision \"%s\" has no downgrade", mg_rev_id(g, st->rev)),
-					 errdetail("The downgrade needs to undo revision \"%s\", which was registered without a downgrade body.",
-							   mg_rev_id(g, st->rev)),
-					 errhint("Undo it by hand and record the result with migrate_stamp(), or choose a target above it.")));
-	}
-}
-
-/* Alembic's log line: "upgrade a, b -> c, message" */
-static char *
-step_line(MgGraph *g, const MgStep *st)
-{
-	StringInfoData parents;
-	MgList		down = mg_rev_down(g, st->rev);
-	const char *msg = mg_rev_message(g, st->rev);
-	const char *id = mg_rev_id(g, st->rev);
-	bool		up = st->direction == MG_UPGRADE;
-
-	initStringInfo(&parents);
-	for (int i = 0; i < down.n; i++)
-		appendStringInfo(&parents, "%s%s", i ? ", " : "", mg_rev_id(g, down.items[i]));
-	return psprintf("%s %s -> %s, %s", up ? "upgrade" : "downgrade",
-					up ? parents.data : id, up ? id : parents.data,
-					msg ? msg : "");
 }
 
 /* How much of a body's statement an error quotes, in bytes */
@@ -221,23 +211,30 @@ body_parse_error_callback(void *arg)
 }
 
 /*
- * mg_run_step
- *		Run one step: its body, its version-table changes, its log row, and
- *		its result row.  Errors keep their SQLSTATE and gain a context line
- *		naming the revision.
+ * mg_execute_body
+ *		Run the body of one step of revision (direction MG_UPGRADE or
+ *		MG_DOWNGRADE) in the caller's transaction, with the caller's rights,
+ *		and return how long it took, in seconds.
+ *
+ *		The body is parsed whole first (a syntax error anywhere runs
+ *		nothing), then run one statement at a time through SPI, so that an
+ *		error quotes the statement that failed, cut to MG_QUOTE_MAX bytes.
+ *		migrations.lock_timeout applies to the body only.  Errors keep their
+ *		SQLSTATE; the caller adds the context line naming the step.  Fails
+ *		as well when the body controls the transaction, copies to or from
+ *		the client, or leaves the role, the session authorization, the
+ *		transaction's read-only state or the extension changed.
+ *
+ *		While the body runs, mg_step_running() is true.
  */
-void
-mg_run_step(MgState *state, const MgStep *step, const char *body,
-			Tuplestorestate *ts, TupleDesc tupdesc)
+double
+mg_execute_body(const char *revision, MgDirection direction, const char *body)
 {
-	MgGraph    *g = state->graph;
-	ErrorContextCallback errcb;
-	StepContext sc;
 	TimestampTz start;
 	long		secs;
 	int			usecs;
-	double		seconds;
 	int			ret;
+	bool		up = direction == MG_UPGRADE;
 	volatile int guc_level = -1;
 	MemoryContext oldcontext = CurrentMemoryContext;
 	Oid			userid;
@@ -247,37 +244,26 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 	SPIExecuteOptions opts;
 	List	   *stmts;
 	const char *volatile cur_stmt = NULL;
-	Oid			extoid = get_extension_oid("migrations", false);
+	Oid			extoid = get_extension_oid(MG_EXTENSION_NAME, false);
 	char	   *volatile session_lock_timeout = NULL;
 
 	GetUserIdAndSecContext(&userid, &secctx);
 
-	sc.direction = step->direction == MG_UPGRADE ? "upgrade" : "downgrade";
-	sc.revision = mg_rev_id(g, step->rev);
-	sc.message = mg_rev_message(g, step->rev);
-
-	ereport(NOTICE, (errmsg_internal("%s", step_line(g, step))));
-
-	errcb.callback = step_error_callback;
-	errcb.arg = &sc;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
-
 	start = GetCurrentTimestamp();
 	if (body == NULL)
-		elog(ERROR, "body of revision \"%s\" not found", sc.revision);
+		elog(ERROR, "body of revision \"%s\" not found", revision);
 
 	/*
 	 * migrations.lock_timeout applies to the body only, as a function's SET
 	 * clause would: the session's value comes back when the body ends.
 	 */
-	if (mg_step_lock_timeout > 0)
+	if (step_lock_timeout > 0)
 	{
 		char		buf[32];
 
 		session_lock_timeout = pstrdup(GetConfigOption("lock_timeout", false, false));
 
-		snprintf(buf, sizeof(buf), "%dms", mg_step_lock_timeout);
+		snprintf(buf, sizeof(buf), "%dms", step_lock_timeout);
 		guc_level = NewGUCNestLevel();
 		(void) set_config_option("lock_timeout", buf, PGC_USERSET,
 								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
@@ -346,7 +332,7 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 			edata->hint == NULL && edata->message_id != NULL &&
 			strcmp(edata->message_id, "canceling statement due to lock timeout") == 0)
 			edata->hint = psprintf("The step waited longer than migrations.lock_timeout (%d ms) for a lock another session holds. Retry when the table is less busy, or raise migrations.lock_timeout.",
-								   mg_step_lock_timeout);
+								   step_lock_timeout);
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
@@ -368,18 +354,21 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 	if (ret == SPI_ERROR_TRANSACTION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
-				 errmsg("revision \"%s\" cannot control the transaction", sc.revision),
-				 errdetail("Its %s body contains a transaction control statement such as COMMIT, ROLLBACK or SAVEPOINT.",
-						   sc.direction),
+				 errmsg("revision \"%s\" cannot control the transaction", revision),
+				 up ?
+				 errdetail("Its upgrade body contains a transaction control statement such as COMMIT, ROLLBACK or SAVEPOINT.") :
+				 errdetail("Its downgrade body contains a transaction control statement such as COMMIT, ROLLBACK or SAVEPOINT."),
 				 errhint("Steps run inside the caller's transaction; remove the statement from the body.")));
 	else if (ret == SPI_ERROR_COPY)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("revision \"%s\" cannot copy to or from the client", sc.revision),
-				 errdetail("Its %s body contains COPY ... FROM STDIN or COPY ... TO STDOUT.", sc.direction),
+				 errmsg("revision \"%s\" cannot copy to or from the client", revision),
+				 up ?
+				 errdetail("Its upgrade body contains COPY ... FROM STDIN or COPY ... TO STDOUT.") :
+				 errdetail("Its downgrade body contains COPY ... FROM STDIN or COPY ... TO STDOUT."),
 				 errhint("Load data from a file on the server with COPY ... FROM 'file', or with INSERT statements.")));
 	else if (ret < 0)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+		elog(ERROR, "SPI_execute_extended failed: %s", SPI_result_code_string(ret));
 	SPI_freetuptable(SPI_tuptable);
 
 	/*
@@ -394,51 +383,37 @@ mg_run_step(MgState *state, const MgStep *step, const char *body,
 		GetUserIdAndSecContext(&nowuser, &nowctx);
 		if (nowuser != userid || nowctx != secctx ||
 			GetSessionUserId() != sessionid)
+		{
+			const char *before = GetUserNameFromId(userid, true);
+			const char *after = GetUserNameFromId(nowuser, true);
+
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("revision \"%s\" changed the current role", sc.revision),
-					 errdetail("Its %s body ran as role \"%s\" and ended as role \"%s\"; a body must not use SET ROLE, RESET ROLE or SET SESSION AUTHORIZATION.",
-							   sc.direction, GetUserNameFromId(userid, true) ? GetUserNameFromId(userid, true) : "?",
-							   GetUserNameFromId(nowuser, true) ? GetUserNameFromId(nowuser, true) : "?"),
-					 errhint("Remove the role change from the body; grant the migrating role what the body needs instead.")));
-		if (get_extension_oid("migrations", true) != extoid)
+					 errmsg("revision \"%s\" changed the current role", revision),
+					 up ?
+					 errdetail("Its upgrade body ran as role \"%s\" and ended as role \"%s\".",
+							   before ? before : "?", after ? after : "?") :
+					 errdetail("Its downgrade body ran as role \"%s\" and ended as role \"%s\".",
+							   before ? before : "?", after ? after : "?"),
+					 errhint("Remove SET ROLE, RESET ROLE and SET SESSION AUTHORIZATION from the body; grant the migrating role what the body needs instead.")));
+		}
+		if (get_extension_oid(MG_EXTENSION_NAME, true) != extoid)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("revision \"%s\" dropped or replaced the extension", sc.revision),
-					 errdetail("Its %s body dropped extension \"migrations\", whose tables record the migration.",
-							   sc.direction),
+					 errmsg("revision \"%s\" dropped or replaced the extension", revision),
+					 up ?
+					 errdetail("Its upgrade body dropped extension \"migrations\", whose tables record the migration.") :
+					 errdetail("Its downgrade body dropped extension \"migrations\", whose tables record the migration."),
 					 errhint("Remove DROP EXTENSION migrations from the body.")));
 		if (XactReadOnly != readonly)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("revision \"%s\" changed the transaction's read-only state", sc.revision),
-					 errdetail("Its %s body ran SET TRANSACTION READ ONLY or changed default_transaction_read_only.",
-							   sc.direction),
+					 errmsg("revision \"%s\" changed the transaction's read-only state", revision),
+					 up ?
+					 errdetail("Its upgrade body ran SET TRANSACTION READ ONLY or changed default_transaction_read_only.") :
+					 errdetail("Its downgrade body ran SET TRANSACTION READ ONLY or changed default_transaction_read_only."),
 					 errhint("Remove the statement from the body.")));
 	}
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
-	seconds = secs + usecs / 1000000.0;
-
-	for (int i = 0; i < step->nops; i++)
-		mg_version_op(state, &step->ops[i]);
-	mg_log_step(state, step, seconds);
-
-	error_context_stack = errcb.previous;
-
-	if (ts)
-	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
-		Interval   *iv = palloc0(sizeof(Interval));
-
-		iv->time = (int64) (seconds * 1000000.0);
-		values[0] = CStringGetTextDatum(sc.revision);
-		values[1] = CStringGetTextDatum(sc.direction);
-		if (sc.message)
-			values[2] = CStringGetTextDatum(sc.message);
-		else
-			nulls[2] = true;
-		values[3] = IntervalPGetDatum(iv);
-		tuplestore_putvalues(ts, tupdesc, values, nulls);
-	}
+	return secs + usecs / 1000000.0;
 }

@@ -20,6 +20,10 @@
  * event trigger.  The trigger is ENABLE ALWAYS, so session_replication_role
  * = replica does not switch it off.
  *
+ * This file owns the event trigger function and migrations.allow_drop.  It
+ * reads PostgreSQL's catalogs and counts the extension's rows; it must not
+ * write anything.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -39,6 +43,7 @@
 #include "nodes/parsenodes.h"
 #include "utils/acl.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
@@ -46,10 +51,29 @@
 
 #include "mg_backend.h"
 
-PG_FUNCTION_INFO_V1(migrate_drop_guard);
 
-/* migrations.allow_drop (defined in _PG_init) */
-bool		mg_allow_drop = false;
+/* migrations.allow_drop: let the statements above drop the history */
+static bool allow_drop = false;
+
+/*
+ * mg_guard_define_gucs
+ *		Define migrations.allow_drop (called by _PG_init).  It is PGC_SUSET,
+ *		so only a superuser can let the history go.
+ */
+void
+mg_guard_define_gucs(void)
+{
+	DefineCustomBoolVariable("migrations.allow_drop",
+							 "Allows dropping the extension while it holds migration history.",
+							 "When off, DROP EXTENSION migrations, DROP SCHEMA ... CASCADE of its "
+							 "schema and DROP OWNED BY its owner are refused while the extension's "
+							 "tables hold any row.",
+							 &allow_drop,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+}
 
 #define GUARD_HINT \
 	"Back up the history with pg_dump first. To drop it anyway, a superuser can run SET LOCAL migrations.allow_drop = on before the statement, in the same transaction."
@@ -113,8 +137,13 @@ names_include(List *names, const char *name)
 
 /*
  * statement_target
- *		Whether the statement would drop the extension, and how.  *role is
- *		set to the role named by DROP OWNED.
+ *		Whether the statement would drop the extension, and how: DROP
+ *		EXTENSION naming it, DROP SCHEMA ... CASCADE of its schema, or DROP
+ *		OWNED BY its owner (or, with CASCADE, the schema's owner).  nspoid
+ *		and extowner are the extension's schema and owner.  Returns
+ *		GUARD_NONE for any other statement; for DROP OWNED, *role is set to
+ *		the role that owns what would be dropped.  Reads only the parse
+ *		tree and the syscache; raises no error.
  */
 static GuardKind
 statement_target(Node *parsetree, Oid nspoid, Oid extowner, Oid *role)
@@ -219,9 +248,36 @@ count_rows(Oid nspoid, const char *relname)
 }
 
 /*
+ * rows_detail
+ *		The DETAIL of the guard's messages: how many rows would go.  Called
+ *		inside ereport(), as errdetail() is.
+ */
+static int
+rows_detail(int64 nrev, int64 nver, int64 nlog)
+{
+	if (nver + nlog > 0)
+		return errdetail("Rows in the extension's tables: %s %lld, %s %lld, %s %lld. Dropping the extension deletes them, and loading the same revision files into a new installation would run every step again.",
+						 MG_REVISION_TABLE, (long long) nrev,
+						 MG_VERSION_TABLE, (long long) nver,
+						 MG_LOG_TABLE, (long long) nlog);
+	return errdetail("Rows in the extension's tables: %s %lld, %s %lld, %s %lld. Dropping the extension deletes them.",
+					 MG_REVISION_TABLE, (long long) nrev,
+					 MG_VERSION_TABLE, (long long) nver,
+					 MG_LOG_TABLE, (long long) nlog);
+}
+
+PG_FUNCTION_INFO_V1(migrate_drop_guard);
+
+/*
  * migrate_drop_guard
  *		The event trigger function (ddl_command_start, tags DROP EXTENSION,
- *		DROP SCHEMA and DROP OWNED).
+ *		DROP SCHEMA and DROP OWNED).  When the statement would drop the
+ *		extension (statement_target) and its tables hold any row, it fails
+ *		with 2BP01 and the row counts, unless migrations.allow_drop is on,
+ *		in which case the drop goes ahead and the server log says so.
+ *		Takes the extension's advisory lock first, so that no migration
+ *		commits between the count and the drop.  Cost: three counts of the
+ *		extension's tables.
  */
 Datum
 migrate_drop_guard(PG_FUNCTION_ARGS)
@@ -234,7 +290,6 @@ migrate_drop_guard(PG_FUNCTION_ARGS)
 	int64		nrev,
 				nver,
 				nlog;
-	char	   *detail;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -262,20 +317,12 @@ migrate_drop_guard(PG_FUNCTION_ARGS)
 	if (nrev == 0 && nver == 0 && nlog == 0)
 		PG_RETURN_NULL();
 
-	detail = psprintf("Rows in the extension's tables: %s %lld, %s %lld, %s %lld. %s",
-					  MG_REVISION_TABLE, (long long) nrev,
-					  MG_VERSION_TABLE, (long long) nver,
-					  MG_LOG_TABLE, (long long) nlog,
-					  nver + nlog > 0 ?
-					  "Dropping the extension deletes them, and loading the same revision files into a new installation would run every step again." :
-					  "Dropping the extension deletes them.");
-
-	if (mg_allow_drop)
+	if (allow_drop)
 	{
 		ereport(LOG,
 				(errmsg("migrations.allow_drop is on: allowing the drop of extension \"%s\" with its migration history",
 						MG_EXTENSION_NAME),
-				 errdetail_internal("%s", detail)));
+				 rows_detail(nrev, nver, nlog)));
 		PG_RETURN_NULL();
 	}
 
@@ -286,7 +333,7 @@ migrate_drop_guard(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 					 errmsg("cannot drop extension \"%s\" because it holds migration history",
 							MG_EXTENSION_NAME),
-					 errdetail_internal("%s", detail),
+					 rows_detail(nrev, nver, nlog),
 					 errhint(GUARD_HINT)));
 			break;
 		case GUARD_SCHEMA:
@@ -294,7 +341,7 @@ migrate_drop_guard(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 					 errmsg("cannot drop schema \"%s\" because extension \"%s\" in it holds migration history",
 							get_namespace_name(nspoid), MG_EXTENSION_NAME),
-					 errdetail_internal("%s", detail),
+					 rows_detail(nrev, nver, nlog),
 					 errhint(GUARD_HINT)));
 			break;
 		default:
@@ -302,7 +349,7 @@ migrate_drop_guard(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 					 errmsg("cannot drop objects owned by role \"%s\" because extension \"%s\" would be dropped with its migration history",
 							GetUserNameFromId(role, false), MG_EXTENSION_NAME),
-					 errdetail_internal("%s", detail),
+					 rows_detail(nrev, nver, nlog),
 					 errhint(GUARD_HINT)));
 			break;
 	}

@@ -44,6 +44,7 @@ default_alloc(void *ctx, size_t size)
 	return p;
 }
 
+/* The matching free of mg_graph_new */
 static void
 default_free(void *ctx, void *ptr)
 {
@@ -64,6 +65,7 @@ arena_mark(Arena *a, MgArenaMark *m)
 	m->used = a->head ? a->head->used : 0;
 }
 
+/* Give back everything allocated after mark m (see arena_mark) */
 static void
 arena_release(Arena *a, const MgArenaMark *m)
 {
@@ -85,6 +87,7 @@ arena_release(Arena *a, const MgArenaMark *m)
 		m->head->used = m->used;
 }
 
+/* Free every block of the arena */
 static void
 arena_free(Arena *a)
 {
@@ -100,11 +103,7 @@ arena_free(Arena *a)
 	a->head = NULL;
 }
 
-/* ----------------------------------------------------------------
- * Graphs and marks
- * ----------------------------------------------------------------
- */
-
+/* A new empty graph whose memory comes from alloc_fn/free_fn (see mg_core.h) */
 MgGraph *
 mg_graph_new_in(MgAllocFn alloc_fn, MgFreeFn free_fn, void *ctx)
 {
@@ -120,12 +119,14 @@ mg_graph_new_in(MgAllocFn alloc_fn, MgFreeFn free_fn, void *ctx)
 	return g;
 }
 
+/* A new empty graph on malloc */
 MgGraph *
 mg_graph_new(void)
 {
 	return mg_graph_new_in(NULL, NULL, NULL);
 }
 
+/* Free a graph and everything allocated for it */
 void
 mg_graph_free(MgGraph *g)
 {
@@ -137,12 +138,14 @@ mg_graph_free(MgGraph *g)
 	arena_free(&a);
 }
 
+/* Memory that lives as long as the graph (zeroed) */
 void *
 mg_graph_alloc(MgGraph *g, size_t size)
 {
 	return arena_alloc(&g->arena, size);
 }
 
+/* A copy of s that lives as long as the graph */
 char *
 mg_graph_strdup(MgGraph *g, const char *s)
 {
@@ -185,11 +188,7 @@ mg_graph_release(MgGraph *g, const MgArenaMark *m)
 	g->walking = false;
 }
 
-/* ----------------------------------------------------------------
- * String map (lookups: mg_core_int.h)
- * ----------------------------------------------------------------
- */
-
+/* An empty map with room for expected keys at half load */
 void
 mg_map_init(MgGraph *g, StrMap *m, int expected)
 {
@@ -231,6 +230,7 @@ mg_map_put_h(MgGraph *g, StrMap *m, const char *key, uint32_t h, int val)
 	return -1;
 }
 
+/* mg_map_put_h with the hash computed here */
 int
 mg_map_put(MgGraph *g, StrMap *m, const char *key, int val)
 {
@@ -239,11 +239,7 @@ mg_map_put(MgGraph *g, StrMap *m, const char *key, int val)
 
 /* Bitsets over revisions */
 
-/* ----------------------------------------------------------------
- * Message building
- * ----------------------------------------------------------------
- */
-
+/* An empty growing string in the graph's arena */
 void
 mg_buf_init(Buf *b, MgGraph *g)
 {
@@ -253,6 +249,7 @@ mg_buf_init(Buf *b, MgGraph *g)
 	b->data = arena_alloc(&g->arena, b->cap);
 }
 
+/* Room for extra more bytes and a terminator */
 static void
 buf_reserve(Buf *b, size_t extra)
 {
@@ -270,6 +267,7 @@ buf_reserve(Buf *b, size_t extra)
 	}
 }
 
+/* Append a formatted text */
 void
 mg_buf_printf(Buf *b, const char *fmt,...)
 {

@@ -118,6 +118,11 @@ typedef struct Arena
 	void	   *ctx;
 } Arena;
 
+/*
+ * size bytes (zeroed, 16-byte aligned) from the arena; a large request
+ * gets a block of its own, kept behind the current one.  Never fails: the
+ * allocator raises or aborts.
+ */
 static inline void *
 arena_alloc(Arena *a, size_t size)
 {
@@ -280,11 +285,7 @@ struct MgGraph
 	int			cap_problems;
 };
 
-/* ----------------------------------------------------------------
- * Containers (mg_alloc.c)
- * ----------------------------------------------------------------
- */
-
+/* Append x to v, growing it (by doubling) in the graph's arena */
 static inline void
 vec_push(MgGraph *g, IntVec *v, int x)
 {
@@ -301,6 +302,7 @@ vec_push(MgGraph *g, IntVec *v, int x)
 	v->v[v->n++] = x;
 }
 
+/* Linear search: for the short lists of one revision */
 static inline bool
 vec_contains(const IntVec *v, int x)
 {
@@ -310,6 +312,7 @@ vec_contains(const IntVec *v, int x)
 	return false;
 }
 
+/* A vector seen as a public list, and back (no copy) */
 static inline MgList
 vec_list(IntVec v)
 {
@@ -332,6 +335,7 @@ list_vec(MgList l)
 }
 
 
+/* The hash of a map key */
 static inline uint32_t
 hash_str(const char *s)
 {
@@ -375,6 +379,7 @@ map_prefetch(const StrMap *m, uint32_t h)
 	MG_PREFETCH(&m->slots[h & ((uint32_t) m->cap - 1)]);
 }
 
+/* The value of key (whose hash is h), or -1 */
 static inline int
 map_get_h(const StrMap *m, const char *key, uint32_t h)
 {
@@ -396,7 +401,7 @@ map_get(const StrMap *m, const char *key)
 }
 
 
-/* Bitsets over revisions: one bit per revision, plus a spare word */
+/* Words of one bitset: one bit per revision, plus a spare word */
 static inline int
 bits_words(const MgGraph *g)
 {
@@ -427,21 +432,7 @@ bit_test(const uint64_t *b, int i)
 	return (b[i >> 6] >> (i & 63)) & 1;
 }
 
-/* ----------------------------------------------------------------
- * Walks: the shared scratch state
- * ----------------------------------------------------------------
- *
- * g->mark, g->stamp and g->stack serve every walk over the graph: a walk
- * takes a fresh stamp, marks the revisions it has seen with it and keeps
- * its work list on g->stack.  There is one such state per graph, so walks
- * must never nest: a walk must not start another walk (closure, a label
- * lookup, a reachability test ...) while it uses the state.  Every walk
- * runs between walk_begin() and walk_end(); walk_begin() asserts that no
- * walk is under way and new_stamp() that one is (MG_ASSERT, active in the
- * unit tests and fuzz replays).  mg_graph_release() clears the flag, since
- * an error raised through the interrupt hook may leave a walk unfinished.
- */
-
+/* Start a walk: it owns the scratch state until walk_end() */
 static inline void
 walk_begin(MgGraph *g)
 {
@@ -477,6 +468,7 @@ typedef enum EdgeKind
 	E_ALLNEXT					/* children through down or deps */
 } EdgeKind;
 
+/* The edge list of x of kind k */
 static inline IntVec *
 edges(MgGraph *g, int x, EdgeKind k)
 {

@@ -16,11 +16,7 @@
 
 #include <ctype.h>
 
-/* ----------------------------------------------------------------
- * Adding revisions
- * ----------------------------------------------------------------
- */
-
+/* Copies of n strings in the graph (NULL entries become "") */
 static const char **
 copy_strs(MgGraph *g, const char *const *src, int n)
 {
@@ -222,6 +218,10 @@ mg_check_name(MgNameKind kind, const char *s, size_t len, const char *owner,
 	return false;
 }
 
+/*
+ * Record a problem of the graph: code and primary message of its error if
+ * it is the first, and its sentence for the DETAIL listing all problems.
+ */
 static void
 add_problem(MgGraph *g, MgErrCode code, char *message, char *sentence)
 {
@@ -253,9 +253,12 @@ add_name_problem(MgGraph *g, const MgNameProblem *np)
 /*
  * find_cycle
  *		Kahn's algorithm over the parent edges (down only, or down + deps).
- *		Revisions left over lie on or above a cycle; following left-over
- *		parents from one of them must come back, which names one cycle.
- *		On success fills the topological position of every revision.
+ *		Returns false when there is no cycle, having set every revision's
+ *		topological position (Rev.topo, used by the walks).  Otherwise the
+ *		revisions left over lie on or above a cycle; following left-over
+ *		parents from one of them must come back, which names one cycle:
+ *		cycle receives it, and the result is true.  Linear in revisions
+ *		plus edges; one walk (marks), iterative.
  */
 static bool
 find_cycle(MgGraph *g, bool with_deps, IntVec *cycle)
@@ -353,6 +356,10 @@ find_cycle(MgGraph *g, bool with_deps, IntVec *cycle)
 	return true;
 }
 
+/*
+ * The path of a cycle, "a -> b -> ... -> a"; a cycle of more than 20
+ * revisions shows its first and last ten, as mg_id_list caps lists.
+ */
 static char *
 cycle_text(MgGraph *g, IntVec *cycle)
 {
@@ -820,11 +827,7 @@ mg_graph_finish(MgGraph *g, MgError *err)
 	return true;
 }
 
-/* ----------------------------------------------------------------
- * Accessors
- * ----------------------------------------------------------------
- */
-
+/* Accessors: see mg_core.h.  rev is an index below mg_graph_size() */
 int
 mg_graph_size(const MgGraph *g)
 {

@@ -35,12 +35,14 @@ typedef struct Heads
 	OpVec		ops;			/* operations of the current step */
 } Heads;
 
+/* Is revision x (MG_NONE: never) a row of the version table? */
 static bool
 heads_has(const Heads *h, int x)
 {
 	return x >= 0 && h->pos[x] != 0;
 }
 
+/* Add row x; the caller knows it is not there */
 static void
 heads_add(MgGraph *g, Heads *h, int x)
 {
@@ -61,6 +63,7 @@ heads_remove(Heads *h, int x)
 	h->pos[x] = 0;
 }
 
+/* Record an operation of the current step */
 static void
 push_op(MgGraph *g, Heads *h, MgOpKind kind, int a, int b)
 {
@@ -82,6 +85,7 @@ push_op(MgGraph *g, Heads *h, MgOpKind kind, int a, int b)
 	o->n++;
 }
 
+/* The three operations: change the rows and record the change */
 static void
 op_insert(MgGraph *g, Heads *h, int x)
 {
@@ -164,6 +168,11 @@ update_for_downgrade(MgGraph *g, Heads *h, int *children, int r)
 	}
 }
 
+/*
+ * Close the current step: append a step running rev in direction dir to
+ * plan, with the operations recorded since the last step (h->ops, which
+ * starts empty again).  cap is the capacity of plan->steps.
+ */
 static void
 plan_add_step(MgGraph *g, MgPlan *plan, int *cap, MgDirection dir, int rev,
 			  Heads *h)
@@ -190,6 +199,7 @@ plan_add_step(MgGraph *g, MgPlan *plan, int *cap, MgDirection dir, int rev,
 	h->ops.n = 0;
 }
 
+/* An empty plan, and the version table as rows (duplicates dropped) */
 static void
 plan_init(MgGraph *g, MgPlan *plan, Heads *h, MgList rows)
 {
@@ -201,6 +211,7 @@ plan_init(MgGraph *g, MgPlan *plan, Heads *h, MgList rows)
 			heads_add(g, h, rows.items[i]);
 }
 
+/* The rows after the last step become the plan's final rows */
 static void
 plan_finish(MgPlan *plan, Heads *h)
 {
@@ -237,6 +248,18 @@ mg_resolve_rows(MgGraph *g, const char *const *ids, int n, MgList *rows,
 	return true;
 }
 
+/*
+ * mg_plan_upgrade
+ *		Plan migrate_upgrade(target) from the version rows: the revisions at
+ *		or below the target's revisions that are not applied, oldest first
+ *		(Alembic's order), each with the version-table operations after it.
+ *
+ *		target is any upgrade target of the grammar (mg_target.c), not a
+ *		range.  Fails with err filled (false) when the rows hold a revision
+ *		and its ancestor, when the target does not resolve, or when its
+ *		revisions overlap.  Cost: two closures and one topological sort,
+ *		linear in the graph; memory from the graph's arena.
+ */
 bool
 mg_plan_upgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
 				MgError *err)
@@ -281,6 +304,21 @@ mg_plan_upgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
 	return true;
 }
 
+/*
+ * mg_plan_downgrade
+ *		Plan migrate_downgrade(target) from the version rows: the applied
+ *		revisions above the target (every applied revision for base),
+ *		newest first, each with the version-table operations after it.
+ *		A "branch@target" keeps the revisions of that branch when the target
+ *		has several roots above it, as Alembic counts them (one per map key
+ *		of a base).
+ *
+ *		Fails with err filled (false) for a range, rows holding a revision
+ *		and its ancestor, a target that does not resolve or is not applied,
+ *		a branch with nothing above the target, or an applied revision that
+ *		is not reachable as a head (an inconsistent version table).  Cost:
+ *		closures and one topological sort, linear in the graph.
+ */
 bool
 mg_plan_downgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
 				  MgError *err)
@@ -389,11 +427,20 @@ mg_plan_downgrade(MgGraph *g, MgList rowlist, const char *target, MgPlan *plan,
 	return true;
 }
 
-/* ----------------------------------------------------------------
- * Stamp (Alembic's _stamp_revs and StampStep)
- * ----------------------------------------------------------------
+/*
+ * mg_plan_stamp
+ *		Plan migrate_stamp(targets): only version rows change, no revision
+ *		runs (Alembic's _stamp_revs and StampStep).  Each destination gives
+ *		one step: it replaces the rows of its lineage (an ancestor or a
+ *		descendant row is updated to it, further ones deleted), or is
+ *		inserted when none is a row; base deletes the rows of its lineage,
+ *		one step per row.  With purge the plan starts from an empty table,
+ *		which the caller empties first.
+ *
+ *		Fails with err filled (false) when a target is a range, relative or
+ *		does not resolve.  Cost: one ancestry test per pair of destination
+ *		and row.
  */
-
 bool
 mg_plan_stamp(MgGraph *g, MgList rowlist, const char *const *targets,
 			  int ntargets, bool purge, MgPlan *plan, MgError *err)

@@ -184,13 +184,14 @@ typedef struct Resolved
 	IntVec		revs;
 } Resolved;
 
+/* The HINT of every "several heads" error */
 static char *
 multiple_heads_hint(MgGraph *g)
 {
 	return mg_gprintf(g, "Use \"heads\" to target all heads, or \"<branch>@head\" to target the head of one branch.");
 }
 
-/* get_current_head(branch) */
+/* Alembic's get_current_head(branch): the one head (of the branch) */
 static bool
 current_head(MgGraph *g, const char *branch, const char *argument, IntVec *out,
 			 MgError *err)
@@ -222,6 +223,15 @@ bad_branch_syntax(MgGraph *g, const char *argument, MgError *err)
 					 NULL);
 }
 
+/*
+ * resolve_number
+ *		Alembic's _resolve_revision_number: split "branch@" off sym and
+ *		resolve the words "heads", "head" and "base" (within the branch when
+ *		one is given) into res->revs; any other text is left in res->text
+ *		for resolve_ident.  argument is the whole target, for messages.
+ *		Returns false with err filled on a bad "@", an empty target, a
+ *		branch that does not resolve, or "head" with several heads.
+ */
 static bool
 resolve_number(MgGraph *g, const char *sym, const char *argument, Resolved *res,
 			   MgError *err)
@@ -259,7 +269,7 @@ resolve_number(MgGraph *g, const char *sym, const char *argument, Resolved *res,
 	return true;
 }
 
-/* Parse an optionally signed decimal; false if not an integer */
+/* Parse an optionally signed decimal up to 10^9; false if not an integer */
 static bool
 parse_int(const char *s, long *out)
 {
@@ -290,8 +300,12 @@ static bool walk(MgGraph *g, int start, long steps, const char *branch,
 				 MgError *err);
 
 /*
- * get_revisions
- *		All revisions a symbol names; "-N" walks down from each head.
+ * mg_get_revisions
+ *		Alembic's get_revisions: all revisions a symbol names, appended to
+ *		out.  "[branch@]-N" walks down N steps from each real head (of the
+ *		branch); a walk that goes off the graph gives MG_NONE, one that
+ *		stops exactly at base MG_AT_BASE.  Returns false with err filled
+ *		when the symbol does not resolve.
  */
 bool
 mg_get_revisions(MgGraph *g, const char *sym, IntVec *out, MgError *err)
@@ -329,7 +343,7 @@ mg_get_revisions(MgGraph *g, const char *sym, IntVec *out, MgError *err)
 	return true;
 }
 
-/* get_revision: at most one revision; MG_NONE for base */
+/* Alembic's get_revision: at most one revision, MG_NONE for base */
 static bool
 get_revision(MgGraph *g, const char *sym, int *out, MgError *err)
 {
@@ -475,6 +489,7 @@ typedef struct Relative
 	long		n;
 } Relative;
 
+/* A character of \w in the relative-target pattern */
 static bool
 is_word(char c)
 {
@@ -482,6 +497,7 @@ is_word(char c)
 		(c >= '0' && c <= '9') || c == '_';
 }
 
+/* The "[sym]+N" part of a relative target at s, anchored at both ends */
 static bool
 match_tail(MgGraph *g, const char *s, Relative *rel, bool *overflow)
 {
@@ -510,6 +526,12 @@ match_tail(MgGraph *g, const char *s, Relative *rel, bool *overflow)
 	return true;
 }
 
+/*
+ * match_relative
+ *		Does s have the relative form (?:(.+?)@)?(\w+)?([+-]\d+), anchored.  Sets
+ *		*matched and fills rel; a step count over 10^9 is an error (false,
+ *		err filled).
+ */
 static bool
 match_relative(MgGraph *g, const char *s, Relative *rel, MgError *err,
 			   bool *matched)
@@ -596,7 +618,19 @@ mg_check_overlap(MgGraph *g, const IntVec *list, bool rows, MgError *err)
  * ----------------------------------------------------------------
  */
 
-/* Alembic's _parse_upgrade_target */
+/*
+ * mg_parse_upgrade_target
+ *		Alembic's _parse_upgrade_target: the revisions an upgrade target
+ *		names, into targets.  A relative target "[branch@][sym]+N" walks up
+ *		N steps from sym, or from the current rows (the branch's rows, or the
+ *		tips of its applied part); "sym-N" walks down from sym.  Without
+ *		no_overwalk (history ranges) a walk may stop at the end of the graph.
+ *
+ *		Returns false with err filled when the target does not resolve, a
+ *		walk is ambiguous or leaves the graph, or a relative form makes no
+ *		sense for an upgrade ("-N" without a symbol).  targets may receive
+ *		MG_NONE (a walk that stopped at base); callers drop it.
+ */
 bool
 mg_parse_upgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 					 bool no_overwalk, IntVec *targets, MgError *err)
@@ -697,7 +731,18 @@ mg_parse_upgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 	}
 }
 
-/* Alembic's _parse_downgrade_target; *target is MG_NONE for base */
+/*
+ * mg_parse_downgrade_target
+ *		Alembic's _parse_downgrade_target: the revision a downgrade stops
+ *		at (*out; MG_NONE for base) and the branch it is limited to (*branch,
+ *		NULL for none).  "sym-N" and "branch@-N" walk down, from the one
+ *		current row of the branch (or of the table) when no symbol is given;
+ *		"sym+N" walks up; "branch@sym" names the branch explicitly.
+ *
+ *		Returns false with err filled when the target does not resolve, the
+ *		start of a relative walk is not one revision, or the walk leaves
+ *		the graph.
+ */
 bool
 mg_parse_downgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 					   const char **branch, int *out, MgError *err)
@@ -922,11 +967,7 @@ mg_parse_stamp_targets(MgGraph *g, const IntVec *rows, const char *const *target
 	return true;
 }
 
-/* ----------------------------------------------------------------
- * History ranges
- * ----------------------------------------------------------------
- */
-
+/* The error of a history range whose start is not below its end */
 static bool
 range_error(MgGraph *g, const char *lower, const char *upper, const char *what,
 			MgError *err)

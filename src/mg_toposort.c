@@ -131,6 +131,7 @@ first_slot_above(TopoState *ts, int cand)
 	return best;
 }
 
+/* qsort comparator of ints */
 static int
 cmp_int(const void *a, const void *b)
 {
@@ -140,6 +141,7 @@ cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Is v in the slot's sorted member set? */
 static bool
 slot_has(const Slot *s, int v)
 {
@@ -160,6 +162,7 @@ slot_has(const Slot *s, int v)
 	return false;
 }
 
+/* Forget the slot's member set (and its counts in cnt[]) */
 static void
 slot_release(TopoState *ts, Slot *s)
 {
@@ -171,7 +174,11 @@ slot_release(TopoState *ts, Slot *s)
 	s->filled = false;
 }
 
-/* Collect the slot's ancestors within todo (the slot's revision included) */
+/*
+ * Collect the slot's ancestors within todo (its revision included) as a
+ * sorted set, walking through full_scope past revisions outside todo, and
+ * count them in cnt[].  One walk.
+ */
 static void
 slot_fill(TopoState *ts, Slot *s)
 {

@@ -43,6 +43,7 @@ mg_closure(MgGraph *g, const int *starts, int n, EdgeKind k, Bits set)
 	walk_end(g);
 }
 
+/* mg_closure into a new set */
 Bits
 mg_closure_of(MgGraph *g, const int *starts, int n, EdgeKind k)
 {

@@ -149,8 +149,9 @@ mg_strcmp_ptr(const void *a, const void *b)
 }
 
 /*
- * mg_check_name: see mg_core.h.  The words of each kind, its limit and its
- * DETAIL are in one table so that a message can only be written once.
+ * mg_check_name: see mg_core.h.  Each kind has its limit and its four
+ * messages written whole (invalid or reserved, with or without the owner)
+ * in one table, so that a message can only be written once.
  */
 bool
 mg_check_name(MgNameKind kind, const char *s, size_t len, const char *owner,
@@ -158,18 +159,37 @@ mg_check_name(MgNameKind kind, const char *s, size_t len, const char *owner,
 {
 	static const struct
 	{
-		const char *what;
 		size_t		max;
-		const char *detail;
+		const char *invalid;		/* name, "..." or "" */
+		const char *invalid_in;		/* name, "..." or "", owner */
+		const char *reserved;		/* name */
+		const char *reserved_in;	/* name, owner */
+		const char *detail;			/* limit */
 	}			kinds[] =
 	{
-		[MG_NAME_REVISION] = {"revision id", MG_MAX_ID_LEN,
+		[MG_NAME_REVISION] = {MG_MAX_ID_LEN,
+			"invalid revision id \"%.*s%s\"",
+			"invalid revision id \"%.*s%s\" in revision \"%.*s\"",
+			"revision id \"%.*s\" is a reserved word",
+			"revision id \"%.*s\" in revision \"%.*s\" is a reserved word",
 		"A revision id is 1 to %d letters, digits or underscores."},
-		[MG_NAME_DOWN_REVISION] = {"down_revision", MG_MAX_ID_LEN,
+		[MG_NAME_DOWN_REVISION] = {MG_MAX_ID_LEN,
+			"invalid down_revision \"%.*s%s\"",
+			"invalid down_revision \"%.*s%s\" in revision \"%.*s\"",
+			"down_revision \"%.*s\" is a reserved word",
+			"down_revision \"%.*s\" in revision \"%.*s\" is a reserved word",
 		"A down_revision is a revision id: 1 to %d letters, digits or underscores."},
-		[MG_NAME_DEPENDENCY] = {"dependency", MG_MAX_LABEL_LEN,
+		[MG_NAME_DEPENDENCY] = {MG_MAX_LABEL_LEN,
+			"invalid dependency \"%.*s%s\"",
+			"invalid dependency \"%.*s%s\" in revision \"%.*s\"",
+			"dependency \"%.*s\" is a reserved word",
+			"dependency \"%.*s\" in revision \"%.*s\" is a reserved word",
 		"A dependency is a revision id or a branch label: 1 to %d letters, digits or underscores."},
-		[MG_NAME_BRANCH_LABEL] = {"branch label", MG_MAX_LABEL_LEN,
+		[MG_NAME_BRANCH_LABEL] = {MG_MAX_LABEL_LEN,
+			"invalid branch label \"%.*s%s\"",
+			"invalid branch label \"%.*s%s\" in revision \"%.*s\"",
+			"branch label \"%.*s\" is a reserved word",
+			"branch label \"%.*s\" in revision \"%.*s\" is a reserved word",
 		"A branch label is 1 to %d letters, digits or underscores."},
 	};
 	bool		legal = len >= 1 && len <= kinds[kind].max;
@@ -192,12 +212,10 @@ mg_check_name(MgNameKind kind, const char *s, size_t len, const char *owner,
 	{
 		p->code = MG_E_RESERVED_NAME;
 		if (owner)
-			snprintf(p->message, sizeof(p->message),
-					 "%s \"%.*s\" in revision \"%.*s\" is a reserved word",
-					 kinds[kind].what, (int) len, s, MG_MAX_ID_LEN, owner);
+			snprintf(p->message, sizeof(p->message), kinds[kind].reserved_in,
+					 (int) len, s, MG_MAX_ID_LEN, owner);
 		else
-			snprintf(p->message, sizeof(p->message),
-					 "%s \"%.*s\" is a reserved word", kinds[kind].what,
+			snprintf(p->message, sizeof(p->message), kinds[kind].reserved,
 					 (int) len, s);
 		snprintf(p->detail, sizeof(p->detail), "%s",
 				 "\"base\", \"head\", \"heads\" and \"current\" are words of the target grammar.");
@@ -206,12 +224,11 @@ mg_check_name(MgNameKind kind, const char *s, size_t len, const char *owner,
 	{
 		p->code = MG_E_INVALID_NAME;
 		if (owner)
-			snprintf(p->message, sizeof(p->message),
-					 "invalid %s \"%.*s%s\" in revision \"%.*s\"",
-					 kinds[kind].what, cut, s, more, MG_MAX_ID_LEN, owner);
+			snprintf(p->message, sizeof(p->message), kinds[kind].invalid_in,
+					 cut, s, more, MG_MAX_ID_LEN, owner);
 		else
-			snprintf(p->message, sizeof(p->message), "invalid %s \"%.*s%s\"",
-					 kinds[kind].what, cut, s, more);
+			snprintf(p->message, sizeof(p->message), kinds[kind].invalid,
+					 cut, s, more);
 		snprintf(p->detail, sizeof(p->detail), kinds[kind].detail,
 				 (int) kinds[kind].max);
 	}

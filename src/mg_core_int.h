@@ -84,10 +84,11 @@
  *		(downward), and a walk that went off the graph with no_overwalk.
  *	MG_AT_BASE (-2, here)  a relative walk down that stopped exactly at
  *		base, below a base revision.  Produced only by mg_target.c's walk()
- *		and handed on by mg_get_revisions; every consumer outside
- *		mg_target.c treats any negative index as base (mg_plan_stamp) or
- *		drops it (mg_show), and only the history range tells it from
- *		MG_NONE ("the start lands on base" is an error there).
+ *		and handed on only by mg_get_revisions.  Within mg_target.c the
+ *		downgrade target turns it into MG_NONE, the upgrade target drops
+ *		it, and the history range refuses it ("the start lands on base");
+ *		outside, mg_plan_stamp treats any negative destination as base and
+ *		mg_show drops it.  It never reaches a plan or a caller of the core.
  */
 #define MG_AT_BASE	(-2)
 
@@ -487,12 +488,65 @@ edges(MgGraph *g, int x, EdgeKind k)
 	}
 }
 
+/*
+ * walk_down_to
+ *		Does a walk from x through normalized down revisions reach target
+ *		(x itself included)?  The walk skips revisions placed before target
+ *		in the topological order, which cannot lead to it, and revisions
+ *		outside within (if given).  Returns 1 or 0, or -1 when it gave up
+ *		after visiting budget revisions (budget < 0: no limit).  One walk.
+ *		Inline: the topological sort calls it for every blocked candidate.
+ */
+static inline int
+walk_down_to(MgGraph *g, int x, int target, Bits within, int budget)
+{
+	unsigned	st;
+	int			sp = 0;
+	int			limit = g->revs[target].topo;
+	int			found = 0;
+
+	if (x == target)
+		return 1;
+	if (g->revs[x].topo < limit)
+		return 0;
+	walk_begin(g);
+	st = new_stamp(g);
+	g->mark[x] = st;
+	g->stack[sp++] = x;
+	while (sp > 0 && found == 0)
+	{
+		IntVec	   *e = &g->revs[g->stack[--sp]].norm;
+
+		mg_poll_tick(&mg_poll_counter);
+		for (int j = 0; j < e->n; j++)
+		{
+			int			p = e->v[j];
+
+			if (p == target)
+			{
+				found = 1;
+				break;
+			}
+			if (g->mark[p] == st || g->revs[p].topo < limit ||
+				(within && !bit_test(within, p)))
+				continue;
+			if (budget >= 0 && --budget < 0)
+			{
+				found = -1;
+				break;
+			}
+			g->mark[p] = st;
+			g->stack[sp++] = p;
+		}
+	}
+	walk_end(g);
+	return found;
+}
+
 /* mg_walk.c */
 extern void mg_closure(MgGraph *g, const int *starts, int n, EdgeKind k,
 					   Bits set);
 extern Bits mg_closure_of(MgGraph *g, const int *starts, int n, EdgeKind k);
-extern int	mg_walk_down_to(MgGraph *g, int x, int target, Bits within,
-							int budget);
 extern bool mg_is_ancestor(MgGraph *g, int anc, int x);
 extern Bits mg_lineage_of(MgGraph *g, int rev, bool with_deps);
 

@@ -345,7 +345,7 @@ mg_topo_sort(MgGraph *g, Bits todo, const int *heads, int nheads,
 
 				if (k == i)
 					continue;
-				res = mg_walk_down_to(g, ts.slots[k].rev, cand, ts.todo, 64);
+				res = walk_down_to(g, ts.slots[k].rev, cand, ts.todo, 64);
 				if (res > 0)
 				{
 					j = k;

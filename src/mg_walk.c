@@ -53,65 +53,11 @@ mg_closure_of(MgGraph *g, const int *starts, int n, EdgeKind k)
 	return set;
 }
 
-/*
- * walk_down_to
- *		Does a walk from x through normalized down revisions reach target
- *		(x itself included)?  The walk skips revisions placed before target
- *		in the topological order, which cannot lead to it, and revisions
- *		outside within (if given).  Returns 1 or 0, or -1 when it gave up
- *		after visiting budget revisions (budget < 0: no limit).
- */
-int
-mg_walk_down_to(MgGraph *g, int x, int target, Bits within, int budget)
-{
-	unsigned	st;
-	int			sp = 0;
-	int			limit = g->revs[target].topo;
-	int			found = 0;
-
-	if (x == target)
-		return 1;
-	if (g->revs[x].topo < limit)
-		return 0;
-	walk_begin(g);
-	st = new_stamp(g);
-	g->mark[x] = st;
-	g->stack[sp++] = x;
-	while (sp > 0 && found == 0)
-	{
-		IntVec	   *e = &g->revs[g->stack[--sp]].norm;
-
-		mg_poll_tick(&mg_poll_counter);
-		for (int j = 0; j < e->n; j++)
-		{
-			int			p = e->v[j];
-
-			if (p == target)
-			{
-				found = 1;
-				break;
-			}
-			if (g->mark[p] == st || g->revs[p].topo < limit ||
-				(within && !bit_test(within, p)))
-				continue;
-			if (budget >= 0 && --budget < 0)
-			{
-				found = -1;
-				break;
-			}
-			g->mark[p] = st;
-			g->stack[sp++] = p;
-		}
-	}
-	walk_end(g);
-	return found;
-}
-
 /* Is anc an ancestor of x, or x itself (through normalized down revisions)? */
 bool
 mg_is_ancestor(MgGraph *g, int anc, int x)
 {
-	return mg_walk_down_to(g, x, anc, NULL, -1) == 1;
+	return walk_down_to(g, x, anc, NULL, -1) == 1;
 }
 
 /*

@@ -324,6 +324,7 @@ vec_list(IntVec v)
 	return l;
 }
 
+/* A public list seen as a vector (no copy; do not push onto it) */
 static inline IntVec
 list_vec(MgList l)
 {
@@ -374,6 +375,7 @@ extern int	mg_map_put(MgGraph *g, StrMap *m, const char *key, int val);
 #endif
 #define MG_AHEAD		16
 
+/* Touch the home slot of hash h ahead of its lookup */
 static inline void
 map_prefetch(const StrMap *m, uint32_t h)
 {
@@ -395,6 +397,7 @@ map_get_h(const StrMap *m, const char *key, uint32_t h)
 	return -1;
 }
 
+/* The value of key, or -1 */
 static inline int
 map_get(const StrMap *m, const char *key)
 {
@@ -409,12 +412,14 @@ bits_words(const MgGraph *g)
 	return (g->n + 63) / 64 + 1;
 }
 
+/* An empty bitset in the graph's arena */
 static inline Bits
 bits_new(MgGraph *g)
 {
 	return arena_alloc(&g->arena, sizeof(uint64_t) * bits_words(g));
 }
 
+/* Set, clear and test the bit of revision i */
 static inline void
 bit_set(Bits b, int i)
 {
@@ -441,6 +446,7 @@ walk_begin(MgGraph *g)
 	g->walking = true;
 }
 
+/* End the current walk */
 static inline void
 walk_end(MgGraph *g)
 {

@@ -118,6 +118,7 @@ mg_valid_id(const char *s)
 		mg_check_name(MG_NAME_REVISION, s, strlen(s), NULL, &np);
 }
 
+/* The same for a branch label */
 bool
 mg_valid_label(const char *s)
 {
@@ -851,42 +852,49 @@ mg_graph_size(const MgGraph *g)
 	return g->n;
 }
 
+/* The index of the revision with this exact id, or -1 */
 int
 mg_lookup(const MgGraph *g, const char *id)
 {
 	return map_get(&g->ids, id);
 }
 
+/* The revision's id */
 const char *
 mg_rev_id(const MgGraph *g, int rev)
 {
 	return g->revs[rev].id;
 }
 
+/* The revision's message, or NULL */
 const char *
 mg_rev_message(const MgGraph *g, int rev)
 {
 	return g->revs[rev].message;
 }
 
+/* The caller's tag given with the revision */
 int
 mg_rev_tag(const MgGraph *g, int rev)
 {
 	return g->revs[rev].tag;
 }
 
+/* down_revisions resolved to revisions, in declared order */
 MgList
 mg_rev_down(const MgGraph *g, int rev)
 {
 	return vec_list(g->revs[rev].down);
 }
 
+/* depends_on resolved to revisions (a label gives its declarer) */
 MgList
 mg_rev_deps(const MgGraph *g, int rev)
 {
 	return vec_list(g->revs[rev].deps);
 }
 
+/* depends_on as declared: ids or labels */
 int
 mg_rev_dep_names(const MgGraph *g, int rev, const char *const **names)
 {
@@ -894,54 +902,63 @@ mg_rev_dep_names(const MgGraph *g, int rev, const char *const **names)
 	return g->revs[rev].ndep_names;
 }
 
+/* down_revisions plus the dependencies no ancestor already lists */
 MgList
 mg_rev_normalized_down(const MgGraph *g, int rev)
 {
 	return vec_list(g->revs[rev].norm);
 }
 
+/* Children through down_revisions ("nextrev") */
 MgList
 mg_rev_children(const MgGraph *g, int rev)
 {
 	return vec_list(g->revs[rev].next);
 }
 
+/* No child through down_revisions */
 bool
 mg_rev_is_head(const MgGraph *g, int rev)
 {
 	return g->revs[rev].next.n == 0;
 }
 
+/* No child through down_revisions or depends_on */
 bool
 mg_rev_is_real_head(const MgGraph *g, int rev)
 {
 	return g->revs[rev].allnext.n == 0;
 }
 
+/* Two or more children through down_revisions */
 bool
 mg_rev_is_branch_point(const MgGraph *g, int rev)
 {
 	return g->revs[rev].next.n > 1;
 }
 
+/* Two or more down_revisions */
 bool
 mg_rev_is_merge_point(const MgGraph *g, int rev)
 {
 	return g->revs[rev].down.n > 1;
 }
 
+/* Every head, effective heads included */
 MgList
 mg_heads(const MgGraph *g)
 {
 	return vec_list(g->heads);
 }
 
+/* The heads without children through depends_on either */
 MgList
 mg_real_heads(const MgGraph *g)
 {
 	return vec_list(g->real_heads);
 }
 
+/* The revisions without down_revisions */
 MgList
 mg_bases(const MgGraph *g)
 {

@@ -2,7 +2,15 @@
 
 EXTENSION = migrations
 MODULE_big = migrations
-OBJS = src/migrations.o src/mg_register.o src/mg_run.o src/mg_catalog.o src/mg_catalog_read.o src/mg_execute.o src/mg_core.o src/mg_guard.o
+
+# CORE_SRCS, CORE_OBJS, CORE_HDRS: the revision-graph core, relative to src/
+include $(dir $(lastword $(MAKEFILE_LIST)))src/core.mk
+CORE_SRC_PATHS = $(addprefix src/,$(CORE_SRCS))
+CORE_HDR_PATHS = $(addprefix src/,$(CORE_HDRS))
+
+OBJS = src/migrations.o src/mg_register.o src/mg_run.o src/mg_catalog.o \
+	src/mg_catalog_read.o src/mg_execute.o src/mg_guard.o \
+	$(addprefix src/,$(CORE_OBJS))
 DATA = sql/migrations--0.1.sql sql/migrations--0.2.sql sql/migrations--0.1--0.2.sql
 PGFILEDESC = "migrations - schema migrations inside the database"
 
@@ -36,7 +44,7 @@ include $(PGXS)
 
 # PGXS tracks no header dependencies: an object built against an older
 # struct layout would still link
-$(OBJS): src/mg_core.h src/mg_backend.h src/mg_catalog_int.h
+$(OBJS): $(CORE_HDR_PATHS) src/mg_backend.h src/mg_catalog_int.h
 
 # The client, pg_migrate: built and installed with the extension.  Debian
 # keeps PostgreSQL's bindir off PATH, so install also links the program
@@ -72,36 +80,37 @@ clean: clean-pg_migrate
 clean-pg_migrate:
 	$(MAKE) --no-print-directory -C src/bin/pg_migrate PG_CONFIG=$(PG_CONFIG) clean
 
-# Unit tests of the graph core: no server needed.
+# Unit tests of the graph core: no server needed.  MG_CORE_ASSERTS turns
+# on the core's internal assertions (MG_ASSERT in src/mg_core_int.h).
 UNIT_CC ?= cc
-UNIT_CFLAGS = -g -O1 -Wall -Wextra -Wno-format-truncation -fsanitize=address,undefined -fno-omit-frame-pointer -I$(srcdir)/src
+UNIT_CFLAGS = -g -O1 -Wall -Wextra -Wno-format-truncation -fsanitize=address,undefined -fno-omit-frame-pointer -DMG_CORE_ASSERTS -I$(srcdir)/src
 
-test/unit/mg_replay: test/unit/mg_replay.c src/mg_core.c src/mg_core.h
-	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/mg_replay.c src/mg_core.c
+test/unit/mg_replay: test/unit/mg_replay.c $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
+	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/mg_replay.c $(CORE_SRC_PATHS)
 
-test/unit/test_core: test/unit/test_core.c test/unit/unit_check.h src/mg_core.c src/mg_core.h
-	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_core.c src/mg_core.c
+test/unit/test_core: test/unit/test_core.c test/unit/unit_check.h test/unit/ref_labels.h $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
+	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_core.c $(CORE_SRC_PATHS)
 
 # the client's revision-file parser (mg_revfile.c) and directory reader (mg_revdir.c)
 REVFILE_C = src/bin/pg_migrate/mg_revfile.c src/bin/pg_migrate/mg_revdir.c
 REVFILE_SRC = $(REVFILE_C) src/bin/pg_migrate/mg_revfile.h
 
-test/unit/test_revfile: test/unit/test_revfile.c test/unit/unit_check.h $(REVFILE_SRC) src/mg_core.c src/mg_core.h
-	$(UNIT_CC) $(UNIT_CFLAGS) -I$(srcdir)/src/bin/pg_migrate -o $@ test/unit/test_revfile.c $(REVFILE_C) src/mg_core.c
+test/unit/test_revfile: test/unit/test_revfile.c test/unit/unit_check.h $(REVFILE_SRC) $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
+	$(UNIT_CC) $(UNIT_CFLAGS) -I$(srcdir)/src/bin/pg_migrate -o $@ test/unit/test_revfile.c $(REVFILE_C) $(CORE_SRC_PATHS)
 
 # The fuzz targets' seed corpora and regression inputs, replayed without
 # libFuzzer: each target built with a plain main() under ASan and UBSan.
 FUZZ_TARGETS = revfile target graph
 FUZZ_REPLAY = $(patsubst %,test/fuzz/build/replay_%,$(FUZZ_TARGETS))
-FUZZ_DEPS = test/fuzz/fuzz_common.h test/fuzz/replay_main.c src/mg_core.c src/mg_core.h
+FUZZ_DEPS = test/fuzz/fuzz_common.h test/fuzz/replay_main.c $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
 
 test/fuzz/build/replay_revfile: test/fuzz/fuzz_revfile.c $(FUZZ_DEPS) $(REVFILE_SRC)
 	@mkdir -p $(@D)
-	$(UNIT_CC) $(UNIT_CFLAGS) -fno-sanitize-recover=undefined -I$(srcdir)/src/bin/pg_migrate -o $@ $< test/fuzz/replay_main.c $(REVFILE_C) src/mg_core.c
+	$(UNIT_CC) $(UNIT_CFLAGS) -fno-sanitize-recover=undefined -I$(srcdir)/src/bin/pg_migrate -o $@ $< test/fuzz/replay_main.c $(REVFILE_C) $(CORE_SRC_PATHS)
 
 test/fuzz/build/replay_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_graphs.h $(FUZZ_DEPS)
 	@mkdir -p $(@D)
-	$(UNIT_CC) $(UNIT_CFLAGS) -fno-sanitize-recover=undefined -o $@ $< test/fuzz/replay_main.c src/mg_core.c
+	$(UNIT_CC) $(UNIT_CFLAGS) -fno-sanitize-recover=undefined -o $@ $< test/fuzz/replay_main.c $(CORE_SRC_PATHS)
 
 fuzzreplay: $(FUZZ_REPLAY)
 	@for t in $(FUZZ_TARGETS); do \

@@ -4,7 +4,10 @@
  *	  The revision-graph core of the migrations extension.
  *
  * This code has no server dependencies: it is linked into the backend
- * module, the pg_migrate client, the unit tests and the fuzzers.  It builds
+ * module, the pg_migrate client, the unit tests and the fuzzers.  Its
+ * sources are CORE_SRCS of src/core.mk; they share the private header
+ * mg_core_int.h, which also says which file owns what.  Callers include
+ * this header only.  It builds
  * a revision graph with Alembic 1.8's semantics, validates it, resolves
  * targets, plans upgrade/downgrade/stamp steps and computes the
  * version-table changes of each step.  Functions report failures through an
@@ -32,7 +35,7 @@
 #define MG_MAX_LABEL_LEN	64
 
 /* Pseudo revision indexes */
-#define MG_NONE		(-1)		/* nothing: below every base */
+#define MG_NONE		(-1)		/* nothing: below every base ("base") */
 
 /* Error categories; the backend maps each to a SQLSTATE */
 typedef enum MgErrCode
@@ -261,8 +264,9 @@ extern MgList mg_real_heads(const MgGraph *g);
 extern MgList mg_bases(const MgGraph *g);
 
 /*
- * Version table rows are given as strings; an unknown row is an error
- * (MG_E_STATE).  On success *rows holds the indexes in the given order.
+ * Version table rows are given as strings; a row naming no registered
+ * revision is an error (MG_E_STATE).  On success *rows holds the indexes in
+ * the given order.
  */
 extern bool mg_resolve_rows(MgGraph *g, const char *const *ids, int n,
 							MgList *rows, MgError *err);

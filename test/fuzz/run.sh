@@ -39,7 +39,12 @@ mkdir -p "$build"
 
 # Sources of target $1 besides its own file, into the array srcs
 set_sources() {
-    srcs=("$top/src/mg_core.c")
+    local f
+    srcs=()
+    # the core's sources, as src/core.mk names them
+    for f in $(sed -n 's/^CORE_SRCS *=//; T; :a; /\\$/{N; s/\\\n//; ba}; p' "$top/src/core.mk"); do
+        srcs+=("$top/src/$f")
+    done
     [ "$1" = revfile ] && srcs+=("$top/src/bin/pg_migrate/mg_revfile.c" "$top/src/bin/pg_migrate/mg_revdir.c")
     return 0
 }
@@ -54,7 +59,8 @@ set_inputs() {
     return 0
 }
 
-includes=(-I"$top/src" -I"$top/src/bin/pg_migrate" -I"$here")
+# MG_CORE_ASSERTS: the core checks its internal invariants (mg_core_int.h)
+includes=(-DMG_CORE_ASSERTS -I"$top/src" -I"$top/src/bin/pg_migrate" -I"$here")
 warnings=(-Wall -Wextra)
 
 if [ "$mode" = replay ]; then

@@ -2,7 +2,7 @@
  * ref_labels.h
  *	  Reference model of branch label inheritance: the algorithm of the core
  *	  up to version 0.1 (validated against Alembic 1.8's _add_branches on the
- *	  replay transcripts), kept to check the linear one of src/mg_core.c.
+ *	  replay transcripts), kept to check the linear one of src/mg_labels.c.
  *
  *	  Revisions declaring labels are taken in map order.  Each one, r, adds
  *	  the labels it carries at that moment to its descendants through

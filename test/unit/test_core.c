@@ -85,6 +85,20 @@ expect_invalid(const char *name, const char *const *specs, int n,
 	mg_graph_free(g);
 }
 
+/* The graph is refused with exactly this primary message */
+static void
+expect_exact_message(const char *name, const char *const *specs, int n,
+					 const char *message)
+{
+	MgError		err;
+	bool		ok;
+	MgGraph    *g = build(specs, n, &err, &ok);
+
+	CHECK(!ok && strcmp(err.message, message) == 0, "%s: message \"%s\"",
+		  name, ok ? "(accepted)" : err.message);
+	mg_graph_free(g);
+}
+
 static void
 test_validation(void)
 {
@@ -112,8 +126,11 @@ test_validation(void)
 	/* edges point from parent to child; the cycle may start anywhere */
 	expect_invalid("cycle", cycle, 4, MG_E_CYCLE, "revisions form a cycle",
 				   "c -> d -> b -> c");
+	expect_exact_message("cycle path in detail only", cycle, 4, "revisions form a cycle");
 	expect_invalid("dependency cycle", depcycle, 3, MG_E_CYCLE,
 				   "dependency cycle", "c -> b -> c");
+	expect_exact_message("dependency cycle path in detail only", depcycle, 3,
+						 "revisions form a dependency cycle");
 	expect_invalid("duplicate id", dup, 2, MG_E_DUPLICATE, "defined more than once", NULL);
 	expect_invalid("label twice", label_twice, 2, MG_E_DUPLICATE,
 				   "branch label \"lbl\" of revision \"b\" is already used by revision \"a\"", NULL);
@@ -121,10 +138,11 @@ test_validation(void)
 				   "branch label \"a\"", "is the id of revision \"a\"");
 	expect_invalid("bad id", bad_id, 1, MG_E_INVALID_NAME, "invalid revision id \"a-1\"", NULL);
 	expect_invalid("long id", long_id, 1, MG_E_INVALID_NAME, "invalid revision id", NULL);
-	expect_invalid("reserved id", reserved, 1, MG_E_INVALID_NAME, "invalid revision id \"head\"",
-				   "reserved word");
-	expect_invalid("reserved label", reserved_label, 1, MG_E_INVALID_NAME,
-				   "invalid branch label \"heads\"", "reserved word");
+	expect_invalid("reserved id", reserved, 1, MG_E_RESERVED_NAME,
+				   "revision id \"head\" is a reserved word", "words of the target grammar");
+	expect_invalid("reserved label", reserved_label, 1, MG_E_RESERVED_NAME,
+				   "branch label \"heads\" in revision \"a\" is a reserved word",
+				   "words of the target grammar");
 	expect_invalid("all problems in detail", two_problems, 3, MG_E_UNDEFINED,
 				   "down_revision \"x\"", "down_revision \"y\"");
 }
@@ -225,23 +243,204 @@ test_long_chain(void)
 	}
 	mg_graph_free(g);
 
-	/* a cycle at the end of a long chain is found without recursion */
+	/* a side branch on top of a long chain is accepted */
 	g = chain(n);
 	{
 		MgRevInput	in;
 		const char *down[1] = {"r99999"};
-		const char *self_ref[1] = {"cyc"};
+		const char *side_down[1] = {"side1"};
 
 		memset(&in, 0, sizeof(in));
-		in.id = "cyc";
+		in.id = "side1";
 		in.down = down;
 		in.ndown = 1;
 		mg_graph_add(g, &in);
-		in.id = "r0x";
-		in.down = self_ref;
+		in.id = "side2";
+		in.down = side_down;
 		mg_graph_add(g, &in);
 	}
-	CHECK(mg_graph_finish(g, &err), "long chain with extra branch");
+	CHECK(mg_graph_finish(g, &err), "long chain with a side branch rejected");
+	mg_graph_free(g);
+}
+
+/*
+ * A cycle through a long chain (r0's down_revision is the last revision)
+ * is found without recursion, and its path, shortened, is in the DETAIL
+ * only.
+ */
+static void
+test_long_cycle(void)
+{
+	int			n = 100000;
+	MgGraph    *g = mg_graph_new();
+	MgError		err;
+	char		id[32],
+				prev[32];
+	const char *down[1] = {prev};
+	bool		ok;
+
+	for (int i = 0; i < n; i++)
+	{
+		MgRevInput	in;
+
+		memset(&in, 0, sizeof(in));
+		snprintf(id, sizeof(id), "r%d", i);
+		snprintf(prev, sizeof(prev), "r%d", i > 0 ? i - 1 : n - 1);
+		in.id = id;
+		in.down = down;
+		in.ndown = 1;
+		mg_graph_add(g, &in);
+	}
+	ok = mg_graph_finish(g, &err);
+	CHECK(!ok, "long cycle accepted");
+	if (!ok)
+	{
+		CHECK(err.code == MG_E_CYCLE, "long cycle: code %d", err.code);
+		CHECK(strcmp(err.message, "revisions form a cycle") == 0,
+			  "long cycle: message \"%s\"", err.message);
+		CHECK(err.detail && strstr(err.detail, "Revisions form a cycle through down_revisions: ") &&
+			  strstr(err.detail, "... (99980 more) -> "),
+			  "long cycle: detail \"%.200s\"", err.detail ? err.detail : "");
+	}
+	mg_graph_free(g);
+}
+
+/*
+ * mg_check_name: each kind's limit and words, reserved words, bad
+ * characters, an embedded NUL (len counts past it), the owner named or not.
+ */
+static void
+test_check_name(void)
+{
+	MgNameProblem p;
+	char		longid[MG_MAX_ID_LEN + 2];
+	char		longlabel[MG_MAX_LABEL_LEN + 2];
+	const char	nul[] = "ab\0cd";
+
+	memset(longid, 'a', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	memset(longlabel, 'b', sizeof(longlabel) - 1);
+	longlabel[sizeof(longlabel) - 1] = '\0';
+
+	CHECK(mg_check_name(MG_NAME_REVISION, "a_1B", 4, NULL, &p), "legal id refused");
+	CHECK(mg_check_name(MG_NAME_REVISION, longid, MG_MAX_ID_LEN, NULL, &p),
+		  "id of %d characters refused", MG_MAX_ID_LEN);
+	CHECK(!mg_check_name(MG_NAME_REVISION, longid, MG_MAX_ID_LEN + 1, NULL, &p) &&
+		  p.code == MG_E_INVALID_NAME &&
+		  strstr(p.message, "invalid revision id \"aaaa") == p.message &&
+		  strcmp(p.detail, "A revision id is 1 to 32 letters, digits or underscores.") == 0,
+		  "id too long: %s / %s", p.message, p.detail);
+	CHECK(!mg_check_name(MG_NAME_DOWN_REVISION, longid, MG_MAX_ID_LEN + 1, "x", &p) &&
+		  p.code == MG_E_INVALID_NAME && strstr(p.message, "invalid down_revision") == p.message &&
+		  strstr(p.message, "\" in revision \"x\"") != NULL &&
+		  strstr(p.detail, "A down_revision is a revision id: 1 to 32") == p.detail,
+		  "down_revision too long: %s / %s", p.message, p.detail);
+	/* a dependency may be a label: the label limit applies */
+	CHECK(mg_check_name(MG_NAME_DEPENDENCY, longid, MG_MAX_ID_LEN + 1, "x", &p),
+		  "dependency of 33 characters refused");
+	CHECK(!mg_check_name(MG_NAME_DEPENDENCY, longlabel, MG_MAX_LABEL_LEN + 1, "x", &p) &&
+		  strstr(p.message, "invalid dependency \"") == p.message &&
+		  strstr(p.detail, "1 to 64") != NULL,
+		  "dependency too long: %s / %s", p.message, p.detail);
+	CHECK(mg_check_name(MG_NAME_BRANCH_LABEL, longlabel, MG_MAX_LABEL_LEN, "x", &p),
+		  "label of 64 characters refused");
+	CHECK(!mg_check_name(MG_NAME_BRANCH_LABEL, longlabel, MG_MAX_LABEL_LEN + 1, NULL, &p) &&
+		  strstr(p.message, "invalid branch label \"") == p.message &&
+		  strstr(p.detail, "A branch label is 1 to 64") == p.detail,
+		  "label too long: %s / %s", p.message, p.detail);
+	CHECK(!mg_check_name(MG_NAME_REVISION, "", 0, NULL, &p) &&
+		  p.code == MG_E_INVALID_NAME && strcmp(p.message, "invalid revision id \"\"") == 0,
+		  "empty id: %s", p.message);
+	CHECK(!mg_check_name(MG_NAME_REVISION, "a-1", 3, "own", &p) &&
+		  p.code == MG_E_INVALID_NAME &&
+		  strcmp(p.message, "invalid revision id \"a-1\" in revision \"own\"") == 0,
+		  "bad character with owner: %s", p.message);
+	CHECK(!mg_check_name(MG_NAME_REVISION, nul, 5, NULL, &p) &&
+		  p.code == MG_E_INVALID_NAME,
+		  "embedded NUL accepted");
+	CHECK(mg_check_name(MG_NAME_REVISION, nul, 2, NULL, &p),
+		  "the part before a NUL refused");
+	for (int k = MG_NAME_REVISION; k <= MG_NAME_BRANCH_LABEL; k++)
+	{
+		const char *const words[] = {"base", "head", "heads", "current"};
+
+		for (int w = 0; w < 4; w++)
+			CHECK(!mg_check_name((MgNameKind) k, words[w], strlen(words[w]), NULL, &p) &&
+				  p.code == MG_E_RESERVED_NAME && strstr(p.message, "is a reserved word") &&
+				  strcmp(p.detail, "\"base\", \"head\", \"heads\" and \"current\" are words of the target grammar.") == 0,
+				  "reserved word %s (kind %d): %s", words[w], k, p.message);
+	}
+	CHECK(!mg_check_name(MG_NAME_BRANCH_LABEL, "head", 4, "r1", &p) &&
+		  strcmp(p.message, "branch label \"head\" in revision \"r1\" is a reserved word") == 0,
+		  "reserved label with owner: %s", p.message);
+	CHECK(!mg_check_name(MG_NAME_REVISION, "head", 4, NULL, &p) &&
+		  strcmp(p.message, "revision id \"head\" is a reserved word") == 0,
+		  "reserved id: %s", p.message);
+	/* len decides, not the terminator: "headx" cut to 4 is the word */
+	CHECK(!mg_check_name(MG_NAME_REVISION, "headx", 4, NULL, &p) &&
+		  p.code == MG_E_RESERVED_NAME &&
+		  strcmp(p.message, "revision id \"head\" is a reserved word") == 0,
+		  "reserved word without terminator: %s", p.message);
+	CHECK(mg_check_name(MG_NAME_REVISION, "heads_x", 7, NULL, &p) &&
+		  mg_check_name(MG_NAME_REVISION, "Head", 4, NULL, &p),
+		  "names that only look like reserved words refused");
+	CHECK(!mg_valid_id("head") && !mg_valid_id("a-b") && mg_valid_id("ab") &&
+		  !mg_valid_label(longlabel) && mg_valid_label("lbl") && !mg_valid_id(NULL),
+		  "mg_valid_id / mg_valid_label disagree with mg_check_name");
+}
+
+/* mg_clip: never more than max bytes, never inside a UTF-8 sequence */
+static void
+test_clip(void)
+{
+	char		buf[128];
+
+	CHECK(mg_clip("abc", 3, 80) == 3, "len below max changed");
+	CHECK(mg_clip("abcdef", 6, 6) == 6, "len equal to max changed");
+	memset(buf, 'a', 100);
+	CHECK(mg_clip(buf, 100, 80) == 80, "ASCII cut: %d", mg_clip(buf, 100, 80));
+	/* "é" (2 bytes) at bytes 79-80 straddles the limit: cut before it */
+	memset(buf, 'a', 79);
+	memcpy(buf + 79, "\xc3\xa9", 2);
+	memcpy(buf + 81, "zz", 2);
+	CHECK(mg_clip(buf, 83, 80) == 79, "2-byte straddling: %d", mg_clip(buf, 83, 80));
+	/* exactly 79 + 2 bytes: longer than 80, so cut before the character */
+	CHECK(mg_clip(buf, 81, 80) == 79, "2-byte at the end: %d", mg_clip(buf, 81, 80));
+	/* "😀" (4 bytes) at bytes 78-81 */
+	memset(buf, 'a', 78);
+	memcpy(buf + 78, "\xf0\x9f\x98\x80", 4);
+	buf[82] = 'z';
+	CHECK(mg_clip(buf, 83, 80) == 78, "4-byte straddling: %d", mg_clip(buf, 83, 80));
+	/* a 4-byte character ending at the limit stays */
+	memset(buf, 'a', 76);
+	memcpy(buf + 76, "\xf0\x9f\x98\x80", 4);
+	buf[80] = 'z';
+	CHECK(mg_clip(buf, 81, 80) == 80, "4-byte ending at the limit: %d", mg_clip(buf, 81, 80));
+}
+
+/*
+ * The message of a long name is cut on a character boundary: a revision id
+ * of 79 letters and an "é" is shown as 79 letters and "...".
+ */
+static void
+test_shown_utf8(void)
+{
+	char		name[100];
+	const char *specs[2];
+	char		spec[128];
+	MgError		err;
+	bool		ok;
+	MgGraph    *g;
+	char		want[256];
+
+	memset(name, 'a', 79);
+	memcpy(name + 79, "\xc3\xa9", 3);
+	snprintf(spec, sizeof(spec), "b:%s", name);
+	specs[0] = "a";
+	specs[1] = spec;
+	g = build(specs, 2, &err, &ok);
+	snprintf(want, sizeof(want), "down_revision \"%.79s...\" of revision \"b\" does not exist", name);
+	CHECK(!ok && strcmp(err.message, want) == 0, "clipped name: \"%s\"", ok ? "" : err.message);
 	mg_graph_free(g);
 }
 
@@ -305,8 +504,9 @@ test_rows(void)
 	MgPlan		plan;
 
 	ok = mg_resolve_rows(g, unknown, 1, &rows, &err);
-	CHECK(!ok && err.code == MG_E_STATE && strstr(err.message, "unknown revision \"zz\""),
-		  "unknown row");
+	CHECK(!ok && err.code == MG_E_STATE &&
+		  strcmp(err.message, "version table contains unrecognized revision \"zz\"") == 0,
+		  "unrecognized row");
 	ok = mg_resolve_rows(g, redundant, 2, &rows, &err);
 	CHECK(ok, "redundant rows resolve");
 	ok = mg_plan_upgrade(g, rows, "heads", &plan, &err);
@@ -744,6 +944,10 @@ main(void)
 	test_normalized_deps();
 	test_rows();
 	test_long_chain();
+	test_long_cycle();
+	test_check_name();
+	test_clip();
+	test_shown_utf8();
 	test_wide_merge();
 	test_large_shapes();
 	test_label_inheritance();

@@ -433,7 +433,7 @@ type_change_hazard(const char *from, const char *to, bool collation_change)
 				ts;
 
 	if (collation_change && streq(from, to))
-		return MGS_HAZARD_REWRITE;	/* indexes are rebuilt, not the table */
+		return NULL;			/* the indexes are rebuilt, not the table */
 	if (!split_typmod(from, fb, sizeof(fb), &fn, &fs) ||
 		!split_typmod(to, tb, sizeof(tb), &tn, &ts))
 		return MGS_HAZARD_REWRITE;
@@ -745,7 +745,7 @@ alter_columns(Diff *d, const MgsTable *s, const MgsTable *t)
 					  tc->collation ? " COLLATE " : "",
 					  tc->collation ? tc->collation : "",
 					  Q(sc->name), tc->type),
-				 obj, hz == NULL || nonempty(s) ? hz : NULL, NULL);
+				 obj, hz, NULL);
 		}
 		if (tc->default_expr && !streq(sc->default_expr, tc->default_expr))
 			emit(d, P("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", s->key,
@@ -783,7 +783,7 @@ alter_columns(Diff *d, const MgsTable *s, const MgsTable *t)
 			continue;			/* re-added above */
 		emit(d, P("ALTER TABLE %s ADD COLUMN %s", s->key, column_definition(d, tc)),
 			 P("column %s.%s", s->key, Q(tc->name)),
-			 (tc->identity || tc->generated) && nonempty(s) ? MGS_HAZARD_REWRITE : NULL,
+			 tc->identity || tc->generated ? MGS_HAZARD_REWRITE : NULL,
 			 tc->not_null && !tc->default_expr && !tc->identity && !tc->generated && nonempty(s) ?
 			 "fails if the table has rows: NOT NULL without a default" : NULL);
 	}
@@ -814,6 +814,29 @@ alter_columns(Diff *d, const MgsTable *s, const MgsTable *t)
 			 "column order differs: only appends are generated; reorder by hand (rebuild the table) if the order matters");
 }
 
+/*
+ * pg_get_indexdef() writes "ON ONLY" for the index of a partitioned
+ * table, which would build no index on the partitions: the diff creates
+ * the index on the whole tree (the partitions' indexes, attached to it,
+ * are not in the model).
+ */
+static const char *
+without_only(const MgsAlloc *a, const char *def)
+{
+	const char *p = strstr(def, " ON ONLY ");
+	size_t		n;
+	char	   *r;
+
+	if (p == NULL)
+		return def;
+	n = strlen(def);
+	r = a->alloc(a->ctx, n + 1);
+	memcpy(r, def, (size_t) (p - def));
+	strcpy(r + (p - def), " ON ");
+	strcat(r, p + strlen(" ON ONLY "));
+	return r;
+}
+
 /* ---- the phases ---- */
 
 static void
@@ -825,7 +848,24 @@ drop_table_subobjects(Diff *d, bool fks)
 		const MgsTable *t = find_table(d->dst, s->key);
 
 		if (t == NULL)
-			continue;			/* goes with its table */
+		{
+			/*
+			 * Its constraints go with it, except a foreign key to another
+			 * table dropped too: that would stop the other table's drop.
+			 */
+			for (int k = 0; fks && k < s->nconstraints; k++)
+			{
+				const MgsConstraint *c = &s->constraints[k];
+
+				if (c->type == 'f' && c->references &&
+					strcmp(c->references, s->key) != 0 &&
+					find_table(d->dst, c->references) == NULL)
+					emit(d, P("ALTER TABLE %s DROP CONSTRAINT %s", s->key, Q(c->name)),
+						 P("constraint %s on %s", Q(c->name), s->key), NULL,
+						 "the tables it joins are both dropped");
+			}
+			continue;
+		}
 		for (int k = 0; k < s->nconstraints; k++)
 		{
 			const MgsConstraint *c = &s->constraints[k];
@@ -871,12 +911,14 @@ add_table_subobjects(Diff *d, bool fks)
 		for (int k = 0; k < t->nconstraints; k++)
 		{
 			const MgsConstraint *c = &t->constraints[k];
+			const MgsConstraint *sc;
 			bool		add;
 			const char *hz = NULL;
 
 			if ((c->type == 'f') != fks)
 				continue;
-			add = s == NULL || constraint_changed(find_constraint(s, c->name), c);
+			sc = s ? find_constraint(s, c->name) : NULL;
+			add = sc == NULL || constraint_changed(sc, c);
 			if (!add && c->type == 'f' && c->references)
 			{
 				const MgsTable *r = find_table(d->src, c->references);
@@ -902,7 +944,7 @@ add_table_subobjects(Diff *d, bool fks)
 
 			if (y && streq(x->definition, y->definition))
 				continue;
-			emit(d, x->definition,
+			emit(d, t->kind == 'p' ? without_only(d->a, x->definition) : x->definition,
 				 P("index %s.%s", key_schema(d->a, t->key), Q(x->name)),
 				 s ? lock_if_nonempty(s) : NULL,
 				 s && nonempty(s) ? "blocks writes while it builds; CREATE INDEX CONCURRENTLY outside a transaction avoids it" : NULL);

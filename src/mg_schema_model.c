@@ -485,7 +485,9 @@ parse_model(Jsonb *jb, const char *arg)
 	if (!JsonContainerIsObject(root) || JsonContainerIsScalar(root))
 		bad(p, "$", "an object");
 	fv = member(root, "format");
-	if (fv == NULL || get_int(p, root, "format", "$", 1, 1, true, 0) != 1)
+	if (fv == NULL || fv->type != jbvNumeric ||
+		strcmp(DatumGetCString(DirectFunctionCall1(numeric_out,
+												   NumericGetDatum(fv->val.numeric))), "1") != 0)
 		bad(p, "$.\"format\"", "the number 1");
 
 	PARSE_SUB(root, "schemas", "$", MgsSchema, parse_schema, m->schemas, m->nschemas);

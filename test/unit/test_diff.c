@@ -1,0 +1,360 @@
+/*
+ * test_diff.c
+ *	  Unit tests of the pure schema diff (src/mg_diff.c) on models built by
+ *	  hand: no server.  Checks the statements, their order, their hazards
+ *	  and the reports of what is not generated.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mg_schema.h"
+#include "unit_check.h"
+
+/* every allocation of the diff, freed at the end (it frees nothing itself) */
+static void **allocs;
+static size_t nallocs,
+			capallocs;
+
+static void *
+test_alloc(void *ctx, size_t size)
+{
+	void	   *p = calloc(1, size ? size : 1);
+
+	(void) ctx;
+	if (p == NULL)
+		abort();
+	if (nallocs == capallocs)
+	{
+		capallocs = capallocs ? capallocs * 2 : 1024;
+		allocs = realloc(allocs, capallocs * sizeof(void *));
+		if (allocs == NULL)
+			abort();
+	}
+	allocs[nallocs++] = p;
+	return p;
+}
+
+static void
+free_all(void)
+{
+	for (size_t i = 0; i < nallocs; i++)
+		free(allocs[i]);
+	free(allocs);
+}
+
+static const MgsAlloc A = {test_alloc, NULL};
+
+/* index of the first step whose statement starts with prefix, or -1 */
+static int
+find_step(const MgsSteps *s, const char *prefix)
+{
+	for (int i = 0; i < s->nsteps; i++)
+		if (s->steps[i].statement &&
+			strncmp(s->steps[i].statement, prefix, strlen(prefix)) == 0)
+			return i;
+	return -1;
+}
+
+static int
+count_reports(const MgsSteps *s)
+{
+	int			n = 0;
+
+	for (int i = 0; i < s->nsteps; i++)
+		if (s->steps[i].statement == NULL)
+			n++;
+	return n;
+}
+
+static MgsSteps
+diff(MgsModel *a, MgsModel *b)
+{
+	mgs_model_sort(a);
+	mgs_model_sort(b);
+	return mgs_diff(a, b, &A);
+}
+
+static void
+dump(const MgsSteps *s)
+{
+	if (getenv("TEST_DIFF_VERBOSE") == NULL)
+		return;
+	for (int i = 0; i < s->nsteps; i++)
+		printf("  %d %s [%s] %s\n", i, s->steps[i].statement ? s->steps[i].statement : "(none)",
+			   s->steps[i].hazard ? s->steps[i].hazard : "", s->steps[i].note ? s->steps[i].note : "");
+}
+
+static void
+test_empty(void)
+{
+	MgsModel	a = {0},
+				b = {0};
+	MgsSteps	s = diff(&a, &b);
+
+	CHECK(s.nsteps == 0, "empty to empty: %d steps", s.nsteps);
+}
+
+static void
+test_table_create_and_drop(void)
+{
+	MgsColumn	cols[] = {
+		{.name = "note", .position = 2, .type = "text"},
+		{.name = "id", .position = 1, .type = "integer", .not_null = true, .identity = 'a'},
+	};
+	MgsConstraint cons[] = {{.name = "t_pkey", .type = 'p', .definition = "PRIMARY KEY (id)"}};
+	MgsTable	t = {.key = "s.t", .kind = 'r', .columns = cols, .ncolumns = 2,
+	.constraints = cons, .nconstraints = 1, .size_bytes = 8192};
+	MgsModel	a = {0},
+				b = {.tables = &t, .ntables = 1};
+	MgsSteps	s = diff(&a, &b);
+
+	dump(&s);
+	CHECK(s.nsteps == 2, "create: %d steps", s.nsteps);
+	CHECK(s.nsteps > 0 && strcmp(s.steps[0].statement,
+								 "CREATE TABLE s.t (\"id\" integer NOT NULL GENERATED ALWAYS AS IDENTITY, \"note\" text)") == 0,
+		  "columns in position order: %s", s.nsteps ? s.steps[0].statement : "");
+	CHECK(find_step(&s, "ALTER TABLE s.t ADD CONSTRAINT \"t_pkey\" PRIMARY KEY (id)") == 1,
+		  "primary key after the table");
+	CHECK(s.nsteps > 1 && s.steps[1].hazard == NULL, "new table: no lock hazard");
+
+	s = diff(&b, &a);
+	dump(&s);
+	CHECK(s.nsteps == 1 && strcmp(s.steps[0].statement, "DROP TABLE s.t") == 0 &&
+		  strcmp(s.steps[0].hazard, MGS_HAZARD_DATA_LOSS) == 0, "drop: data_loss");
+}
+
+static MgsTable
+one_column_table(MgsColumn *c, int64_t size)
+{
+	MgsTable	t = {.key = "s.t", .kind = 'r', .columns = c, .ncolumns = 1, .size_bytes = size};
+
+	return t;
+}
+
+static void
+test_column_changes(void)
+{
+	MgsColumn	ca = {.name = "v", .position = 1, .type = "character varying(10)", .default_expr = "'x'::character varying"};
+	MgsColumn	cb = {.name = "v", .position = 1, .type = "character varying(20)", .not_null = true};
+	MgsTable	ta = one_column_table(&ca, 8192);
+	MgsTable	tb = one_column_table(&cb, 8192);
+	MgsModel	a = {.tables = &ta, .ntables = 1},
+				b = {.tables = &tb, .ntables = 1};
+	MgsSteps	s = diff(&a, &b);
+	int			drop_default,
+				type,
+				notnull;
+
+	dump(&s);
+	drop_default = find_step(&s, "ALTER TABLE s.t ALTER COLUMN \"v\" DROP DEFAULT");
+	type = find_step(&s, "ALTER TABLE s.t ALTER COLUMN \"v\" TYPE character varying(20) USING \"v\"::character varying(20)");
+	notnull = find_step(&s, "ALTER TABLE s.t ALTER COLUMN \"v\" SET NOT NULL");
+	CHECK(drop_default >= 0 && type > drop_default && notnull > type,
+		  "default dropped before the type change, NOT NULL after: %d %d %d", drop_default, type, notnull);
+	CHECK(type >= 0 && s.steps[type].hazard == NULL, "widening varchar: no hazard");
+	CHECK(notnull >= 0 && strcmp(s.steps[notnull].hazard, MGS_HAZARD_LONG_LOCK) == 0,
+		  "SET NOT NULL on a table with rows: long_lock");
+
+	/* narrowing: data loss; SET NOT NULL on an empty table: no hazard */
+	ta.size_bytes = 0;
+	s = diff(&b, &a);
+	dump(&s);
+	type = find_step(&s, "ALTER TABLE s.t ALTER COLUMN \"v\" TYPE character varying(10)");
+	CHECK(type >= 0 && strcmp(s.steps[type].hazard, MGS_HAZARD_DATA_LOSS) == 0, "narrowing: data_loss");
+	CHECK(find_step(&s, "ALTER TABLE s.t ALTER COLUMN \"v\" DROP NOT NULL") > type, "DROP NOT NULL");
+	CHECK(find_step(&s, "ALTER TABLE s.t ALTER COLUMN \"v\" SET DEFAULT 'x'::character varying") > type,
+		  "default set after the type change");
+
+	tb.size_bytes = 0;
+	ca.not_null = false;
+	s = diff(&a, &b);
+	notnull = find_step(&s, "ALTER TABLE s.t ALTER COLUMN \"v\" SET NOT NULL");
+	CHECK(notnull >= 0 && s.steps[notnull].hazard == NULL, "SET NOT NULL on an empty table: none");
+
+	/* int -> bigint rewrites */
+	ca.type = "integer";
+	cb.type = "bigint";
+	ca.default_expr = NULL;
+	s = diff(&a, &b);
+	type = find_step(&s, "ALTER TABLE s.t ALTER COLUMN \"v\" TYPE bigint");
+	CHECK(type >= 0 && strcmp(s.steps[type].hazard, MGS_HAZARD_REWRITE) == 0, "int to bigint: table_rewrite");
+}
+
+static void
+test_column_order(void)
+{
+	MgsColumn	ca[] = {{.name = "a", .position = 1, .type = "int"}, {.name = "b", .position = 2, .type = "int"}};
+	MgsColumn	cb[] = {{.name = "a", .position = 2, .type = "int"}, {.name = "b", .position = 1, .type = "int"}};
+	MgsColumn	cc[] = {{.name = "a", .position = 1, .type = "int"}, {.name = "c", .position = 2, .type = "int"},
+	{.name = "b", .position = 3, .type = "int"}};
+	MgsColumn	cd[] = {{.name = "a", .position = 1, .type = "int"}, {.name = "b", .position = 2, .type = "int"},
+	{.name = "c", .position = 3, .type = "int"}};
+	MgsTable	ta = {.key = "s.t", .kind = 'r', .columns = ca, .ncolumns = 2};
+	MgsTable	tb = {.key = "s.t", .kind = 'r', .columns = cb, .ncolumns = 2};
+	MgsTable	tc = {.key = "s.t", .kind = 'r', .columns = cc, .ncolumns = 3};
+	MgsTable	td = {.key = "s.t", .kind = 'r', .columns = cd, .ncolumns = 3};
+	MgsModel	a = {.tables = &ta, .ntables = 1},
+				b = {.tables = &tb, .ntables = 1},
+				c = {.tables = &tc, .ntables = 1},
+				d = {.tables = &td, .ntables = 1};
+	MgsSteps	s = diff(&a, &b);
+
+	CHECK(s.nsteps == 1 && s.steps[0].statement == NULL && s.steps[0].note &&
+		  strstr(s.steps[0].note, "column order differs"), "order alone: one report");
+	s = diff(&a, &c);
+	CHECK(find_step(&s, "ALTER TABLE s.t ADD COLUMN \"c\" integer") < 0 &&
+		  find_step(&s, "ALTER TABLE s.t ADD COLUMN \"c\" int") == 0 && count_reports(&s) == 1,
+		  "insert in the middle: appended and reported");
+	s = diff(&a, &d);
+	CHECK(s.nsteps == 1 && count_reports(&s) == 0, "append: no report");
+}
+
+static void
+test_views_around_column_change(void)
+{
+	MgsColumn	ca = {.name = "a", .position = 1, .type = "integer"};
+	MgsColumn	cb = {.name = "a", .position = 1, .type = "bigint"};
+	MgsTable	ta = one_column_table(&ca, 0);
+	MgsTable	tb = one_column_table(&cb, 0);
+	const char *dep1[] = {"s.t"};
+	const char *dep2[] = {"s.v1"};
+	MgsView		views[] = {
+		{.key = "s.v2", .kind = 'v', .definition = " SELECT v1.a FROM s.v1;", .depends = dep2, .ndepends = 1},
+		{.key = "s.v1", .kind = 'v', .definition = " SELECT t.a FROM s.t;", .depends = dep1, .ndepends = 1},
+	};
+	MgsView		views2[] = {views[0], views[1]};
+	MgsModel	a = {.tables = &ta, .ntables = 1, .views = views, .nviews = 2},
+				b = {.tables = &tb, .ntables = 1, .views = views2, .nviews = 2};
+	MgsSteps	s = diff(&a, &b);
+	int			d2 = find_step(&s, "DROP VIEW s.v2"),
+				d1 = find_step(&s, "DROP VIEW s.v1"),
+				alt = find_step(&s, "ALTER TABLE s.t ALTER COLUMN"),
+				c1 = find_step(&s, "CREATE VIEW s.v1 AS  SELECT t.a FROM s.t"),
+				c2 = find_step(&s, "CREATE VIEW s.v2");
+
+	dump(&s);
+	CHECK(d2 >= 0 && d1 > d2 && alt > d1 && c1 > alt && c2 > c1,
+		  "views dropped dependents first, recreated after: %d %d %d %d %d", d2, d1, alt, c1, c2);
+	CHECK(c1 >= 0 && strchr(s.steps[c1].statement, ';') == NULL, "no semicolon in CREATE VIEW");
+
+	/* a column added: the views stay */
+	{
+		MgsColumn	cc[] = {{.name = "a", .position = 1, .type = "integer"},
+		{.name = "b", .position = 2, .type = "text"}};
+		MgsTable	tc = {.key = "s.t", .kind = 'r', .columns = cc, .ncolumns = 2};
+		MgsModel	c = {.tables = &tc, .ntables = 1, .views = views2, .nviews = 2};
+
+		s = diff(&a, &c);
+		CHECK(s.nsteps == 1 && find_step(&s, "ALTER TABLE s.t ADD COLUMN \"b\" text") == 0,
+			  "append keeps the views: %d steps", s.nsteps);
+	}
+}
+
+static void
+test_foreign_keys(void)
+{
+	MgsColumn	pc = {.name = "id", .position = 1, .type = "integer", .not_null = true};
+	MgsColumn	cc = {.name = "pid", .position = 1, .type = "integer"};
+	MgsConstraint pk = {.name = "p_pkey", .type = 'p', .definition = "PRIMARY KEY (id)"};
+	MgsConstraint pk2 = {.name = "p_pk2", .type = 'p', .definition = "PRIMARY KEY (id)"};
+	MgsConstraint fk = {.name = "c_fk", .type = 'f', .definition = "FOREIGN KEY (pid) REFERENCES s.p(id)", .references = "s.p"};
+	MgsTable	tables_b[] = {
+		{.key = "s.c", .kind = 'r', .columns = &cc, .ncolumns = 1, .constraints = &fk, .nconstraints = 1, .size_bytes = 100},
+		{.key = "s.p", .kind = 'r', .columns = &pc, .ncolumns = 1, .constraints = &pk, .nconstraints = 1, .size_bytes = 100},
+	};
+	MgsTable	tables_c[] = {tables_b[0], tables_b[1]};
+	MgsModel	a = {0},
+				b = {.tables = tables_b, .ntables = 2},
+				c = {.tables = tables_c, .ntables = 2};
+	MgsSteps	s = diff(&a, &b);
+	int			fkstep = find_step(&s, "ALTER TABLE s.c ADD CONSTRAINT \"c_fk\""),
+				pkstep = find_step(&s, "ALTER TABLE s.p ADD CONSTRAINT \"p_pkey\""),
+				tp = find_step(&s, "CREATE TABLE s.p"),
+				tc = find_step(&s, "CREATE TABLE s.c");
+
+	CHECK(tp >= 0 && tc >= 0 && pkstep > tp && pkstep > tc && fkstep > pkstep,
+		  "foreign key after both tables and the key: %d %d %d %d", tc, tp, pkstep, fkstep);
+
+	/* the referenced key rebuilt: the foreign key is dropped first, added last */
+	tables_c[1].constraints = &pk2;
+	s = diff(&b, &c);
+	dump(&s);
+	CHECK(find_step(&s, "ALTER TABLE s.c DROP CONSTRAINT \"c_fk\"") == 0 &&
+		  find_step(&s, "ALTER TABLE s.p DROP CONSTRAINT \"p_pkey\"") == 1 &&
+		  find_step(&s, "ALTER TABLE s.p ADD CONSTRAINT \"p_pk2\"") == 2 &&
+		  find_step(&s, "ALTER TABLE s.c ADD CONSTRAINT \"c_fk\"") == 3, "fk around a rebuilt key");
+	CHECK(s.nsteps == 4 && strcmp(s.steps[3].hazard, MGS_HAZARD_LONG_LOCK) == 0,
+		  "validating a foreign key on a table with rows: long_lock");
+
+	/* both tables dropped: the foreign key first */
+	s = diff(&b, &a);
+	CHECK(find_step(&s, "ALTER TABLE s.c DROP CONSTRAINT \"c_fk\"") == 0 &&
+		  find_step(&s, "DROP TABLE s.c") > 0 && find_step(&s, "DROP TABLE s.p") > 0,
+		  "drops: foreign key, then tables");
+}
+
+static void
+test_sequences_and_enums(void)
+{
+	MgsColumn	col = {.name = "id", .position = 1, .type = "integer",
+	.default_expr = "nextval('s.t_id_seq'::regclass)", .not_null = true};
+	MgsTable	t = one_column_table(&col, 0);
+	MgsSequence seq = {.key = "s.t_id_seq", .type = "integer", .start = "1", .increment = "1",
+		.min = "1", .max = "2147483647", .cache = "1", .owned_table = "s.t", .owned_column = "id"};
+	const char *l1[] = {"b"};
+	const char *l2[] = {"a", "b", "c"};
+	MgsEnum		e1 = {.key = "s.e", .labels = l1, .nlabels = 1};
+	MgsEnum		e2 = {.key = "s.e", .labels = l2, .nlabels = 3};
+	MgsModel	a = {.enums = &e1, .nenums = 1},
+				b = {.tables = &t, .ntables = 1, .sequences = &seq, .nsequences = 1, .enums = &e2, .nenums = 1};
+	MgsSteps	s = diff(&a, &b);
+	int			cs = find_step(&s, "CREATE SEQUENCE s.t_id_seq AS integer"),
+				ct = find_step(&s, "CREATE TABLE s.t"),
+				own = find_step(&s, "ALTER SEQUENCE s.t_id_seq OWNED BY s.t.\"id\"");
+
+	dump(&s);
+	CHECK(cs >= 0 && ct > cs && own > ct, "sequence, table, ownership: %d %d %d", cs, ct, own);
+	CHECK(find_step(&s, "ALTER TYPE s.e ADD VALUE 'a' BEFORE 'b'") >= 0 &&
+		  find_step(&s, "ALTER TYPE s.e ADD VALUE 'c' AFTER 'b'") >= 0, "enum labels added in place");
+
+	s = diff(&b, &a);
+	dump(&s);
+	CHECK(find_step(&s, "DROP SEQUENCE") < 0, "an owned sequence goes with its table");
+	CHECK(count_reports(&s) == 1, "enum labels removed: reported, not generated");
+}
+
+static void
+test_quoting_and_keys(void)
+{
+	CHECK(strcmp(mgs_quote_ident(&A, "a\"b"), "\"a\"\"b\"") == 0, "quote_ident");
+	CHECK(strcmp(mgs_quote_literal(&A, "it's"), "'it''s'") == 0, "quote_literal");
+	CHECK(strcmp(mgs_quote_literal(&A, NULL), "NULL") == 0, "quote_literal NULL");
+	CHECK(mgs_valid_key("s.t", false), "plain key");
+	CHECK(mgs_valid_key("\"My Schema\".\"a\"\"b\"", false), "quoted key");
+	CHECK(!mgs_valid_key("s.t; DROP TABLE x", false), "injection refused");
+	CHECK(!mgs_valid_key("s", false), "unqualified refused");
+	CHECK(!mgs_valid_key("\"s.t", false), "unterminated quote refused");
+	CHECK(!mgs_valid_key("S.t", false), "upper case unquoted refused");
+	CHECK(!mgs_valid_key("", false), "empty refused");
+	CHECK(mgs_valid_key("s.f(integer, text)", true), "function key");
+	CHECK(!mgs_valid_key("s.f(); DROP TABLE x --()", true), "function key with statement refused");
+	CHECK(!mgs_valid_key("s.f(integer", true), "unbalanced refused");
+	CHECK(!mgs_valid_key("s.f() x", true), "trailing text refused");
+}
+
+int
+main(void)
+{
+	test_empty();
+	test_table_create_and_drop();
+	test_column_changes();
+	test_column_order();
+	test_views_around_column_change();
+	test_foreign_keys();
+	test_sequences_and_enums();
+	test_quoting_and_keys();
+	free_all();
+	printf("test_diff: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

@@ -174,9 +174,11 @@ INSERT INTO sd_cases (name, a, b) VALUES
 ('55 everything at once', '',
   'CREATE TYPE mg_sd.st AS ENUM (''new'', ''done''); CREATE TABLE mg_sd.u (id serial PRIMARY KEY, email varchar(200) NOT NULL UNIQUE); CREATE TABLE mg_sd.o (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, u int NOT NULL REFERENCES mg_sd.u ON DELETE CASCADE, st mg_sd.st NOT NULL DEFAULT ''new'', total numeric(12,2) CHECK (total >= 0)); CREATE INDEX ix_o_u ON mg_sd.o (u); CREATE VIEW mg_sd.ov AS SELECT o.id, u.email FROM mg_sd.o JOIN mg_sd.u ON u.id = o.u; COMMENT ON TABLE mg_sd.o IS ''orders''');
 
-SELECT c.n, s.direction, s.ok, s.steps
+\pset format unaligned
+SELECT s.direction, s.ok, s.steps
   FROM sd_cases AS c, LATERAL sd_case(c.name, c.a, c.b) AS s
  ORDER BY c.n, s.direction DESC;
+\pset format aligned
 
 -- an index of a partitioned table is built on its partitions too
 SELECT sd_build('CREATE TABLE mg_sd.pt (k int, v text) PARTITION BY LIST (k);

@@ -244,6 +244,40 @@ SELECT * FROM migrate_diff('{"format": 1, "tables": {"s.t": {"kind": "r", "colum
 -- deeply nested garbage where an object is expected
 SELECT * FROM migrate_diff(jsonb_build_object('format', 1, 'tables', jsonb_build_object('s.t',
          (SELECT repeat('[', 5000) || repeat(']', 5000))::jsonb)), '{"format": 1}');
+-- fuzz: 400 documents, each a real model with one value replaced by a
+-- value of another type or a hostile one, diffed both ways: every outcome
+-- is a result or error 22023, never another error or a crash
+SELECT sd_build(b) AS fz FROM sd_cases WHERE name LIKE '55 %' \gset
+SELECT setseed(0.25);
+CREATE TEMP TABLE fz_paths AS
+WITH RECURSIVE p(path, val) AS (
+    SELECT ARRAY[k], v FROM jsonb_each(:'fz'::jsonb) AS e(k, v)
+    UNION ALL
+    SELECT p.path || e.k, e.v
+      FROM p, LATERAL (SELECT k, v FROM jsonb_each(CASE WHEN jsonb_typeof(p.val) = 'object' THEN p.val END) AS o(k, v)
+                       UNION ALL
+                       SELECT (i - 1)::text, v FROM jsonb_array_elements(CASE WHEN jsonb_typeof(p.val) = 'array' THEN p.val END)
+                                                    WITH ORDINALITY AS a(v, i)) AS e)
+SELECT row_number() OVER (ORDER BY path) AS n, path FROM p;
+SELECT count(*) > 100 AS many_paths FROM fz_paths;
+CREATE FUNCTION fz_try(d jsonb, good jsonb) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM count(*) FROM migrate_diff(d, good);
+    PERFORM count(*) FROM migrate_diff(good, d);
+    RETURN 'result';
+EXCEPTION WHEN OTHERS THEN
+    RETURN 'error ' || SQLSTATE;
+END $$;
+SELECT outcome, count(*) > 0 AS seen
+  FROM (SELECT fz_try(jsonb_set(:'fz'::jsonb, f.path,
+                                (ARRAY['null', '1.5', '"x"', '[]', '{}', 'true', '-1', '"s.t; DROP TABLE x"',
+                                       '99999999999999999999', '[1, {"a": null}]', '""', '"\"q\".\"r"'])[1 + floor(random() * 12)::int]::jsonb),
+                       :'fz'::jsonb) AS outcome
+          FROM generate_series(1, 400) AS g,
+               LATERAL (SELECT path FROM fz_paths WHERE n = 1 + floor(random() * (SELECT count(*) FROM fz_paths))::int + g * 0) AS f) AS r
+ GROUP BY outcome ORDER BY outcome;
+DROP FUNCTION fz_try(jsonb, jsonb);
+
 -- unknown keys are ignored; a NULL argument gives no rows
 SELECT count(*) FROM migrate_diff('{"format": 1, "future": {"x": 1}}', '{"format": 1}');
 SELECT count(*) FROM migrate_diff(NULL, '{"format": 1}');

@@ -171,6 +171,20 @@ INSERT INTO sd_cases (name, a, b) VALUES
   'CREATE TABLE mg_sd.pt (k int) PARTITION BY LIST (k); CREATE TABLE mg_sd.pt1 PARTITION OF mg_sd.pt FOR VALUES IN (1); CREATE TABLE mg_sd.pt2 PARTITION OF mg_sd.pt FOR VALUES IN (2, 3)'),
 ('54 column added to a partitioned table', 'CREATE TABLE mg_sd.pt (k int) PARTITION BY LIST (k); CREATE TABLE mg_sd.pt1 PARTITION OF mg_sd.pt FOR VALUES IN (1)',
   'CREATE TABLE mg_sd.pt (k int, v text NOT NULL DEFAULT '''') PARTITION BY LIST (k); CREATE TABLE mg_sd.pt1 PARTITION OF mg_sd.pt FOR VALUES IN (1)'),
+-- domains, composite types, extensions
+('56 domain with a column', '',
+  'CREATE DOMAIN mg_sd.posint AS int DEFAULT 1 NOT NULL CONSTRAINT pos CHECK (VALUE > 0); CREATE TABLE mg_sd.t (v mg_sd.posint)'),
+('57 domain change', 'CREATE DOMAIN mg_sd.d AS text CONSTRAINT c1 CHECK (length(VALUE) < 10)',
+  'CREATE DOMAIN mg_sd.d AS text DEFAULT ''x'' NOT NULL CONSTRAINT c1 CHECK (length(VALUE) < 20) CONSTRAINT c2 CHECK (VALUE <> '''')'),
+('58 domain base type (reported)', 'CREATE DOMAIN mg_sd.d AS int', 'CREATE DOMAIN mg_sd.d AS bigint'),
+('59 composite type with a column', '',
+  'CREATE TYPE mg_sd.addr AS (street text, zip varchar(10)); CREATE TABLE mg_sd.t (a mg_sd.addr)'),
+('60 composite attributes', 'CREATE TYPE mg_sd.c AS (a int, b text)',
+  'CREATE TYPE mg_sd.c AS (a bigint, c text COLLATE "C")'),
+('61 extension with a column of its type', '',
+  'CREATE EXTENSION citext WITH SCHEMA mg_sd; CREATE TABLE mg_sd.t (e mg_sd.citext UNIQUE)'),
+('62 more comments', 'CREATE DOMAIN mg_sd.d AS int CONSTRAINT dc CHECK (VALUE > 0); CREATE TYPE mg_sd.c AS (a int); CREATE FUNCTION mg_sd.f() RETURNS int LANGUAGE sql AS ''SELECT 1''; CREATE TABLE mg_sd.t (a int); CREATE FUNCTION mg_sd.tf() RETURNS trigger LANGUAGE plpgsql AS $f$BEGIN RETURN NEW; END$f$; CREATE TRIGGER tg BEFORE INSERT ON mg_sd.t FOR EACH ROW EXECUTE FUNCTION mg_sd.tf(); CREATE MATERIALIZED VIEW mg_sd.m AS SELECT 1 AS x; CREATE INDEX mx ON mg_sd.m (x); CREATE TYPE mg_sd.e AS ENUM (''a'')',
+  'CREATE DOMAIN mg_sd.d AS int CONSTRAINT dc CHECK (VALUE > 0); CREATE TYPE mg_sd.c AS (a int); CREATE FUNCTION mg_sd.f() RETURNS int LANGUAGE sql AS ''SELECT 1''; CREATE TABLE mg_sd.t (a int); CREATE FUNCTION mg_sd.tf() RETURNS trigger LANGUAGE plpgsql AS $f$BEGIN RETURN NEW; END$f$; CREATE TRIGGER tg BEFORE INSERT ON mg_sd.t FOR EACH ROW EXECUTE FUNCTION mg_sd.tf(); CREATE MATERIALIZED VIEW mg_sd.m AS SELECT 1 AS x; CREATE INDEX mx ON mg_sd.m (x); CREATE TYPE mg_sd.e AS ENUM (''a''); COMMENT ON DOMAIN mg_sd.d IS ''d''; COMMENT ON CONSTRAINT dc ON DOMAIN mg_sd.d IS ''dc''; COMMENT ON TYPE mg_sd.c IS ''c''; COMMENT ON FUNCTION mg_sd.f() IS ''f''; COMMENT ON TRIGGER tg ON mg_sd.t IS ''tg''; COMMENT ON MATERIALIZED VIEW mg_sd.m IS ''m''; COMMENT ON INDEX mg_sd.mx IS ''mx''; COMMENT ON TYPE mg_sd.e IS ''e'''),
 ('55 everything at once', '',
   'CREATE TYPE mg_sd.st AS ENUM (''new'', ''done''); CREATE TABLE mg_sd.u (id serial PRIMARY KEY, email varchar(200) NOT NULL UNIQUE); CREATE TABLE mg_sd.o (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, u int NOT NULL REFERENCES mg_sd.u ON DELETE CASCADE, st mg_sd.st NOT NULL DEFAULT ''new'', total numeric(12,2) CHECK (total >= 0)); CREATE INDEX ix_o_u ON mg_sd.o (u); CREATE VIEW mg_sd.ov AS SELECT o.id, u.email FROM mg_sd.o JOIN mg_sd.u ON u.id = o.u; COMMENT ON TABLE mg_sd.o IS ''orders''');
 

@@ -20,14 +20,16 @@
  *   4  drop other constraints and indexes removed or changed
  *   5  drop tables (partitions first)
  *   6  create schemas, extensions; create enums, add enum labels;
- *      create and alter sequences; create or replace functions
+ *      create and alter domains and composite types; create and alter
+ *      sequences; create or replace functions
  *   7  create tables (parents first), alter columns of kept tables
  *   8  sequence ownership
  *   9  add constraints (not foreign keys), create indexes
  *  10  add foreign keys
  *  11  create views (dependencies first), matview indexes; triggers
  *  12  comments
- *  13  drop functions, sequences, enums, extensions, schemas
+ *  13  drop functions, sequences, composite types, domains, enums,
+ *      extensions, schemas
  *
  * Renames are never guessed: a renamed object is a drop and a create.
  *
@@ -235,6 +237,8 @@ DEFINE_CMP(cmp_sequence, MgsSequence, key)
 DEFINE_CMP(cmp_view, MgsView, key)
 DEFINE_CMP(cmp_enum, MgsEnum, key)
 DEFINE_CMP(cmp_function, MgsFunction, key)
+DEFINE_CMP(cmp_domain, MgsDomain, key)
+DEFINE_CMP(cmp_composite, MgsComposite, key)
 DEFINE_CMP(cmp_extension, MgsExtension, name)
 DEFINE_CMP(cmp_schema, MgsSchema, name)
 
@@ -269,6 +273,12 @@ mgs_model_sort(MgsModel *m)
 		SORT(m->views[i].indexes, m->views[i].nindexes, cmp_def);
 	}
 	SORT(m->enums, m->nenums, cmp_enum);
+	SORT(m->domains, m->ndomains, cmp_domain);
+	for (int i = 0; i < m->ndomains; i++)
+		SORT(m->domains[i].constraints, m->domains[i].nconstraints, cmp_constraint);
+	SORT(m->composites, m->ncomposites, cmp_composite);
+	for (int i = 0; i < m->ncomposites; i++)
+		SORT(m->composites[i].attributes, m->composites[i].nattributes, cmp_column);
 	SORT(m->functions, m->nfunctions, cmp_function);
 }
 
@@ -688,6 +698,52 @@ create_table(Diff *d, const MgsTable *t)
 }
 
 /*
+ * Do the columns of s that t keeps come in another relative order in t?
+ * Quadratic in the columns of one table (at most 1600).
+ */
+static bool
+kept_order_differs(const MgsTable *s, const MgsTable *t)
+{
+	for (int i = 0; i < s->ncolumns; i++)
+	{
+		const MgsColumn *a1 = &s->columns[i];
+		const MgsColumn *b1 = find_column(t, a1->name);
+
+		if (b1 == NULL)
+			continue;
+		for (int j = 0; j < s->ncolumns; j++)
+		{
+			const MgsColumn *a2 = &s->columns[j];
+			const MgsColumn *b2 = find_column(t, a2->name);
+
+			if (b2 && a1->position < a2->position && b1->position > b2->position)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* kept columns reordered, or a new column not after every kept one */
+static bool
+column_order_differs(const MgsTable *s, const MgsTable *t)
+{
+	int			max_common = 0;
+	int			min_added = 1 << 30;
+
+	for (int i = 0; i < t->ncolumns; i++)
+	{
+		if (find_column(s, t->columns[i].name))
+		{
+			if (t->columns[i].position > max_common)
+				max_common = t->columns[i].position;
+		}
+		else if (t->columns[i].position < min_added)
+			min_added = t->columns[i].position;
+	}
+	return min_added < max_common || kept_order_differs(s, t);
+}
+
+/*
  * The column changes of a table in both models: drops, then changes in
  * place, then appends; and the report when the order of the kept columns
  * differs or a new column would not land at the end.
@@ -787,26 +843,7 @@ alter_columns(Diff *d, const MgsTable *s, const MgsTable *t)
 			 tc->not_null && !tc->default_expr && !tc->identity && !tc->generated && nonempty(s) ?
 			 "fails if the table has rows: NOT NULL without a default" : NULL);
 	}
-	/* kept columns in the same relative order on both sides? */
-	for (int i = 0; i < s->ncolumns && !order_differs; i++)
-	{
-		const MgsColumn *a1 = &s->columns[i];
-		const MgsColumn *b1 = find_column(t, a1->name);
-
-		if (b1 == NULL)
-			continue;
-		for (int j = 0; j < s->ncolumns; j++)
-		{
-			const MgsColumn *a2 = &s->columns[j];
-			const MgsColumn *b2 = find_column(t, a2->name);
-
-			if (b2 && a1->position < a2->position && b1->position > b2->position)
-			{
-				order_differs = true;
-				break;
-			}
-		}
-	}
+	order_differs = kept_order_differs(s, t);
 	if (order_differs || min_added_pos < max_common_pos)
 		emit(d, NULL, P("table %s", s->key), NULL,
 			 readd && !order_differs ?
@@ -1033,6 +1070,174 @@ do_enums(Diff *d)
 	}
 }
 
+static const MgsDomain *
+find_domain(const MgsModel *m, const char *k)
+{
+	for (int i = 0; i < m->ndomains; i++)
+		if (strcmp(m->domains[i].key, k) == 0)
+			return &m->domains[i];
+	return NULL;
+}
+
+static const MgsComposite *
+find_composite(const MgsModel *m, const char *k)
+{
+	for (int i = 0; i < m->ncomposites; i++)
+		if (strcmp(m->composites[i].key, k) == 0)
+			return &m->composites[i];
+	return NULL;
+}
+
+static const MgsConstraint *
+find_domain_constraint(const MgsDomain *dm, const char *name)
+{
+	for (int i = 0; i < dm->nconstraints; i++)
+		if (strcmp(dm->constraints[i].name, name) == 0)
+			return &dm->constraints[i];
+	return NULL;
+}
+
+/*
+ * Domains created or altered (before the tables that use them).  A change
+ * of base type or collation is reported, not generated: columns of the
+ * domain would have to move to a new one.
+ */
+static void
+do_domains(Diff *d)
+{
+	for (int i = 0; i < d->dst->ndomains; i++)
+	{
+		const MgsDomain *t = &d->dst->domains[i];
+		const MgsDomain *s = find_domain(d->src, t->key);
+		const char *obj = P("domain %s", t->key);
+
+		if (s == NULL)
+		{
+			const char *stmt = P("CREATE DOMAIN %s AS %s", t->key, t->type);
+
+			if (t->collation)
+				stmt = P("%s COLLATE %s", stmt, t->collation);
+			if (t->default_expr)
+				stmt = P("%s DEFAULT %s", stmt, t->default_expr);
+			if (t->not_null)
+				stmt = P("%s NOT NULL", stmt);
+			emit(d, stmt, obj, NULL, NULL);
+			for (int k = 0; k < t->nconstraints; k++)
+				emit(d, P("ALTER DOMAIN %s ADD CONSTRAINT %s %s", t->key,
+						  Q(t->constraints[k].name), t->constraints[k].definition),
+					 obj, NULL, NULL);
+			continue;
+		}
+		if (!streq(s->type, t->type) || !streq(s->collation, t->collation))
+		{
+			emit(d, NULL, obj, NULL,
+				 "the base type or collation of a domain changes: not generated (create another domain and move its columns by hand)");
+			continue;
+		}
+		for (int k = 0; k < s->nconstraints; k++)
+		{
+			const MgsConstraint *c = &s->constraints[k];
+
+			if (constraint_changed(c, find_domain_constraint(t, c->name)))
+				emit(d, P("ALTER DOMAIN %s DROP CONSTRAINT %s", t->key, Q(c->name)),
+					 obj, NULL, NULL);
+		}
+		if (!streq(s->default_expr, t->default_expr))
+			emit(d, t->default_expr ? P("ALTER DOMAIN %s SET DEFAULT %s", t->key, t->default_expr)
+				 : P("ALTER DOMAIN %s DROP DEFAULT", t->key), obj, NULL, NULL);
+		if (s->not_null != t->not_null)
+			emit(d, P("ALTER DOMAIN %s %s NOT NULL", t->key, t->not_null ? "SET" : "DROP"),
+				 obj, t->not_null ? MGS_HAZARD_LONG_LOCK : NULL,
+				 t->not_null ? "checks every column of the domain" : NULL);
+		for (int k = 0; k < t->nconstraints; k++)
+		{
+			const MgsConstraint *c = &t->constraints[k];
+			const MgsConstraint *sc = find_domain_constraint(s, c->name);
+			bool		valid = !contains(c->definition, "NOT VALID");
+
+			if (sc == NULL || constraint_changed(sc, c))
+				emit(d, P("ALTER DOMAIN %s ADD CONSTRAINT %s %s", t->key, Q(c->name), c->definition),
+					 obj, valid ? MGS_HAZARD_LONG_LOCK : NULL,
+					 valid ? "checks every column of the domain" : NULL);
+		}
+	}
+}
+
+static const char *
+attribute_type(Diff *d, const MgsColumn *c)
+{
+	return c->collation ? P("%s COLLATE %s", c->type, c->collation) : c->type;
+}
+
+/*
+ * Composite types created or altered: attributes dropped, changed in
+ * place, appended; a change of attribute order is reported.  ALTER TYPE
+ * refuses a type that a table column uses (no CASCADE is generated).
+ */
+static void
+do_composites(Diff *d)
+{
+	for (int i = 0; i < d->dst->ncomposites; i++)
+	{
+		const MgsComposite *t = &d->dst->composites[i];
+		const MgsComposite *s = find_composite(d->src, t->key);
+		const char *obj = P("type %s", t->key);
+		MgsTable	st,
+					tt;
+
+		if (s == NULL)
+		{
+			const char *stmt = P("CREATE TYPE %s AS (", t->key);
+			int			n = 0;
+
+			/* attributes by position: at most 1600, a quadratic pick is fine */
+			for (int pos = 1; n < t->nattributes && pos <= 1600; pos++)
+				for (int k = 0; k < t->nattributes; k++)
+					if (t->attributes[k].position == pos)
+						stmt = P("%s%s%s %s", stmt, n++ ? ", " : "", Q(t->attributes[k].name),
+								 attribute_type(d, &t->attributes[k]));
+			emit(d, P("%s)", stmt), obj, NULL, NULL);
+			continue;
+		}
+		for (int k = 0; k < s->nattributes; k++)
+		{
+			const MgsColumn *sa = &s->attributes[k];
+			const MgsColumn *ta = NULL;
+
+			for (int j = 0; j < t->nattributes; j++)
+				if (strcmp(t->attributes[j].name, sa->name) == 0)
+					ta = &t->attributes[j];
+			if (ta == NULL)
+				emit(d, P("ALTER TYPE %s DROP ATTRIBUTE %s", t->key, Q(sa->name)), obj,
+					 MGS_HAZARD_DATA_LOSS, NULL);
+			else if (!streq(sa->type, ta->type) || !streq(sa->collation, ta->collation))
+				emit(d, P("ALTER TYPE %s ALTER ATTRIBUTE %s TYPE %s", t->key, Q(sa->name),
+						  attribute_type(d, ta)), obj, NULL, NULL);
+		}
+		for (int k = 0; k < t->nattributes; k++)
+		{
+			bool		found = false;
+
+			for (int j = 0; j < s->nattributes; j++)
+				if (strcmp(s->attributes[j].name, t->attributes[k].name) == 0)
+					found = true;
+			if (!found)
+				emit(d, P("ALTER TYPE %s ADD ATTRIBUTE %s %s", t->key, Q(t->attributes[k].name),
+						  attribute_type(d, &t->attributes[k])), obj, NULL, NULL);
+		}
+		/* the order check of tables, on two tables made of the attributes */
+		memset(&st, 0, sizeof(st));
+		memset(&tt, 0, sizeof(tt));
+		st.columns = s->attributes;
+		st.ncolumns = s->nattributes;
+		tt.columns = t->attributes;
+		tt.ncolumns = t->nattributes;
+		if (column_order_differs(&st, &tt))
+			emit(d, NULL, obj, NULL,
+				 "attribute order differs: only appends are generated; recreate the type by hand if the order matters");
+	}
+}
+
 static const MgsSequence *
 find_sequence(const MgsModel *m, const char *k)
 {
@@ -1170,6 +1375,29 @@ do_comments(Diff *d)
 		for (int k = 0; k < src->nenums; k++)
 			if (strcmp(src->enums[k].key, t->key) == 0)
 				s = &src->enums[k];
+		emit_comment(d, "TYPE", t->key, s ? s->comment : NULL, t->comment, s == NULL);
+	}
+	for (int i = 0; i < dst->ndomains; i++)
+	{
+		const MgsDomain *t = &dst->domains[i];
+		const MgsDomain *s = find_domain(src, t->key);
+
+		emit_comment(d, "DOMAIN", t->key, s ? s->comment : NULL, t->comment, s == NULL);
+		for (int k = 0; k < t->nconstraints; k++)
+		{
+			const MgsConstraint *tc = &t->constraints[k];
+			const MgsConstraint *sc = s ? find_domain_constraint(s, tc->name) : NULL;
+			bool		fresh = sc == NULL || constraint_changed(sc, tc);
+
+			emit_comment(d, "CONSTRAINT", P("%s ON DOMAIN %s", Q(tc->name), t->key),
+						 fresh ? NULL : sc->comment, tc->comment, fresh);
+		}
+	}
+	for (int i = 0; i < dst->ncomposites; i++)
+	{
+		const MgsComposite *t = &dst->composites[i];
+		const MgsComposite *s = find_composite(src, t->key);
+
 		emit_comment(d, "TYPE", t->key, s ? s->comment : NULL, t->comment, s == NULL);
 	}
 	for (int i = 0; i < dst->nfunctions; i++)
@@ -1311,6 +1539,8 @@ mgs_diff(const MgsModel *source, const MgsModel *target, const MgsAlloc *a)
 		}
 	}
 	do_enums(d);
+	do_domains(d);
+	do_composites(d);
 	for (int i = 0; i < target->nsequences; i++)
 	{
 		const MgsSequence *t = &target->sequences[i];
@@ -1444,6 +1674,14 @@ mgs_diff(const MgsModel *source, const MgsModel *target, const MgsAlloc *a)
 		emit(d, P("DROP SEQUENCE %s", s->key), P("sequence %s", s->key),
 			 MGS_HAZARD_DATA_LOSS, NULL);
 	}
+	for (int i = 0; i < source->ncomposites; i++)
+		if (find_composite(target, source->composites[i].key) == NULL)
+			emit(d, P("DROP TYPE %s", source->composites[i].key),
+				 P("type %s", source->composites[i].key), NULL, NULL);
+	for (int i = 0; i < source->ndomains; i++)
+		if (find_domain(target, source->domains[i].key) == NULL)
+			emit(d, P("DROP DOMAIN %s", source->domains[i].key),
+				 P("domain %s", source->domains[i].key), NULL, NULL);
 	for (int i = 0; i < source->nenums; i++)
 	{
 		bool		kept = false;

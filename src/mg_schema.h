@@ -119,6 +119,28 @@ typedef struct MgsEnum
 	const char *comment;
 } MgsEnum;
 
+typedef struct MgsDomain
+{
+	const char *key;
+	const char *type;			/* base type, format_type() with typmod */
+	const char *collation;		/* qualified; NULL: the base type's */
+	const char *default_expr;
+	bool		not_null;
+	MgsConstraint *constraints; /* CHECK constraints (type 'c') */
+	int			nconstraints;
+	const char *comment;
+} MgsDomain;
+
+/* a composite type: its attributes use MgsColumn (name, position, type,
+ * collation; the other fields unused) */
+typedef struct MgsComposite
+{
+	const char *key;
+	MgsColumn  *attributes;
+	int			nattributes;
+	const char *comment;
+} MgsComposite;
+
 typedef struct MgsFunction
 {
 	const char *key;			/* name(identity arguments) */
@@ -155,6 +177,10 @@ typedef struct MgsModel
 	int			nviews;
 	MgsEnum    *enums;
 	int			nenums;
+	MgsDomain  *domains;
+	int			ndomains;
+	MgsComposite *composites;
+	int			ncomposites;
 	MgsFunction *functions;
 	int			nfunctions;
 } MgsModel;

@@ -429,6 +429,42 @@ parse_enum(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg
 }
 
 static void
+parse_domain(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg, int i)
+{
+	MgsDomain  *d = &((MgsDomain *) arg)[i];
+	JsonbContainer *o = as_object(p, v, path);
+
+	if (!mgs_valid_key(key, false))
+		bad(p, path, "named by a qualified name written as format('%I.%I') writes it");
+	d->key = key;
+	d->type = get_str(p, o, "type", path, true);
+	d->collation = get_str(p, o, "collation", path, false);
+	if (d->collation && !mgs_valid_key(d->collation, false))
+		bad(p, path_key(path, "collation"), "a qualified name written as format('%I.%I') writes it");
+	d->default_expr = get_str(p, o, "default", path, false);
+	d->not_null = get_bool(p, o, "not_null", path);
+	d->comment = get_str(p, o, "comment", path, false);
+	PARSE_SUB(o, "constraints", path, MgsConstraint, parse_constraint, d->constraints, d->nconstraints);
+	for (int k = 0; k < d->nconstraints; k++)
+		if (d->constraints[k].type != 'c')
+			bad(p, path_key(path_key(path_key(path, "constraints"), d->constraints[k].name), "type"),
+				"the letter \"c\"");
+}
+
+static void
+parse_composite(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg, int i)
+{
+	MgsComposite *c = &((MgsComposite *) arg)[i];
+	JsonbContainer *o = as_object(p, v, path);
+
+	if (!mgs_valid_key(key, false))
+		bad(p, path, "named by a qualified name written as format('%I.%I') writes it");
+	c->key = key;
+	c->comment = get_str(p, o, "comment", path, false);
+	PARSE_SUB(o, "attributes", path, MgsColumn, parse_column, c->attributes, c->nattributes);
+}
+
+static void
 parse_function(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg, int i)
 {
 	MgsFunction *f = &((MgsFunction *) arg)[i];
@@ -506,6 +542,8 @@ parse_model(Jsonb *jb, const char *arg)
 	PARSE_SUB(root, "sequences", "$", MgsSequence, parse_sequence, m->sequences, m->nsequences);
 	PARSE_SUB(root, "views", "$", MgsView, parse_view, m->views, m->nviews);
 	PARSE_SUB(root, "enums", "$", MgsEnum, parse_enum, m->enums, m->nenums);
+	PARSE_SUB(root, "domains", "$", MgsDomain, parse_domain, m->domains, m->ndomains);
+	PARSE_SUB(root, "composites", "$", MgsComposite, parse_composite, m->composites, m->ncomposites);
 	PARSE_SUB(root, "functions", "$", MgsFunction, parse_function, m->functions, m->nfunctions);
 	mgs_model_sort(m);
 	return m;

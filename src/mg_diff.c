@@ -876,6 +876,12 @@ without_only(const MgsAlloc *a, const char *def)
 
 /* ---- the phases ---- */
 
+/*
+ * Phases 3 (fks) and 4 (!fks): drop the constraints and indexes of kept
+ * tables that are removed or change, the foreign keys pointing at a key
+ * that is rebuilt, and the foreign keys between two tables that are both
+ * dropped (anything else goes with its table).
+ */
 static void
 drop_table_subobjects(Diff *d, bool fks)
 {
@@ -935,6 +941,11 @@ drop_table_subobjects(Diff *d, bool fks)
 	}
 }
 
+/*
+ * Phases 9 (!fks) and 10 (fks): add the constraints and create the
+ * indexes that are new or changed, and the foreign keys dropped around a
+ * rebuilt key; long_lock when the source table has rows (or no sizes).
+ */
 static void
 add_table_subobjects(Diff *d, bool fks)
 {
@@ -989,6 +1000,7 @@ add_table_subobjects(Diff *d, bool fks)
 	}
 }
 
+/* phase 1 (drop: removed or changed triggers of kept tables) and phase 11 */
 static void
 do_triggers(Diff *d, bool drop)
 {
@@ -1018,6 +1030,11 @@ do_triggers(Diff *d, bool drop)
 	}
 }
 
+/*
+ * Enums created, or given their new labels in place (BEFORE the first
+ * kept label, AFTER the previous one otherwise).  Labels removed or
+ * reordered: reported, not generated.
+ */
 static void
 do_enums(Diff *d)
 {
@@ -1280,6 +1297,10 @@ find_extension(const MgsModel *m, const char *name)
 	return NULL;
 }
 
+/*
+ * Phase 12: every comment of the target that differs from the source's,
+ * or that sits on an object the diff (re)creates; NULL removes one.
+ */
 static void
 do_comments(Diff *d)
 {

@@ -325,6 +325,75 @@ test_sequences_and_enums(void)
 }
 
 static void
+test_domains_and_composites(void)
+{
+	MgsConstraint c1 = {.name = "pos", .type = 'c', .definition = "CHECK ((VALUE > 0))"};
+	MgsConstraint c2 = {.name = "pos", .type = 'c', .definition = "CHECK ((VALUE > 1))"};
+	MgsDomain	d1 = {.key = "s.d", .type = "integer", .constraints = &c1, .nconstraints = 1};
+	MgsDomain	d2 = {.key = "s.d", .type = "integer", .not_null = true, .default_expr = "1",
+	.constraints = &c2, .nconstraints = 1};
+	MgsDomain	d3 = {.key = "s.d", .type = "bigint"};
+	MgsColumn	a1[] = {{.name = "x", .position = 1, .type = "integer"}, {.name = "y", .position = 2, .type = "text"}};
+	MgsColumn	a2[] = {{.name = "y", .position = 1, .type = "text"}, {.name = "x", .position = 2, .type = "integer"}};
+	MgsComposite k1 = {.key = "s.c", .attributes = a1, .nattributes = 2};
+	MgsComposite k2 = {.key = "s.c", .attributes = a2, .nattributes = 2};
+	MgsColumn	col = {.name = "v", .position = 1, .type = "s.d"};
+	MgsTable	t = one_column_table(&col, 0);
+	MgsModel	empty = {0},
+				a = {.domains = &d1, .ndomains = 1, .composites = &k1, .ncomposites = 1, .tables = &t, .ntables = 1},
+				b = {.domains = &d2, .ndomains = 1, .composites = &k2, .ncomposites = 1},
+				c = {.domains = &d3, .ndomains = 1};
+	MgsSteps	s = diff(&empty, &a);
+	int			cd = find_step(&s, "CREATE DOMAIN s.d AS integer"),
+				cc = find_step(&s, "ALTER DOMAIN s.d ADD CONSTRAINT \"pos\" CHECK ((VALUE > 0))"),
+				ck = find_step(&s, "CREATE TYPE s.c AS (\"x\" integer, \"y\" text)"),
+				ct = find_step(&s, "CREATE TABLE s.t");
+
+	dump(&s);
+	CHECK(cd >= 0 && cc > cd && ck > cd && ct > ck, "domain, its check, composite, table: %d %d %d %d", cd, cc, ck, ct);
+
+	s = diff(&a, &b);
+	dump(&s);
+	CHECK(find_step(&s, "ALTER DOMAIN s.d DROP CONSTRAINT \"pos\"") >= 0 &&
+		  find_step(&s, "ALTER DOMAIN s.d SET DEFAULT 1") >= 0 &&
+		  find_step(&s, "ALTER DOMAIN s.d SET NOT NULL") >= 0 &&
+		  find_step(&s, "ALTER DOMAIN s.d ADD CONSTRAINT \"pos\" CHECK ((VALUE > 1))") >
+		  find_step(&s, "ALTER DOMAIN s.d DROP CONSTRAINT \"pos\""), "domain altered in place");
+	CHECK(count_reports(&s) == 1, "composite attribute order: reported");
+	CHECK(find_step(&s, "DROP TABLE s.t") >= 0 && find_step(&s, "DROP DOMAIN") < 0,
+		  "the table dropped, the domain kept");
+
+	s = diff(&b, &c);
+	CHECK(count_reports(&s) == 1 && find_step(&s, "DROP TYPE s.c") >= 0, "base type change: reported; composite dropped");
+	s = diff(&a, &empty);
+	CHECK(find_step(&s, "DROP TABLE s.t") >= 0 && find_step(&s, "DROP TYPE s.c") > find_step(&s, "DROP TABLE s.t") &&
+		  find_step(&s, "DROP DOMAIN s.d") > find_step(&s, "DROP TYPE s.c"), "table, composite, domain dropped in that order");
+}
+
+static void
+test_partitions(void)
+{
+	MgsColumn	pc = {.name = "k", .position = 1, .type = "integer"};
+	MgsColumn	cc = {.name = "k", .position = 1, .type = "integer"};
+	MgsDef		ix = {.name = "p_k", .definition = "CREATE INDEX p_k ON ONLY s.p USING btree (k)"};
+	MgsTable	tables[] = {
+		{.key = "s.p", .kind = 'p', .partition_key = "LIST (k)", .columns = &pc, .ncolumns = 1, .indexes = &ix, .nindexes = 1},
+		{.key = "s.p1", .kind = 'r', .partition_of = "s.p", .partition_bound = "FOR VALUES IN (1)", .columns = &cc, .ncolumns = 1},
+	};
+	MgsModel	empty = {0},
+				a = {.tables = tables, .ntables = 2};
+	MgsSteps	s = diff(&empty, &a);
+	int			p = find_step(&s, "CREATE TABLE s.p (\"k\" integer) PARTITION BY LIST (k)"),
+				p1 = find_step(&s, "CREATE TABLE s.p1 PARTITION OF s.p FOR VALUES IN (1)"),
+				i = find_step(&s, "CREATE INDEX p_k ON s.p USING btree (k)");
+
+	dump(&s);
+	CHECK(p >= 0 && p1 > p && i > p1, "parent, partition, index on the whole tree: %d %d %d", p, p1, i);
+	s = diff(&a, &empty);
+	CHECK(s.nsteps == 1 && find_step(&s, "DROP TABLE s.p") == 0, "the partition goes with its parent");
+}
+
+static void
 test_quoting_and_keys(void)
 {
 	CHECK(strcmp(mgs_quote_ident(&A, "a\"b"), "\"a\"\"b\"") == 0, "quote_ident");
@@ -353,6 +422,8 @@ main(void)
 	test_views_around_column_change();
 	test_foreign_keys();
 	test_sequences_and_enums();
+	test_domains_and_composites();
+	test_partitions();
 	test_quoting_and_keys();
 	free_all();
 	printf("test_diff: %d passed, %d failed\n", passed, failed);

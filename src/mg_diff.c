@@ -659,6 +659,12 @@ columns_change(const MgsTable *s, const MgsTable *t)
 	return false;
 }
 
+/*
+ * CREATE TABLE with every column inline, in position order (defaults,
+ * NOT NULL, identity, generation); constraints and indexes come later, in
+ * their own phases.  A partition is created PARTITION OF its parent and
+ * takes its columns from it.
+ */
 static void
 create_table(Diff *d, const MgsTable *t)
 {

@@ -412,6 +412,175 @@ test_quoting_and_keys(void)
 	CHECK(!mgs_valid_key("s.f() x", true), "trailing text refused");
 }
 
+/* ---- random models: the diff never crashes, whatever the model says ---- */
+
+static unsigned long rng = 12345;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng = rng * 6364136223846793005UL + 1442695040888963407UL;
+	return (unsigned) ((rng >> 33) % n);
+}
+
+static const char *const keys[] = {"s.a", "s.b", "s.c", "s.d", "\"S\".\"x y\""};
+static const char *const names[] = {"a", "b", "c", "id", "x\"y"};
+static const char *const types[] = {"integer", "bigint", "text", "character varying(10)",
+"character varying(5)", "numeric(10,2)", "numeric", "character(3)", "weird(", "a(1,2,3)"};
+
+static const char *
+maybe(const char *s)
+{
+	return rnd(3) ? NULL : s;
+}
+
+/*
+ * A model the parser would accept but that need not be consistent:
+ * references to missing tables, views reading each other in a cycle,
+ * partitions of themselves, columns at the same position.
+ */
+static void
+random_model(MgsModel *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->ntables = (int) rnd(4);
+	m->tables = test_alloc(NULL, sizeof(MgsTable) * 4);
+	for (int i = 0; i < m->ntables; i++)
+	{
+		MgsTable   *t = &m->tables[i];
+
+		t->key = keys[i];
+		t->kind = rnd(4) ? 'r' : 'p';
+		t->partition_of = rnd(4) ? NULL : keys[rnd(5)];
+		t->partition_bound = maybe("FOR VALUES IN (1)");
+		t->partition_key = maybe("LIST (a)");
+		t->size_bytes = (int64_t) rnd(3) - 1;
+		t->comment = maybe("c'mt");
+		t->ncolumns = (int) rnd(4);
+		t->columns = test_alloc(NULL, sizeof(MgsColumn) * 4);
+		for (int k = 0; k < t->ncolumns; k++)
+		{
+			MgsColumn  *c = &t->columns[k];
+
+			c->name = names[(k + rnd(2)) % 5];
+			c->position = 1 + (int) rnd(4);
+			c->type = types[rnd(10)];
+			c->collation = maybe("pg_catalog.\"C\"");
+			c->default_expr = maybe("0");
+			c->generated = rnd(5) ? NULL : (rnd(2) ? "(a * 2)" : "(a * 3)");
+			c->not_null = rnd(2);
+			c->identity = rnd(4) ? 0 : (rnd(2) ? 'a' : 'd');
+			c->comment = maybe("x");
+		}
+		/* names must be unique for the lookups: keep only distinct ones */
+		for (int k = 1; k < t->ncolumns; k++)
+			for (int j = 0; j < k; j++)
+				if (strcmp(t->columns[j].name, t->columns[k].name) == 0)
+				{
+					t->ncolumns = k;
+					break;
+				}
+		t->nconstraints = (int) rnd(3);
+		t->constraints = test_alloc(NULL, sizeof(MgsConstraint) * 3);
+		for (int k = 0; k < t->nconstraints; k++)
+		{
+			MgsConstraint *c = &t->constraints[k];
+
+			c->name = k ? "k2" : "k1";
+			c->type = "pucfx"[rnd(5)];
+			c->definition = rnd(2) ? "CHECK (true)" : "CHECK (true) NOT VALID";
+			c->references = c->type == 'f' ? keys[rnd(5)] : NULL;
+		}
+		t->nindexes = (int) rnd(2);
+		t->indexes = test_alloc(NULL, sizeof(MgsDef));
+		t->indexes[0].name = "ix";
+		t->indexes[0].definition = rnd(2) ? "CREATE UNIQUE INDEX ix ON ONLY s.a USING btree (a)" : "CREATE INDEX ix";
+		t->ntriggers = (int) rnd(2);
+		t->triggers = test_alloc(NULL, sizeof(MgsDef));
+		t->triggers[0].name = "tg";
+		t->triggers[0].definition = rnd(2) ? "CREATE TRIGGER tg" : "CREATE TRIGGER tg2";
+	}
+	m->nviews = (int) rnd(3);
+	m->views = test_alloc(NULL, sizeof(MgsView) * 3);
+	for (int i = 0; i < m->nviews; i++)
+	{
+		MgsView    *v = &m->views[i];
+
+		v->key = i ? "s.v2" : "s.v1";
+		v->kind = rnd(2) ? 'v' : 'm';
+		v->definition = rnd(2) ? " SELECT 1;" : " SELECT 2;\n";
+		v->ndepends = (int) rnd(3);
+		v->depends = test_alloc(NULL, sizeof(char *) * 3);
+		for (int k = 0; k < v->ndepends; k++)
+			v->depends[k] = rnd(2) ? keys[rnd(5)] : (rnd(2) ? "s.v1" : "s.v2");
+		v->nindexes = (int) rnd(2);
+		v->indexes = test_alloc(NULL, sizeof(MgsDef));
+		v->indexes[0].name = "vx";
+		v->indexes[0].definition = "CREATE INDEX vx";
+	}
+	m->nsequences = (int) rnd(2);
+	m->sequences = test_alloc(NULL, sizeof(MgsSequence));
+	m->sequences[0] = (MgsSequence) {.key = "s.q", .type = "bigint", .start = "1", .increment = rnd(2) ? "1" : "2",
+	.min = "1", .max = "9", .cache = "1", .owned_table = maybe("s.a"), .owned_column = "a"};
+	m->nenums = (int) rnd(2);
+	m->enums = test_alloc(NULL, sizeof(MgsEnum));
+	{
+		static const char *l1[] = {"x", "y", "z"};
+		static const char *l2[] = {"z", "x"};
+
+		m->enums[0] = rnd(2) ? (MgsEnum) {.key = "s.e", .labels = l1, .nlabels = (int) rnd(4)}
+		: (MgsEnum) {.key = "s.e", .labels = l2, .nlabels = 2};
+	}
+	m->ndomains = (int) rnd(2);
+	m->domains = test_alloc(NULL, sizeof(MgsDomain));
+	m->domains[0] = (MgsDomain) {.key = "s.dm", .type = rnd(2) ? "integer" : "text", .not_null = rnd(2),
+	.default_expr = maybe("1"), .constraints = m->tables && m->ntables ? m->tables[0].constraints : NULL,
+	.nconstraints = m->ntables ? m->tables[0].nconstraints : 0};
+	m->ncomposites = (int) rnd(2);
+	m->composites = test_alloc(NULL, sizeof(MgsComposite));
+	m->composites[0] = (MgsComposite) {.key = "s.ct", .attributes = m->ntables ? m->tables[0].columns : NULL,
+	.nattributes = m->ntables ? m->tables[0].ncolumns : 0};
+	m->nfunctions = (int) rnd(2);
+	m->functions = test_alloc(NULL, sizeof(MgsFunction));
+	m->functions[0] = (MgsFunction) {.key = "s.f()", .kind = rnd(2) ? 'f' : 'p', .result = maybe("integer"),
+	.definition = rnd(2) ? "CREATE FUNCTION 1" : "CREATE FUNCTION 2"};
+	m->nextensions = (int) rnd(2);
+	m->extensions = test_alloc(NULL, sizeof(MgsExtension));
+	m->extensions[0] = (MgsExtension) {.name = "ext", .schema = rnd(2) ? "s" : "t", .version = rnd(2) ? "1" : "2"};
+	m->nschemas = (int) rnd(2);
+	m->schemas = test_alloc(NULL, sizeof(MgsSchema));
+	m->schemas[0] = (MgsSchema) {.name = "s", .comment = maybe("sc")};
+}
+
+static void
+test_random_models(void)
+{
+	int			runs = 3000;
+	int			ok = 0;
+
+	for (int i = 0; i < runs; i++)
+	{
+		MgsModel	a,
+					b;
+		MgsSteps	s;
+		bool		good = true;
+
+		random_model(&a);
+		random_model(&b);
+		s = diff(&a, &b);
+		for (int k = 0; k < s.nsteps; k++)
+			if (s.steps[k].object == NULL || (s.steps[k].statement == NULL && s.steps[k].note == NULL))
+				good = false;
+		/* a model against itself: nothing to do, nothing to report */
+		s = diff(&a, &a);
+		for (int k = 0; k < s.nsteps; k++)
+			if (s.steps[k].statement != NULL)
+				good = false;
+		ok += good;
+	}
+	CHECK(ok == runs, "random models: every step names its object, a model equals itself (%d of %d)", ok, runs);
+}
+
 int
 main(void)
 {
@@ -425,6 +594,7 @@ main(void)
 	test_domains_and_composites();
 	test_partitions();
 	test_quoting_and_keys();
+	test_random_models();
 	free_all();
 	printf("test_diff: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

@@ -1001,7 +1001,9 @@ add_table_subobjects(Diff *d, bool fks)
 			emit(d, t->kind == 'p' ? without_only(d->a, x->definition) : x->definition,
 				 P("index %s.%s", key_schema(d->a, t->key), Q(x->name)),
 				 s ? lock_if_nonempty(s) : NULL,
-				 s && nonempty(s) ? "blocks writes while it builds; CREATE INDEX CONCURRENTLY outside a transaction avoids it" : NULL);
+				 s && nonempty(s) ?
+				 (t->kind == 'p' ? "blocks writes to every partition while it builds" :
+				  "blocks writes while it builds; CREATE INDEX CONCURRENTLY outside a transaction avoids it") : NULL);
 		}
 	}
 }

@@ -12,6 +12,9 @@
  * and the pg_get_*def() functions qualify every name they print: the text
  * does not depend on the caller's search_path.
  *
+ * Sizes: a partitioned table's "bytes" are those of its whole partition
+ * tree, so that the hazards of building an index on it see the rows.
+ *
  * Determinism: every collection is a jsonb object keyed by name (jsonb
  * keeps keys in one canonical order) or an array sorted by name; column
  * order is the "position" of each column, counted over the live columns,
@@ -102,7 +105,7 @@ static const char *const snapshot_sql =
 "          WHERE fc.oid" EQ "k.confrelid) END,"
 "       'comment', pg_catalog.obj_description(k.oid, 'pg_constraint')))), '{}')"
 "     FROM pg_catalog.pg_constraint AS k"
-"    WHERE k.conrelid" EQ "r.oid AND k.conislocal"
+"    WHERE k.conrelid" EQ "r.oid AND k.conislocal AND k.conparentid" EQ "0"
 "      AND k.contype OPERATOR(pg_catalog.=) ANY ('{p,u,c,f,x}'::\"char\"[])),"
 "   'indexes', (SELECT COALESCE(pg_catalog.jsonb_object_agg(ic.relname, pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object("
 "       'definition', pg_catalog.pg_get_indexdef(ix.indexrelid),"
@@ -200,7 +203,11 @@ static const char *const snapshot_sql =
 "   FROM pg_catalog.pg_proc AS p JOIN nsp ON nsp.oid" EQ "p.pronamespace"
 "  WHERE p.prokind OPERATOR(pg_catalog.=) ANY ('{f,p}'::\"char\"[]) AND " NOT_MEMBER("pg_catalog.pg_proc", "p.oid") "),"
 " 'sizes', (SELECT COALESCE(pg_catalog.jsonb_object_agg(r.key, pg_catalog.jsonb_build_object("
-"   'bytes', pg_catalog.pg_relation_size(r.oid), 'rows', r.reltuples::pg_catalog.int8)), '{}')"
+"   'bytes', CASE WHEN r.relkind" EQ "'p'"
+"       THEN (SELECT COALESCE(pg_catalog.sum(pg_catalog.pg_relation_size(pt.relid)), 0)::pg_catalog.int8"
+"               FROM pg_catalog.pg_partition_tree(r.oid) AS pt)"
+"       ELSE pg_catalog.pg_relation_size(r.oid) END,"
+"   'rows', r.reltuples::pg_catalog.int8)), '{}')"
 "   FROM rel AS r WHERE r.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,m}'::\"char\"[])))";
 
 /* $1 unused; the schemas a NULL argument means */

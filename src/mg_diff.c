@@ -282,7 +282,7 @@ mgs_model_sort(MgsModel *m)
 	SORT(m->functions, m->nfunctions, cmp_function);
 }
 
-/* binary search on a sorted array whose element starts with... no: by field */
+/* binary search by key on a sorted array of the model */
 #define DEFINE_FIND(fn, type, arrf, nf, field) \
 static const type *fn(const MgsModel *m, const char *k) \
 { \

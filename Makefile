@@ -11,7 +11,10 @@ CORE_HDR_PATHS = $(addprefix src/,$(CORE_HDRS))
 OBJS = src/migrations.o src/mg_register.o src/mg_run.o src/mg_catalog.o \
 	src/mg_catalog_read.o src/mg_execute.o src/mg_guard.o \
 	$(addprefix src/,$(CORE_OBJS))
+# issue 12: schema snapshot (catalog reading), model parsing, the pure diff
+OBJS += src/mg_snapshot.o src/mg_schema_model.o src/mg_diff.o
 DATA = sql/migrations--0.1.sql sql/migrations--0.2.sql sql/migrations--0.1--0.2.sql
+DATA += sql/migrations--0.3.sql sql/migrations--0.2--0.3.sql
 PGFILEDESC = "migrations - schema migrations inside the database"
 
 PG_CPPFLAGS = -I$(srcdir)/src
@@ -21,12 +24,13 @@ PG_CFLAGS = -Wextra -Wno-unused-parameter
 REGRESS = setup register graph_errors targets upgrade downgrade stamp \
 	listings execution invenio privileges catalog_guard register_cost graph_cache search_path \
 	core_limits hardening_exec lock_timeout_guc drop_guard
+REGRESS += schema_diff
 REGRESS_OPTS = --load-extension=plpgsql
 
 ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_register concurrent_three concurrent_serializable concurrent_snapshot concurrent_drop concurrent_graph_cache
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 
-EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/test_revfile test/unit/results \
+EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/test_diff test/unit/test_revfile test/unit/results \
 	test/isolation/output_iso test/fuzz/build
 
 PG_CONFIG ?= pg_config
@@ -44,7 +48,7 @@ include $(PGXS)
 
 # PGXS tracks no header dependencies: an object built against an older
 # struct layout would still link
-$(OBJS): $(CORE_HDR_PATHS) src/mg_backend.h src/mg_catalog_int.h
+$(OBJS): $(CORE_HDR_PATHS) src/mg_backend.h src/mg_catalog_int.h src/mg_schema.h
 
 # The client, pg_migrate: built and installed with the extension.  Debian
 # keeps PostgreSQL's bindir off PATH, so install also links the program
@@ -118,8 +122,13 @@ fuzzreplay: $(FUZZ_REPLAY)
 			$$(ls -d $(srcdir)/test/fuzz/regress/$$t 2>/dev/null) || exit 1; \
 	done
 
-unittest: test/unit/mg_replay test/unit/test_core test/unit/test_revfile fuzzreplay
+# the schema diff over models built by hand (issue 12, item 7)
+test/unit/test_diff: test/unit/test_diff.c test/unit/unit_check.h src/mg_diff.c src/mg_schema.h
+	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_diff.c src/mg_diff.c
+
+unittest: test/unit/mg_replay test/unit/test_core test/unit/test_revfile test/unit/test_diff fuzzreplay
 	test/unit/test_core
+	test/unit/test_diff
 	test/unit/test_revfile
 	bash $(srcdir)/test/unit/run_replay.sh
 

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# ALTER EXTENSION migrations UPDATE from 0.1 to 0.2 on a database holding
-# real state: revisions registered, applied and logged under 0.1 by a
-# migrator with the grants 0.1's README documented.  After the update the
-# revisions, version rows, log and log sequence are unchanged, the
-# extension's objects are those of a fresh 0.2 install, migrations go on,
-# and the catalog refuses direct writes (issue 10, item 3).  Needs a
-# running server (libpq environment variables) with both versions
-# installed.
+# ALTER EXTENSION migrations UPDATE from 0.1 to 0.2 to 0.3 on a database
+# holding real state: revisions registered, applied and logged under 0.1 by
+# a migrator with the grants 0.1's README documented.  After each update
+# the revisions, version rows, log and log sequence are unchanged; at 0.3
+# the extension's objects (and the functions' grants) are those of a fresh
+# 0.3 install, migrations go on, and the catalog refuses direct writes
+# (issue 10, item 3).  Then the same from 0.2 straight to 0.3 (issue 12:
+# migrate_snapshot and migrate_diff).  Needs a running server (libpq
+# environment variables) with every version installed.
 set -euo pipefail
 db=mg_update_src
+db2=mg_update_src2
 fresh=mg_update_fresh
 role=mg_update_migrator
 cleanup() {
     dropdb --if-exists "$db" 2> /dev/null; dropdb --if-exists "$fresh" 2> /dev/null
+    dropdb --if-exists "$db2" 2> /dev/null
     psql -X -q -d postgres -c "DROP ROLE IF EXISTS $role" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -65,6 +68,11 @@ q -c "ALTER EXTENSION migrations UPDATE TO '0.2'"
     fail "not at 0.2"
 after=$(state)
 [ "$before" = "$after" ] || { echo "state changed by the update:"; diff <(echo "$before") <(echo "$after"); exit 1; }
+q -c "ALTER EXTENSION migrations UPDATE TO '0.3'"
+[ "$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'migrations'")" = 0.3 ] ||
+    fail "not at 0.3"
+after=$(state)
+[ "$before" = "$after" ] || { echo "state changed by the update to 0.3:"; diff <(echo "$before") <(echo "$after"); exit 1; }
 
 # the same objects as a fresh 0.2 install
 objects() {
@@ -74,14 +82,19 @@ objects() {
            AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'migrations')
          ORDER BY 1" \
       -c "SELECT tgrelid::regclass || ' ' || tgname || ' ' || tgenabled::text || ' ' || tgisinternal || ' ' || tgtype
-            FROM pg_trigger WHERE tgrelid::regclass::text LIKE 'migrate%' ORDER BY 1"
+            FROM pg_trigger WHERE tgrelid::regclass::text LIKE 'migrate%' ORDER BY 1" \
+      -c "-- grants, the migrator's own (given by the test) left out
+          SELECT p.oid::regprocedure || ' ' || coalesce(regexp_replace(p.proacl::text, ',?$role=[^,}]*', '', 'g'), 'default') || ' ' || p.provolatile::text || ' ' || p.proisstrict::text
+            FROM pg_proc AS p JOIN pg_depend AS d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
+           WHERE d.deptype = 'e' AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'migrations')
+           ORDER BY 1"
 }
 createdb "$fresh"
 psql -X -q -d "$fresh" -c "CREATE EXTENSION migrations"
 objects_updated=$(objects "$db")
 objects_fresh=$(objects "$fresh")
 [ "$objects_updated" = "$objects_fresh" ] ||
-    { echo "objects differ from a fresh 0.2 install:"; diff <(echo "$objects_fresh") <(echo "$objects_updated"); exit 1; }
+    { echo "objects differ from a fresh 0.3 install:"; diff <(echo "$objects_fresh") <(echo "$objects_updated"); exit 1; }
 grep -c 'migrate_guard' <<< "$objects_updated" | grep -q '^12$' || fail "guard triggers missing"
 
 # the migrator's old table grants no longer let it write the tables...
@@ -119,4 +132,31 @@ if q -c "SELECT migrate_register('u2', '{u1}', 'SELECT 2;', 'DROP TABLE upd_two;
 fi
 q -c "SELECT migrate_check()" > /dev/null
 q -c "DROP OWNED BY $role"
-echo "update 0.1 -> 0.2: state kept, objects as a fresh install, direct writes refused, migrations go on"
+
+# 0.2 -> 0.3 on a database with state made under 0.2
+q2() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db2" "$@"; }
+createdb "$db2"
+q2 -c "CREATE EXTENSION migrations VERSION '0.2'"
+q2 -c "SELECT migrate_register('v1', '{}', 'CREATE TABLE v_one (id int PRIMARY KEY);', 'DROP TABLE v_one;', 'One.')" \
+   -c "SELECT migrate_register('v2', '{v1}', 'CREATE TABLE v_two (id int REFERENCES v_one);', 'DROP TABLE v_two;', 'Two.')" \
+   -c "SET client_min_messages = warning" \
+   -c "SELECT count(*) FROM migrate_upgrade('heads')" > /dev/null
+state2() {
+    q2 -c "SELECT md5(string_agg(r::text, '|' ORDER BY seq)) FROM migrate_revision AS r" \
+       -c "SELECT string_agg(revision, ',' ORDER BY revision) FROM migrate_version" \
+       -c "SELECT md5(string_agg(l::text, '|' ORDER BY id)) FROM migrate_log AS l"
+}
+before2=$(state2)
+q2 -c "ALTER EXTENSION migrations UPDATE TO '0.3'"
+[ "$(q2 -c "SELECT extversion FROM pg_extension WHERE extname = 'migrations'")" = 0.3 ] ||
+    fail "$db2 not at 0.3"
+[ "$(state2)" = "$before2" ] || fail "state changed by the update 0.2 -> 0.3"
+objects_updated2=$(objects "$db2")
+[ "$objects_updated2" = "$objects_fresh" ] ||
+    { echo "objects differ from a fresh 0.3 install after 0.2 -> 0.3:"; diff <(echo "$objects_fresh") <(echo "$objects_updated2"); exit 1; }
+# the new functions work on the updated database, for PUBLIC too
+[ "$(q2 -c "SET ROLE $role" -c "SELECT count(*) FROM jsonb_object_keys(migrate_snapshot('{public}')->'tables')")" = 2 ] ||
+    fail "migrate_snapshot after 0.2 -> 0.3"
+[ "$(q2 -c "SELECT count(*) FROM migrate_diff(migrate_snapshot('{public}'), migrate_snapshot('{public}'))")" = 0 ] ||
+    fail "migrate_diff after 0.2 -> 0.3"
+echo "update 0.1 -> 0.2 -> 0.3 and 0.2 -> 0.3: state kept, objects as a fresh install, direct writes refused, migrations go on"

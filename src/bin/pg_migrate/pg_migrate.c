@@ -6,8 +6,9 @@
  *
  * "check" and "new" work on revision files only (mg_filecmds.c); "load"
  * and the query commands talk to a database (mg_dbcmds.c).  The graph core
- * (mg_core.c) and the file parser and directory reader (mg_revfile.c,
- * mg_revdir.c) are the same code the extension and the tests use.
+ * (src/mg_core.h; its files are CORE_SRCS of src/core.mk) and the file
+ * parser and directory reader (mg_revfile.c, mg_revdir.c) are the same code
+ * the extension and the tests use.
  * doc/design.md describes the commands.
  *
  * This file owns what every command shares: the command table (which

@@ -25,7 +25,7 @@
  *					stamp plans
  *	mg_listing.c	current, applied, show and history
  *
- * Vocabulary follows Alembic's RevisionMap (doc/semantics.md, the revision
+ * Vocabulary follows Alembic's RevisionMap (doc/semantics.md §1-§2, the revision
  * model):
  *
  *	down	 the versioned down_revisions (parents)

@@ -139,7 +139,7 @@ update_for_upgrade(MgGraph *g, Heads *h, int r)
  * update_for_downgrade
  *		Rows after downgrading r: r's normalized down revisions come back,
  *		except those implied by another row or by another of them (the
- *		consistent rule of doc/semantics.md, on downgrades).
+ *		consistent rule of doc/semantics.md §12.1, on downgrades).
  *
  *		With a minimal row set, a parent x of r is implied exactly when some
  *		applied revision other than r has x as a normalized down revision:

@@ -5,7 +5,7 @@
  *	  names in a finished graph (Alembic's get_revision(s),
  *	  _resolve_revision_number, _parse_upgrade_target,
  *	  _parse_downgrade_target, _stamp_revs and the range of
- *	  walk_revisions; doc/semantics.md, the target grammar).
+ *	  walk_revisions; doc/semantics.md §7).
  *
  *	  symbol		id, unique id prefix (keys longer than three characters),
  *					branch label, "heads", "head", "base"

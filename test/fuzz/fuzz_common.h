@@ -671,7 +671,7 @@ check_current(Model *m, const Table *t, MgList cur)
 }
 
 /*
- * Alembic's topological_sort (doc/semantics.md, plans: the topological order), ported literally with its
+ * Alembic's topological_sort (doc/semantics.md §8.4), ported literally with its
  * quadratic cost, as the reference for the core's faster version.  Returns
  * the number of revisions written to out (tips first); *complete is false
  * when revisions of todo were never reached (Alembic's assertion).

@@ -461,7 +461,7 @@ check_resolved(Model *m, int down[][MAX_REFS], const int *ndown, int deps[][MAX_
 }
 
 /* ----------------------------------------------------------------
- * A reference for symbol resolution (doc/semantics.md, the target grammar: symbols), from the spec
+ * A reference for symbol resolution (doc/semantics.md §7.1-§7.3), from the spec
  * ----------------------------------------------------------------
  */
 
@@ -689,7 +689,7 @@ check_show(Model *m, const Spec *s, const char *sym)
 }
 
 /*
- * Downgrade to "B@X" with X a plain symbol (doc/semantics.md, downgrade targets): X resolves
+ * Downgrade to "B@X" with X a plain symbol (doc/semantics.md §9.1): X resolves
  * ignoring B; the roots are X's children (for base: every revision without
  * down revisions, counted once per key); with two or more keys B keeps
  * the roots below it; what goes is everything applied above the roots.

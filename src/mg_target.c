@@ -480,6 +480,38 @@ steps_detail(MgGraph *g, long n, bool up, const char *from)
 		mg_gprintf(g, "Fewer than %ld revisions lie below the current revision.", n);
 }
 
+/*
+ * walk_within
+ *		walk() from start by steps (up when positive, down when negative)
+ *		with the given branch and over-walk rule, refusing a walk that
+ *		would pass the heads or base: the one error of a relative target
+ *		that goes too far, whose DETAIL counts the steps from "from" (NULL:
+ *		the current revisions).
+ */
+static bool
+walk_within(MgGraph *g, int start, long steps, const char *branch,
+			bool no_overwalk, const char *target, const char *from, int *out,
+			MgError *err)
+{
+	bool		over;
+
+	if (!walk(g, start, steps, branch, no_overwalk, target, out, &over, err))
+		return false;
+	if (!over)
+		return true;
+	if (steps >= 0)
+		return mg_set_error(err, MG_E_INVALID_TARGET,
+							mg_gprintf(g, "relative target \"%s\" goes beyond the head revisions",
+									   mg_shown(g, target)),
+							steps_detail(g, steps, true, from),
+							NULL);
+	return mg_set_error(err, MG_E_INVALID_TARGET,
+						mg_gprintf(g, "relative target \"%s\" goes below base",
+								   mg_shown(g, target)),
+						steps_detail(g, -steps, false, from),
+						NULL);
+}
+
 /* The relative-target pattern (?:(.+?)@)?(\w+)?((?:\+|-)\d+), anchored */
 typedef struct Relative
 {
@@ -638,7 +670,6 @@ mg_parse_upgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 	Relative	rel;
 	bool		matched;
 	int			rev;
-	bool		over;
 
 	if (!match_relative(g, target, &rel, err, &matched))
 		return false;
@@ -683,26 +714,17 @@ mg_parse_upgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 										 mg_shown(g, target)),
 								 mg_gprintf(g, "The current heads are %s.", mg_id_list(g, start.v, start.n)),
 								 mg_gprintf(g, "Use \"<branch>@+N\" or \"<revision>+N\" to choose one branch."));
-			if (!walk(g, start.n ? start.v[0] : MG_NONE, rel.n, rel.branch,
-					  no_overwalk, target, &rev, &over, err))
+			if (!walk_within(g, start.n ? start.v[0] : MG_NONE, rel.n,
+							 rel.branch, no_overwalk, target, NULL, &rev, err))
 				return false;
-			if (over)
-				return mg_set_error(err, MG_E_INVALID_TARGET,
-								 mg_gprintf(g, "relative target \"%s\" goes beyond the head revisions", mg_shown(g, target)),
-								 steps_detail(g, rel.n, true, NULL),
-								 NULL);
 			vec_push(g, targets, rev);
 			return true;
 		}
 		if (!get_revision(g, rel.symbol, &rev, err))
 			return false;
-		if (!walk(g, rev, rel.n, rel.branch, no_overwalk, target, &rev, &over, err))
+		if (!walk_within(g, rev, rel.n, rel.branch, no_overwalk, target,
+						 rel.symbol, &rev, err))
 			return false;
-		if (over)
-			return mg_set_error(err, MG_E_INVALID_TARGET,
-							 mg_gprintf(g, "relative target \"%s\" goes beyond the head revisions", mg_shown(g, target)),
-							 steps_detail(g, rel.n, true, rel.symbol),
-							 NULL);
 		if (rev >= 0)
 			vec_push(g, targets, rev);
 		return true;
@@ -718,13 +740,9 @@ mg_parse_upgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 
 		if (!get_revision(g, sym, &rev, err))
 			return false;
-		if (!walk(g, rev, rel.n, NULL, no_overwalk, target, &rev, &over, err))
+		if (!walk_within(g, rev, rel.n, NULL, no_overwalk, target,
+						 rel.symbol, &rev, err))
 			return false;
-		if (over)
-			return mg_set_error(err, MG_E_INVALID_TARGET,
-							 mg_gprintf(g, "relative target \"%s\" goes below base", mg_shown(g, target)),
-							 steps_detail(g, -rel.n, false, rel.symbol),
-							 NULL);
 		if (rev >= 0)
 			vec_push(g, targets, rev);
 		return true;
@@ -749,7 +767,6 @@ mg_parse_downgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 {
 	Relative	rel;
 	bool		matched;
-	bool		over;
 	int			rev;
 
 	*branch = NULL;
@@ -766,13 +783,9 @@ mg_parse_downgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 								 mg_gprintf(g, "Use migrate_upgrade() to move up."));
 			if (!get_revision(g, rel.symbol, &rev, err))
 				return false;
-			if (!walk(g, rev, rel.n, rel.branch, true, target, &rev, &over, err))
+			if (!walk_within(g, rev, rel.n, rel.branch, true, target,
+							 rel.symbol, &rev, err))
 				return false;
-			if (over)
-				return mg_set_error(err, MG_E_INVALID_TARGET,
-								 mg_gprintf(g, "relative target \"%s\" goes beyond the head revisions", mg_shown(g, target)),
-								 steps_detail(g, rel.n, true, rel.symbol),
-								 NULL);
 			*branch = rel.branch;
 			*out = rev == MG_AT_BASE ? MG_NONE : rev;
 			return true;
@@ -835,13 +848,9 @@ mg_parse_downgrade_target(MgGraph *g, const IntVec *rows, const char *target,
 			}
 			if (!get_revision(g, br ? mg_gprintf(g, "%s@%s", br, symbol) : symbol, &start, err))
 				return false;
-			if (!walk(g, start, rel.n, NULL, true, target, &rev, &over, err))
+			if (!walk_within(g, start, rel.n, NULL, true, target,
+							 symbol, &rev, err))
 				return false;
-			if (over)
-				return mg_set_error(err, MG_E_INVALID_TARGET,
-								 mg_gprintf(g, "relative target \"%s\" goes below base", mg_shown(g, target)),
-								 steps_detail(g, -rel.n, false, symbol),
-								 NULL);
 			*branch = br;
 			*out = rev == MG_AT_BASE ? MG_NONE : rev;
 			return true;

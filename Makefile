@@ -27,6 +27,7 @@ REGRESS = setup register graph_errors targets upgrade downgrade stamp \
 	listings execution invenio privileges catalog_guard register_cost graph_cache search_path \
 	core_limits hardening_exec lock_timeout_guc drop_guard
 REGRESS += schema_diff
+REGRESS += roundtrip
 REGRESS_OPTS = --load-extension=plpgsql
 
 ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_register concurrent_three concurrent_serializable concurrent_snapshot concurrent_drop concurrent_graph_cache

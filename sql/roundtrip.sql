@@ -96,6 +96,16 @@ SELECT * FROM migrate_roundtrip('s1');
 -- the default target is heads
 SELECT count(*) > 0 AS rows FROM migrate_roundtrip();
 
+-- a cancel or a timeout is an error of the call, not a row, and leaves
+-- nothing behind
+SELECT migrate_register('slow1', '{}', 'CREATE TABLE rt_slow (id int);',
+                        'SELECT pg_sleep(5);', 'Slow downgrade.', '{slow}');
+SELECT rt_state() AS state2 \gset
+SET statement_timeout = '200ms';
+SELECT * FROM migrate_roundtrip('slow@head');
+RESET statement_timeout;
+SELECT rt_state() = :'state2' AS unchanged, to_regclass('rt_slow') IS NULL AS no_rt_slow;
+
 -- Leave an empty installation, as found
 SELECT revision, direction FROM migrate_downgrade('base');
 DROP FUNCTION rt_state();

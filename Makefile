@@ -13,6 +13,8 @@ OBJS = src/migrations.o src/mg_register.o src/mg_run.o src/mg_catalog.o \
 	$(addprefix src/,$(CORE_OBJS))
 # issue 12: schema snapshot (catalog reading), model parsing, the pure diff
 OBJS += src/mg_snapshot.o src/mg_schema_model.o src/mg_diff.o
+# issue 12, item 5: migrate_roundtrip (upgrade, downgrade, compare; rolled back)
+OBJS += src/mg_roundtrip.o
 DATA = sql/migrations--0.1.sql sql/migrations--0.2.sql sql/migrations--0.1--0.2.sql
 DATA += sql/migrations--0.3.sql sql/migrations--0.2--0.3.sql
 PGFILEDESC = "migrations - schema migrations inside the database"
@@ -25,6 +27,7 @@ REGRESS = setup register graph_errors targets upgrade downgrade stamp \
 	listings execution invenio privileges catalog_guard register_cost graph_cache search_path \
 	core_limits hardening_exec lock_timeout_guc drop_guard
 REGRESS += schema_diff
+REGRESS += roundtrip
 REGRESS_OPTS = --load-extension=plpgsql
 
 ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_register concurrent_three concurrent_serializable concurrent_snapshot concurrent_drop concurrent_graph_cache

@@ -303,3 +303,17 @@ LANGUAGE C IMMUTABLE STRICT
 AS 'MODULE_PATHNAME', 'migrate_diff';
 COMMENT ON FUNCTION @extschema@.migrate_diff(jsonb, jsonb)
     IS 'the ordered statements turning schema model source into target, with hazards';
+
+-- issue 12, item 5: migrate_roundtrip (README, "Schema snapshots and
+-- diffs").  It runs bodies, so it is refused to PUBLIC like
+-- migrate_upgrade; everything it does is rolled back.
+CREATE FUNCTION @extschema@.migrate_roundtrip(
+    target text DEFAULT 'heads',
+    OUT revision text, OUT phase text, OUT object text,
+    OUT difference text)
+RETURNS SETOF record
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_roundtrip';
+COMMENT ON FUNCTION @extschema@.migrate_roundtrip(text)
+    IS 'upgrade to the target and downgrade back, whole and revision by revision, always rolled back; a row per difference';
+REVOKE ALL ON FUNCTION @extschema@.migrate_roundtrip(text) FROM PUBLIC;

@@ -13,7 +13,7 @@ my ($rc, $out, $err);
 ($rc, $out, $err) = pgm('--help');
 is($rc, 0, '--help exits with 0');
 like($out, qr/^Usage:\n  pg_migrate \[OPTION\]\.\.\. COMMAND/m, '--help shows usage');
-like($out, qr/^  $_ /m, "--help lists $_") for qw(load check new upgrade downgrade stamp heads current history);
+like($out, qr/^  $_ /m, "--help lists $_") for qw(load check new upgrade downgrade stamp heads current history roundtrip);
 ($rc, $out) = pgm('--version');
 is($rc, 0, '--version exits with 0');
 like($out, qr/^pg_migrate \(migrations\) \d+\.\d+$/, '--version');

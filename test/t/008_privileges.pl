@@ -65,6 +65,9 @@ is($rc, 1, 'stamp without grants fails');
 like($err, qr/permission denied for function migrate_stamp/, 'permission denied');
 ($rc, $out, $err) = pgm({%as_nobody}, @d, 'stamp', '--purge', 'base');
 is($rc, 1, 'stamp --purge without grants fails');
+($rc, $out, $err) = pgm({%as_nobody}, @d, 'roundtrip');
+is($rc, 1, 'roundtrip without grants fails');
+like($err, qr/^pg_migrate: error: permission denied for function migrate_roundtrip$/m, 'permission denied');
 is(catalog_state($db), $state, 'nothing changed');
 for my $cmd (qw(heads current history))
 {
@@ -253,7 +256,7 @@ for my $path ('evil,pg_catalog,public', 'evil,public')
 		'with what changed') or diag($err);
 	for my $cmd ([ 'heads' ], [ 'current' ], [ 'history' ], [ 'history', 'base:splabel@head' ],
 		[ 'downgrade', '-1' ], [ 'stamp', 'heads' ], [ 'stamp', '--purge', 'sp0000000002' ],
-		[ 'upgrade', 'splabel@head' ], [ 'downgrade', 'base' ])
+		[ 'upgrade', 'splabel@head' ], [ 'roundtrip' ], [ 'downgrade', 'base' ])
 	{
 		($rc, $out, $err) = pgm({%env}, '-d', $sdb, @$cmd);
 		$all_err .= $err;

@@ -34,7 +34,7 @@
 #include "pg_migrate.h"
 
 PGconn	   *conn;
-static char *ext_schema;		/* quoted schema of the extension */
+char	   *ext_schema;		/* quoted schema of the extension */
 
 /* libpq's error message, without its final line end, escaped */
 static const char *
@@ -53,7 +53,7 @@ esc_conn_error(void)
 
 
 /* Report a failed query's error with its server fields */
-static void
+void
 report_result_error(const PGresult *res)
 {
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
@@ -93,7 +93,7 @@ report_result_error(const PGresult *res)
  * (the caller exits; the server rolls back the open transaction when the
  * connection closes).
  */
-static PGresult *
+PGresult *
 run_query(const char *sql, int nparams, const char *const *params)
 {
 	PGresult   *res;
@@ -118,7 +118,7 @@ run_query(const char *sql, int nparams, const char *const *params)
 }
 
 /* Run a statement without parameters; false after reporting a failure */
-static bool
+bool
 run_command(const char *sql)
 {
 	PGresult   *res = run_query(sql, 0, NULL);
@@ -141,7 +141,7 @@ run_command(const char *sql)
  * set_config(); its only session setting is application_name, given when
  * connecting.
  */
-static bool
+bool
 begin_transaction(void)
 {
 	return run_command("BEGIN ISOLATION LEVEL READ COMMITTED");
@@ -152,7 +152,7 @@ begin_transaction(void)
  * first: the server would roll it back when the connection closes, but a
  * pooler would rather get its server connection back idle than drop it.
  */
-static void
+void
 close_db(void)
 {
 	PGTransactionStatusType ts = PQtransactionStatus(conn);
@@ -183,7 +183,7 @@ notice_receiver(void *arg, const PGresult *res)
  * the other commands use the locale's encoding for their arguments and
  * output, as psql does, unless PGCLIENTENCODING says otherwise.
  */
-static void
+void
 connect_db(bool utf8)
 {
 	const char *keywords[9];
@@ -265,7 +265,7 @@ find_extension(void)
 }
 
 /* Find the extension's schema, or report that it is missing and exit 1 */
-static void
+void
 require_extension(void)
 {
 	if (!find_extension())
@@ -284,7 +284,7 @@ require_extension(void)
  * (esc) first: the table shows what the server sent, not what a control
  * character in a message or id would make of the terminal.
  */
-static void
+void
 print_result(const PGresult *res)
 {
 	printTableOpt topt;
@@ -330,7 +330,7 @@ print_result(const PGresult *res)
  * Parse the options of a database command: the connection options, and
  * --purge where purge is not NULL.  Returns the index of the first operand.
  */
-static int
+int
 parse_db_options(int argc, char **argv, bool *purge)
 {
 	static struct option long_options[] = {

@@ -77,6 +77,9 @@ static const Command commands[] = {
 	{"history", cmd_history, true, true,
 		"history [RANGE]",
 	"show revisions, newest first"},
+	{"roundtrip", cmd_roundtrip, true, true,
+		"roundtrip [TARGET]",
+	"upgrade to TARGET and downgrade back, rolled back; exit 1 on a difference"},
 };
 
 /* The command named name, or NULL */

@@ -105,4 +105,19 @@ extern int	cmd_heads(int argc, char **argv);
 extern int	cmd_current(int argc, char **argv);
 extern int	cmd_history(int argc, char **argv);
 
+/* mg_dbcmds.c: the connection and the queries, for the other files' commands */
+extern char *ext_schema;		/* quoted schema of the extension */
+extern void connect_db(bool utf8);
+extern void require_extension(void);
+extern bool begin_transaction(void);
+extern PGresult *run_query(const char *sql, int nparams, const char *const *params);
+extern bool run_command(const char *sql);
+extern void report_result_error(const PGresult *res);
+extern void close_db(void);
+extern void print_result(const PGresult *res);
+extern int	parse_db_options(int argc, char **argv, bool *purge);
+
+/* mg_roundtrip_cmd.c: pg_migrate roundtrip (issue 12, item 5) */
+extern int	cmd_roundtrip(int argc, char **argv);
+
 #endif							/* PG_MIGRATE_H */

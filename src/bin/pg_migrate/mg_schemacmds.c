@@ -592,7 +592,7 @@ desired_from_file(const SchemaOpts *opts)
 		PQresultStatus(res) != PGRES_EMPTY_QUERY)
 	{
 		report_ddl_error(res, opts->schema_file, text);
-		pg_log_error_hint("The schema file was run in a scratch database, which is dropped.");
+		pg_log_error_hint("The schema file was run in a scratch database, which has been dropped.");
 		PQclear(res);
 		close_conn(c);
 		return NULL;
@@ -642,9 +642,9 @@ desired_from_db(const SchemaOpts *opts)
  * compute_diff
  *		The two diffs of a schema command: *up turns what the revisions of
  *		set produce into the desired state, *down the reverse.  Builds the
- *		current state in a scratch database (the extension, the files
- *		loaded as "load" loads them, upgrade heads), the desired state as
- *		the options say, snapshots both and runs migrate_diff both ways in
+ *		desired state as the options say, then the current state in a
+ *		scratch database (the extension, the files loaded as "load" loads
+ *		them, upgrade heads), snapshots both and runs migrate_diff both ways in
  *		the current state's database.  The scratch databases are dropped
  *		before returning, on success and on failure.  Results have the
  *		columns statement, object, hazard, note, in execution order.
@@ -667,6 +667,11 @@ compute_diff(const SchemaOpts *opts, const MgRevSet *set, PGresult **up, PGresul
 	*up = *down = NULL;
 	if (set->n > 0 && !check_row_sizes(set))
 		return false;
+
+	/* the desired state first: a bad file or --from fails before the load */
+	desired = opts->schema_file ? desired_from_file(opts) : desired_from_db(opts);
+	if (desired == NULL)
+		goto done;
 
 	/* the current state: the revisions upgraded to heads */
 	if ((db = scratch_create()) == NULL || (c = scratch_connect(db)) == NULL)
@@ -703,11 +708,6 @@ compute_diff(const SchemaOpts *opts, const MgRevSet *set, PGresult **up, PGresul
 	else
 		PQclear(res);
 	if ((current = snapshot(c, opts)) == NULL)
-		goto done;
-
-	/* the desired state */
-	desired = opts->schema_file ? desired_from_file(opts) : desired_from_db(opts);
-	if (desired == NULL)
 		goto done;
 
 	/* both diffs, in the current state's database */
@@ -844,7 +844,10 @@ check_schema(const SchemaOpts *opts, const MgRevSet *set)
 	}
 	fflush(stdout);
 	pg_log_error("upgrading the revisions to heads does not give the schema of %s", esc(desired));
-	pg_log_error_detail("%d differences; the statements that would be needed are listed above.", n);
+	if (n == 1)
+		pg_log_error_detail("There is 1 difference; the statement that would be needed is listed above.");
+	else
+		pg_log_error_detail("There are %d differences; the statements that would be needed are listed above.", n);
 	pg_log_error_hint("Write them as a revision with \"%s new --autogenerate -m MESSAGE %s DIR...\", and review it.",
 					  progname, opts->schema_file ? "--schema FILE" : "--from CONNINFO");
 	PQclear(up);

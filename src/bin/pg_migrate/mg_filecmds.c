@@ -381,6 +381,45 @@ module_rev(const MgGraph *g, const char *id)
 	return rev >= 0 && mg_rev_tag(g, rev) >= 0 ? rev : -1;
 }
 
+/* Are body and the parsed body the same text, line ends at the end aside? */
+static bool
+same_body(const char *parsed, const char *body)
+{
+	size_t		n = strlen(body);
+
+	while (n > 0 && body[n - 1] == '\n')
+		n--;
+	return parsed != NULL && strlen(parsed) == n && strncmp(parsed, body, n) == 0;
+}
+
+/*
+ * The file new --autogenerate is about to write, parsed back by the
+ * revision-file parser: a statement of the server's (a function body, say)
+ * with a line the format would read as a marker must not split a body or
+ * end up in a file that does not load.  False after reporting.
+ */
+static bool
+generated_file_ok(PQExpBuffer text, const char *dir, const char *rev_id,
+				  const char *upgrade, const char *downgrade)
+{
+	MgDiags		diags = {0};
+	MgRevFile  *rf = mg_revfile_parse(dir, NULL, text->data, text->len, &diags);
+	bool		ok = rf != NULL && strcmp(rf->revision, rev_id) == 0 &&
+		same_body(rf->upgrade, upgrade) && same_body(rf->downgrade, downgrade);
+
+	if (!ok)
+	{
+		report_diags(&diags);
+		pg_log_error("the generated statements cannot be written as a revision file");
+		pg_log_error_detail("Parsed back, the file does not hold the generated bodies unchanged.");
+		pg_log_error_hint("Nothing was written; \"%s check --schema FILE DIR...\" lists the statements: write the revision by hand.", progname);
+	}
+	if (rf)
+		mg_revfile_free(rf);
+	mg_diags_free(&diags);
+	return ok;
+}
+
 /*
  * cmd_new
  *		pg_migrate new -m MESSAGE [-p PARENT]... [-d DEP]... [-b LABEL]...
@@ -668,6 +707,8 @@ cmd_new(int argc, char **argv)
 							 "-- The SQL that reverts it (remove the section if it cannot be reverted).\n");
 
 	slug = make_slug(message);
+	if (autogenerate && !generated_file_ok(&text, dir, rev_id, gen_upgrade, gen_downgrade))
+		return EXIT_FAILED;
 	path = psprintf("%s%s%s%s%s.sql", dir,
 					dir[strlen(dir) - 1] == '/' ? "" : "/",
 					rev_id, slug[0] ? "_" : "", slug);

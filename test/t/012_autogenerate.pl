@@ -253,6 +253,20 @@ write_file($dump, slurp($dump) . "ALTER TABLE public.accounts_user ADD COLUMN ni
 is($rc, 1, 'examples: a column added to the schema file: exit 1');
 like($out, qr/^column public\.accounts_user\."nickname": ALTER TABLE public\.accounts_user ADD COLUMN "nickname" text$/m,
 	'examples: the column is named');
+# several directories: the revisions of all of them, the file in the first
+my $mine = "$tmp/mymod";
+($rc, $out, $err) = pgm('new', '--autogenerate', '-m', 'Add nickname.', '--schema', $dump,
+	'-p', '1db94dcc2387', $mine, @examples);
+is($rc, 0, 'examples: autogenerate into a new directory, with the example directories') or diag($err);
+like($out, qr{^\Q$mine\E/[0-9a-f]{12}_add_nickname\.sql\n$}, 'examples: the file is in the first directory');
+chomp(my $nick = $out);
+$text = slurp($nick);
+like($text, qr/^-- migrate:down_revision 1db94dcc2387$/m, 'examples: the parent given with -p');
+($up) = $text =~ /^-- migrate:upgrade\n(.*)^-- migrate:downgrade\n/ms;
+is(join('', grep { !/^--/ } split(/^/, $up)), qq{ALTER TABLE public.accounts_user ADD COLUMN "nickname" text;\n\n},
+	'examples: only the new column in the upgrade');
+($rc, $out, $err) = pgm('check', '--schema', $dump, $mine, @examples);
+is($rc, 0, 'examples: check with the new directory: exit 0') or diag($out . $err);
 no_scratch('examples');
 
 psql('postgres', "DROP DATABASE $_") for @cleanup;

@@ -144,6 +144,8 @@ scratch_server(void)
 	{
 		connect_db(true);
 		server_conn = conn;
+		/* "does not exist, skipping" of a drop after a failed create: -v only */
+		PQsetNoticeReceiver(server_conn, quiet_notices, NULL);
 		if (!cleanup_registered)
 		{
 			atexit(scratch_atexit);

@@ -190,6 +190,16 @@ is(scalar(() = files()), $nfiles + 1, 'bad DDL: no file written');
 write_file($bad, "CREATE TABLE ok_one (id int);\nCREATE TABEL two (id int);\n");
 ($rc, $out, $err) = pgm('check', '--schema', $bad, $dir);
 like($err, qr/^pg_migrate: error: \Q$bad\E:2: syntax error at or near "TABEL"$/m, 'bad DDL: a syntax error at its line');
+# an error without a position: the line of the statement that failed, found
+# past semicolons in quotes, dollar quotes, comments and empty statements
+write_file($bad, "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS \$\$ BEGIN RETURN 1; END; \$\$;\n"
+	  . "-- a comment; with a semicolon\n/* a block; /* nested; */ comment */\n"
+	  . "CREATE TABLE q (id int, a text DEFAULT 'a;b''c;', e text DEFAULT E'x\\';y', \"we;ird\" int);\n"
+	  . "CREATE FUNCTION g() RETURNS int LANGUAGE sql AS \$body\$ SELECT 1; \$body\$;\n\n;\n"
+	  . "CREATE TABLE q (id int);\n");
+($rc, $out, $err) = pgm('check', '--schema', $bad, $dir);
+like($err, qr/^pg_migrate: error: \Q$bad\E:8: relation "q" already exists$/m,
+	'bad DDL: an error without a position at the line of its statement') or diag($err);
 ($rc, $out, $err) = pgm('check', '--schema', "$tmp/missing.sql", $dir);
 is($rc, 1, 'missing DDL file: exit 1');
 like($err, qr/\Q$tmp\E\/missing\.sql: could not open file/, 'missing DDL file: named');
@@ -227,7 +237,7 @@ is($rc, 2, 'a filter without --schema or --from: bad usage');
 	$h->signal('INT');
 	$h->finish;
 	is($h->result, 1, 'Ctrl-C: exit 1');
-	like($cerr, qr/error: \Q$slow\E: canceling statement due to user request/, 'Ctrl-C: the statement was canceled');
+	like($cerr, qr/error: \Q$slow\E:2: canceling statement due to user request/, 'Ctrl-C: the statement was canceled');
 	no_scratch('Ctrl-C');
 }
 

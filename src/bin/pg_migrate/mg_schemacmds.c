@@ -499,9 +499,148 @@ position_line(const char *text, int pos)
 	return line;
 }
 
-/* Report an error of the DDL file, "file:line: message" where it is known */
+static bool
+ident_char(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		(ch >= '0' && ch <= '9') || ch == '_' || ch >= 0x80;
+}
+
+/*
+ * statement_line
+ *		The line on which statement k (from 0; statements holding only
+ *		blanks and comments do not count, as the server skips them) of the
+ *		SQL text starts, or 0 if there are fewer.  Statements end at a
+ *		semicolon outside quotes ('...', E'...' with its backslashes,
+ *		"...", dollar quotes), comments (-- and nested slash-star) and
+ *		parentheses; psql splits a file the same way (a BEGIN ATOMIC
+ *		body is not recognized here: an error after one may be given the
+ *		wrong line).  Only used to say where an error without a position
+ *		happened; the text is run as one string.
+ */
+static int
+statement_line(const char *text, int k)
+{
+	const unsigned char *p = (const unsigned char *) text;
+	int			line = 1;
+	int			n = 0;
+	int			start = 0;		/* line of the current statement, 0: none yet */
+	int			depth = 0;
+
+	while (*p)
+	{
+		if (*p == '\n')
+		{
+			line++;
+			p++;
+		}
+		else if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\f')
+			p++;
+		else if (p[0] == '-' && p[1] == '-')
+		{
+			while (*p && *p != '\n')
+				p++;
+		}
+		else if (p[0] == '/' && p[1] == '*')
+		{
+			int			nest = 1;
+
+			for (p += 2; *p && nest > 0; p++)
+			{
+				if (*p == '\n')
+					line++;
+				else if (p[0] == '/' && p[1] == '*')
+					nest++, p++;
+				else if (p[0] == '*' && p[1] == '/')
+					nest--, p++;
+			}
+		}
+		else if (*p == ';' && start == 0)
+			p++;				/* an empty statement */
+		else
+		{
+			if (start == 0)
+			{
+				if (n == k)
+					return line;
+				start = line;
+			}
+			if (*p == ';' && depth == 0)
+			{
+				n++;
+				start = 0;
+				p++;
+			}
+			else if (*p == '(' || *p == ')')
+			{
+				depth += *p == '(' ? 1 : (depth > 0 ? -1 : 0);
+				p++;
+			}
+			else if (*p == '\'' || *p == '"')
+			{
+				unsigned char q = *p;
+				bool		escapes = q == '\'' && (const char *) p > text &&
+					(p[-1] == 'E' || p[-1] == 'e') &&
+					((const char *) p - 1 == text || !ident_char(p[-2]));
+
+				for (p++; *p; p++)
+				{
+					if (*p == '\n')
+						line++;
+					if (escapes && *p == '\\' && p[1])
+					{
+						if (p[1] == '\n')
+							line++;
+						p++;
+					}
+					else if (*p == q)
+					{
+						if (p[1] == q)
+							p++;	/* a doubled quote */
+						else
+							break;
+					}
+				}
+				if (*p)
+					p++;
+			}
+			else if (*p == '$' && ((const char *) p == text || !ident_char(p[-1])))
+			{
+				const unsigned char *t = p + 1;
+				size_t		taglen;
+
+				while (*t && ident_char(*t) && !(t == p + 1 && *t >= '0' && *t <= '9'))
+					t++;
+				if (*t != '$')
+				{
+					p++;		/* a parameter or a plain dollar */
+					continue;
+				}
+				taglen = (size_t) (t - p + 1);
+				for (p = t + 1; *p && strncmp((const char *) p, (const char *) t - taglen + 1, taglen) != 0; p++)
+					if (*p == '\n')
+						line++;
+				if (*p)
+					p += taglen;
+			}
+			else
+			{
+				/* a word: its dollar signs, digits and letters */
+				for (p++; *p && (ident_char(*p) || *p == '$'); p++)
+					;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * Report an error of the DDL file as "file:line: message": the line of
+ * the error's position when the server gives one, otherwise that of the
+ * statement that failed (the done-th: done statements had succeeded).
+ */
 static void
-report_ddl_error(const PGresult *res, const char *path, const char *text)
+report_ddl_error(const PGresult *res, const char *path, const char *text, int done)
 {
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
@@ -517,6 +656,8 @@ report_ddl_error(const PGresult *res, const char *path, const char *text)
 	}
 	if (position)
 		pg_log_error("%s:%d: %s", esc(path), position_line(text, atoi(position)), esc(primary));
+	else if (statement_line(text, done) > 0)
+		pg_log_error("%s:%d: %s", esc(path), statement_line(text, done), esc(primary));
 	else
 		pg_log_error("%s: %s", esc(path), esc(primary));
 	if (detail)
@@ -554,6 +695,56 @@ blank_dump_guards(char *text)
 }
 
 /*
+ * Run the DDL text of file path on c as one simple-query string (one
+ * implicit transaction), counting the statements that succeed so that an
+ * error without a position can still be given its statement's line.
+ * COPY FROM STDIN is refused, COPY TO STDOUT read and discarded.  Returns
+ * false after reporting.
+ */
+static bool
+run_ddl(PGconn *c, const char *path, const char *text)
+{
+	PGresult   *res;
+	PGresult   *error = NULL;
+	int			done = 0;
+
+	if (!PQsendQuery(c, text))
+	{
+		pg_log_error("%s: %s", esc(path), esc(PQerrorMessage(c)));
+		return false;
+	}
+	while ((res = PQgetResult(c)) != NULL)
+	{
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+			done++;
+		else if (st == PGRES_COPY_IN)
+			PQputCopyEnd(c, "COPY FROM STDIN cannot be used in a schema file");
+		else if (st == PGRES_COPY_OUT)
+		{
+			char	   *buf;
+
+			while (PQgetCopyData(c, &buf, 0) > 0)
+				PQfreemem(buf);
+		}
+		else if (st != PGRES_EMPTY_QUERY && error == NULL)
+		{
+			error = res;
+			continue;
+		}
+		PQclear(res);
+	}
+	if (error)
+	{
+		report_ddl_error(error, path, text, done);
+		PQclear(error);
+		return false;
+	}
+	return true;
+}
+
+/*
  * desired_from_file
  *		Run the DDL file path in a new scratch database, as one
  *		simple-query string (as psql -f would, statement by statement,
@@ -588,18 +779,12 @@ desired_from_file(const SchemaOpts *opts)
 	if ((db = scratch_create()) == NULL || (c = scratch_connect(db)) == NULL)
 		return NULL;
 	pg_log_info("running \"%s\" in scratch database \"%s\"", esc(opts->schema_file), esc(db));
-	/* PQexec returns the last result: an error ends the string */
-	res = PQexec(c, text);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK &&
-		PQresultStatus(res) != PGRES_EMPTY_QUERY)
+	if (!run_ddl(c, opts->schema_file, text))
 	{
-		report_ddl_error(res, opts->schema_file, text);
 		pg_log_error_hint("The schema file was run in a scratch database, which has been dropped.");
-		PQclear(res);
 		close_conn(c);
 		return NULL;
 	}
-	PQclear(res);
 	close_conn(c);
 	free(text);
 

@@ -7,7 +7,8 @@
 #    makes check --schema exit 1 naming it; nothing to do: "no changes
 #    detected" and no file;
 #  - --from a database built by hand, with --exclude-table and
-#    --exclude-schema / --include-schema;
+#    --exclude-schema / --include-schema; the extension in a schema of its
+#    own is no difference;
 #  - a role without CREATEDB, a DDL file with an error (its line), a
 #    revision that fails to upgrade, Ctrl-C while the DDL file runs;
 #  - after every case, no scratch database is left on the server;
@@ -162,6 +163,12 @@ unlike($text, qr/scheduler_job|audit/, '--exclude-table and --exclude-schema lea
 is($rc, 0, '--include-schema, --exclude-table schema.name: no differences') or diag($out . $err);
 ($rc, $out, $err) = pgm('check', '--schema', $schema, $dir);
 is($rc, 0, 'check --schema after the third revision: exit 0') or diag($out . $err);
+# the extension in a schema of its own: neither it nor its schema is a difference
+my $from2 = new_db();
+push @cleanup, $from2;
+psql($from2, "CREATE SCHEMA tools; CREATE EXTENSION migrations SCHEMA tools; " . slurp($schema));
+($rc, $out, $err) = pgm('check', '--from', "dbname=$from2", $dir);
+is($rc, 0, '--from, the extension in schema "tools": no differences') or diag($out . $err);
 no_scratch('--from');
 
 #

@@ -394,7 +394,8 @@ ext_schema_in(PGconn *c)
  *		views and sequences whose name matches an --exclude-table pattern
  *		(a pattern with a dot is matched against schema.name, one without
  *		against the name), without the migrations extension itself (it is
- *		the tool, not the schema) and without "sizes": scratch databases
+ *		the tool, not the schema; nor its schema, if that is not public and
+ *		holds nothing else of the model) and without "sizes": scratch databases
  *		are empty, so their sizes would hide every long lock a real
  *		database would take; without them migrate_diff flags them all.
  *		Returns the model's text, or NULL after reporting.
@@ -456,13 +457,27 @@ snapshot(PGconn *c, const SchemaOpts *opts)
 	params[1] = text_array(names, nnames);
 	params[2] = text_array(quals, nquals);
 
-	sql = psprintf("SELECT (pg_catalog.jsonb_set(pg_catalog.jsonb_set(pg_catalog.jsonb_set(m.m,"
+	/*
+	 * The extension's own schema, when it is not public and no object of
+	 * the model is in it, is the tool's too: left out like the extension.
+	 */
+	sql = psprintf("WITH f AS (SELECT (pg_catalog.jsonb_set(pg_catalog.jsonb_set(pg_catalog.jsonb_set(m.m,"
 				   " '{tables}', " KEEP_RELATIONS("tables") "),"
 				   " '{views}', " KEEP_RELATIONS("views") "),"
 				   " '{sequences}', " KEEP_RELATIONS("sequences") ")"
 				   " OPERATOR(pg_catalog.-) 'sizes'::pg_catalog.text"
-				   " OPERATOR(pg_catalog.#-) '{extensions,migrations}'::pg_catalog.text[])::pg_catalog.text"
-				   " FROM (SELECT %s.migrate_snapshot($1::pg_catalog.text[]) AS m) m", ext);
+				   " OPERATOR(pg_catalog.#-) '{extensions,migrations}'::pg_catalog.text[]) AS f"
+				   " FROM (SELECT %s.migrate_snapshot($1::pg_catalog.text[]) AS m) m)"
+				   " SELECT (CASE WHEN x.nspname IS NULL OR EXISTS (SELECT"
+				   "   FROM pg_catalog.jsonb_each(f.f) c,"
+				   "   pg_catalog.jsonb_object_keys(CASE WHEN c.key OPERATOR(pg_catalog.<>) ALL ('{schemas,extensions,format}')"
+				   "    AND pg_catalog.jsonb_typeof(c.value) OPERATOR(pg_catalog.=) 'object' THEN c.value ELSE '{}' END) k"
+				   "   WHERE pg_catalog.starts_with(k, pg_catalog.quote_ident(x.nspname) OPERATOR(pg_catalog.||) '.'))"
+				   "  THEN f.f ELSE f.f OPERATOR(pg_catalog.#-) ARRAY['schemas', x.nspname::pg_catalog.text] END)::pg_catalog.text"
+				   " FROM f LEFT JOIN (SELECT n.nspname FROM pg_catalog.pg_extension e"
+				   "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace"
+				   "  WHERE e.extname OPERATOR(pg_catalog.=) 'migrations'"
+				   "  AND n.nspname OPERATOR(pg_catalog.<>) 'public') x ON true", ext);
 	res = sq(c, sql, 3, params);
 	free(sql);
 	if (res == NULL)

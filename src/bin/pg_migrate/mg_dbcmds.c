@@ -629,7 +629,7 @@ copy_row_size(const MgRevFile *rf, int i)
  * Refuse the files whose COPY rows would be too long for the server,
  * naming each, before connecting.
  */
-static bool
+bool
 check_row_sizes(const MgRevSet *set)
 {
 	bool		ok = true;
@@ -929,12 +929,7 @@ cmd_load(int argc, char **argv)
 	bool		create_ext = true;
 	int			c;
 	MgRevSet	set = {0};
-	PGresult   *res;
-	char	   *sql;
 	int			counts[3] = {0, 0, 0};
-	static const char *const kinds[3] = {"added", "updated", "unchanged"};
-	char		lockkey[32];
-	const char *params[1];
 
 	while ((c = getopt_long(argc, argv, CONN_SHORT_OPTIONS "rn", long_options, NULL)) != -1)
 	{
@@ -969,6 +964,47 @@ cmd_load(int argc, char **argv)
 	}
 
 	connect_db(true);
+	if (!load_revisions(&set, dry_run, create_ext, counts))
+	{
+		pg_log_error_hint("Nothing was loaded.");
+		close_db();
+		return EXIT_FAILED;
+	}
+
+	if (dry_run)
+		printf("added %d, updated %d, unchanged %d (dry run, nothing was committed)\n",
+			   counts[0], counts[1], counts[2]);
+	else
+		printf("added %d, updated %d, unchanged %d\n", counts[0], counts[1], counts[2]);
+	PQfinish(conn);
+	mg_revset_free(&set);
+	return 0;
+}
+
+/*
+ * load_revisions
+ *		The work of load on the connection conn (connected in UTF8), for
+ *		the files of set, already read and checked (read_dirs,
+ *		check_row_sizes): in one READ COMMITTED transaction, refuse a
+ *		standby, take the extension's advisory lock, create the extension
+ *		if needed (unless !create_ext), COPY the files into a temporary
+ *		table, refuse changes of applied revisions, register every file in
+ *		file order, run migrate_check, and commit (dry_run: roll back).
+ *		counts gets the numbers of added, updated and unchanged revisions.
+ *		Returns false after reporting a failure; the transaction may then
+ *		still be open (close_db or a ROLLBACK ends it).  Also used by the
+ *		schema commands (mg_schemacmds.c) to build a scratch database.
+ */
+bool
+load_revisions(const MgRevSet *set, bool dry_run, bool create_ext, int counts[3])
+{
+	PGresult   *res;
+	char	   *sql;
+	static const char *const kinds[3] = {"added", "updated", "unchanged"};
+	char		lockkey[32];
+	const char *params[1];
+
+	counts[0] = counts[1] = counts[2] = 0;
 	if (!begin_transaction())
 		goto fail;
 	/* a standby would refuse the first write; say why before trying */
@@ -1015,7 +1051,7 @@ cmd_load(int argc, char **argv)
 					 " depends_on pg_catalog.text[], transactional pg_catalog.bool,"
 					 " source pg_catalog.text) ON COMMIT DROP"))
 		goto fail;
-	if (!copy_revisions(&set))
+	if (!copy_revisions(set))
 		goto fail;
 	if (!check_applied_changes())
 		goto fail;
@@ -1048,18 +1084,8 @@ cmd_load(int argc, char **argv)
 		goto fail;
 	if (!run_command(dry_run ? "ROLLBACK" : "COMMIT"))
 		goto fail;
-
-	if (dry_run)
-		printf("added %d, updated %d, unchanged %d (dry run, nothing was committed)\n",
-			   counts[0], counts[1], counts[2]);
-	else
-		printf("added %d, updated %d, unchanged %d\n", counts[0], counts[1], counts[2]);
-	PQfinish(conn);
-	mg_revset_free(&set);
-	return 0;
+	return true;
 
 fail:
-	pg_log_error_hint("Nothing was loaded.");
-	close_db();
-	return EXIT_FAILED;
+	return false;
 }

@@ -9,11 +9,15 @@
  * parents by default the directory's single head.  read_dirs is also what
  * load uses to read its directories.
  *
+ * With --autogenerate (new) and --schema/--from (check) the commands
+ * compare with a database: mg_schemacmds.c does that part, this file
+ * still writes the file.
+ *
  * This file owns the commands' options, the file new writes (its name,
  * header lines and template bodies) and the random revision id.  It must
  * not judge names or the graph itself: names go through mg_check_name and
  * heads, labels and ids through the core's graph, so that new and check
- * agree with the server.  It must not connect to a database.
+ * agree with the server.  It must not connect to a database itself.
  *
  *-------------------------------------------------------------------------
  */
@@ -179,6 +183,7 @@ cmd_check(int argc, char **argv)
 		{"single-head", no_argument, NULL, 1},
 		{"verbose", no_argument, NULL, 'v'},
 		FOLLOW_LINKS_LONG_OPTION,
+		SCHEMA_LONG_OPTIONS,
 		HELP_LONG_OPTION,
 		{NULL, 0, NULL, 0}
 	};
@@ -188,9 +193,12 @@ cmd_check(int argc, char **argv)
 	MgRevSet	set = {0};
 	MgGraph    *g;
 	MgList		heads;
+	SchemaOpts	schema = {0};
 
 	while ((c = getopt_long(argc, argv, "rv", long_options, NULL)) != -1)
 	{
+		if (schema_option(c, &schema))
+			continue;
 		switch (c)
 		{
 			case 'r':
@@ -214,6 +222,17 @@ cmd_check(int argc, char **argv)
 	}
 	if (optind >= argc)
 		usage_error("check needs at least one directory");
+	schema_opts_validate(&schema, "check");
+	/* --schema, --from: compare with a database (mg_schemacmds.c) */
+	if (schema_opts_given(&schema))
+	{
+		if (!read_dirs(&set, argv + optind, argc - optind, recursive, false))
+			return EXIT_FAILED;
+		if ((g = build_graph(&set, false)) == NULL)
+			return EXIT_FAILED;
+		mg_graph_free(g);
+		return check_schema(&schema, &set);
+	}
 
 	set.headers_only = true;	/* check needs no bodies in memory */
 	if (!read_dirs(&set, argv + optind, argc - optind, recursive, true))
@@ -362,6 +381,45 @@ module_rev(const MgGraph *g, const char *id)
 	return rev >= 0 && mg_rev_tag(g, rev) >= 0 ? rev : -1;
 }
 
+/* Are body and the parsed body the same text, line ends at the end aside? */
+static bool
+same_body(const char *parsed, const char *body)
+{
+	size_t		n = strlen(body);
+
+	while (n > 0 && body[n - 1] == '\n')
+		n--;
+	return parsed != NULL && strlen(parsed) == n && strncmp(parsed, body, n) == 0;
+}
+
+/*
+ * The file new --autogenerate is about to write, parsed back by the
+ * revision-file parser: a statement of the server's (a function body, say)
+ * with a line the format would read as a marker must not split a body or
+ * end up in a file that does not load.  False after reporting.
+ */
+static bool
+generated_file_ok(PQExpBuffer text, const char *dir, const char *rev_id,
+				  const char *upgrade, const char *downgrade)
+{
+	MgDiags		diags = {0};
+	MgRevFile  *rf = mg_revfile_parse(dir, NULL, text->data, text->len, &diags);
+	bool		ok = rf != NULL && strcmp(rf->revision, rev_id) == 0 &&
+		same_body(rf->upgrade, upgrade) && same_body(rf->downgrade, downgrade);
+
+	if (!ok)
+	{
+		report_diags(&diags);
+		pg_log_error("the generated statements cannot be written as a revision file");
+		pg_log_error_detail("Parsed back, the file does not hold the generated bodies unchanged.");
+		pg_log_error_hint("Nothing was written; \"%s check --schema FILE DIR...\" lists the statements: write the revision by hand.", progname);
+	}
+	if (rf)
+		mg_revfile_free(rf);
+	mg_diags_free(&diags);
+	return ok;
+}
+
 /*
  * cmd_new
  *		pg_migrate new -m MESSAGE [-p PARENT]... [-d DEP]... [-b LABEL]...
@@ -388,7 +446,9 @@ cmd_new(int argc, char **argv)
 		{"empty", no_argument, NULL, 2},
 		{"recursive", no_argument, NULL, 'r'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"autogenerate", no_argument, NULL, 3},
 		FOLLOW_LINKS_LONG_OPTION,
+		SCHEMA_LONG_OPTIONS,
 		HELP_LONG_OPTION,
 		{NULL, 0, NULL, 0}
 	};
@@ -411,9 +471,15 @@ cmd_new(int argc, char **argv)
 	char	   *path;
 	PQExpBufferData text;
 	int			fd;
+	bool		autogenerate = false;
+	SchemaOpts	schema = {0};
+	char	   *gen_upgrade = NULL;
+	char	   *gen_downgrade = NULL;
 
 	while ((c = getopt_long(argc, argv, "m:p:d:b:rv", long_options, NULL)) != -1)
 	{
+		if (schema_option(c, &schema))
+			continue;
 		switch (c)
 		{
 			case 'm':
@@ -434,6 +500,9 @@ cmd_new(int argc, char **argv)
 			case 2:
 				empty = true;
 				break;
+			case 3:
+				autogenerate = true;
+				break;
 			case FOLLOW_LINKS_OPTION:
 				follow_external_links = true;
 				break;
@@ -450,9 +519,18 @@ cmd_new(int argc, char **argv)
 				bad_option();
 		}
 	}
-	if (optind != argc - 1)
-		usage_error(optind >= argc ? "new needs a directory" : "new takes one directory");
+	if (optind >= argc)
+		usage_error("new needs a directory");
+	if (optind != argc - 1 && !autogenerate)
+		usage_error("new takes one directory");
 	dir = argv[optind];
+	schema_opts_validate(&schema, "new");
+	if (autogenerate && !schema_opts_given(&schema))
+		usage_error("new --autogenerate needs --schema FILE or --from CONNINFO");
+	if (!autogenerate && schema_opts_given(&schema))
+		usage_error("--schema and --from need --autogenerate");
+	if (autogenerate && empty)
+		usage_error("--autogenerate and --empty cannot be combined");
 	if (message == NULL)
 		usage_error("new needs a message (-m)");
 	if (message[0] == '\0' || strchr(message, '\n') || strchr(message, '\r'))
@@ -489,14 +567,8 @@ cmd_new(int argc, char **argv)
 							   "revision id \"%s\" cannot be used in revision files", rev_id);
 	}
 
-	/* the directory: created when missing, otherwise read */
-	if (!file_exists(dir))
-	{
-		if (mkdir(dir, 0777) != 0)
-			pg_fatal("could not create directory \"%s\": %m", esc(dir));
-		pg_log_info("created directory \"%s\"", esc(dir));
-	}
-	else
+	/* the directory: read if it exists (created below, when missing) */
+	if (file_exists(dir))
 	{
 		char	   *dirs[1] = {(char *) dir};
 
@@ -577,7 +649,42 @@ cmd_new(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 
+	/*
+	 * --autogenerate: the bodies from the revisions of all the directories
+	 * (upgraded to heads in a scratch database) and the desired state
+	 */
+	if (autogenerate)
+	{
+		MgRevSet	all = {0};
+		int			ndirs = 0;
+		char	  **dirs = pg_malloc(sizeof(char *) * argc);
+
+		for (int i = optind; i < argc; i++)
+			if (i > optind || file_exists(argv[i]))
+				dirs[ndirs++] = argv[i];
+		if (!read_dirs(&all, dirs, ndirs, recursive, false))
+			return EXIT_FAILED;
+		if (!autogenerate_bodies(&schema, &all, &gen_upgrade, &gen_downgrade))
+			return EXIT_FAILED;
+		mg_revset_free(&all);
+		free(dirs);
+		if (gen_upgrade == NULL)
+		{
+			printf("no changes detected\n");
+			return 0;
+		}
+	}
+
+	if (!file_exists(dir))
+	{
+		if (mkdir(dir, 0777) != 0)
+			pg_fatal("could not create directory \"%s\": %m", esc(dir));
+		pg_log_info("created directory \"%s\"", esc(dir));
+	}
+
 	initPQExpBuffer(&text);
+	if (autogenerate)
+		appendPQExpBufferStr(&text, "-- Generated by pg_migrate new --autogenerate: review it, then edit or delete it.\n");
 	appendPQExpBuffer(&text, "-- migrate:revision %s\n", rev_id);
 	if (nparents == 0)
 		appendPQExpBufferStr(&text, "-- migrate:down_revision none\n");
@@ -586,7 +693,10 @@ cmd_new(int argc, char **argv)
 	append_list(&text, "branch_labels", labels, nlabels);
 	append_list(&text, "depends_on", deps, ndeps);
 	appendPQExpBuffer(&text, "-- migrate:message %s\n", message);
-	if (empty)
+	if (autogenerate)
+		appendPQExpBuffer(&text, "-- migrate:upgrade\n%s\n-- migrate:downgrade\n%s",
+						  gen_upgrade, gen_downgrade);
+	else if (empty)
 		appendPQExpBufferStr(&text, "-- migrate:upgrade\n-- migrate:downgrade\n");
 	else
 		appendPQExpBufferStr(&text,
@@ -597,6 +707,8 @@ cmd_new(int argc, char **argv)
 							 "-- The SQL that reverts it (remove the section if it cannot be reverted).\n");
 
 	slug = make_slug(message);
+	if (autogenerate && !generated_file_ok(&text, dir, rev_id, gen_upgrade, gen_downgrade))
+		return EXIT_FAILED;
 	path = psprintf("%s%s%s%s%s.sql", dir,
 					dir[strlen(dir) - 1] == '/' ? "" : "/",
 					rev_id, slug[0] ? "_" : "", slug);

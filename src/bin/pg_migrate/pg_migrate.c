@@ -35,7 +35,10 @@ bool		follow_external_links = false;
 
 /*
  * The commands.  needs_database says whether the command connects (its
- * options then include the connection options); takes_target whether its
+ * options then include the connection options, and --help lists it among
+ * the database commands; check and new have a second line there, for the
+ * forms that build scratch databases, which take the connection options
+ * before the command only: dispatch finds the first); takes_target whether its
  * operands are targets, among which a relative one such as "-1" must not
  * be taken for an option.  synopsis and summary make the line of --help.
  */
@@ -53,9 +56,15 @@ static const Command commands[] = {
 	{"check", cmd_check, false, false,
 		"check [-r] [--single-head] DIR...",
 	"validate revision files without a database"},
+	{"check", cmd_check, true, false,
+		"check {--schema FILE.sql | --from CONNINFO} [FILTER]... DIR...",
+	"compare the revisions' schema with the desired one"},
 	{"new", cmd_new, false, false,
 		"new -m MESSAGE [-p PARENT]... [-d DEP]... [-b LABEL] [--empty] DIR",
 	"write a new revision file"},
+	{"new", cmd_new, true, false,
+		"new --autogenerate -m MESSAGE {--schema FILE.sql | --from CONNINFO} [FILTER]... DIR [DIR...]",
+	"write a revision from the differences"},
 	{"load", cmd_load, true, false,
 		"load [-r] [-n] [--no-create-extension] [--follow-external-links] DIR...",
 	"register the revision files of the directories"},
@@ -177,7 +186,19 @@ usage(void)
 		   "                       a branch label for the new revision\n");
 	printf("  --rev-id=ID          use ID instead of a random one\n");
 	printf("  --empty              leave both bodies empty\n");
-	printf("\nExit status: 0 on success, 1 on failure, 2 on bad usage.\n");
+	printf("\nOptions of new --autogenerate and check --schema/--from (scratch databases\n"
+		   "are created and dropped on the server the connection options name):\n");
+	printf("  --autogenerate       (new) write the bodies from the differences\n");
+	printf("  --schema=FILE.sql    the desired schema: DDL run in a scratch database\n");
+	printf("  --from=CONNINFO      the desired schema: that database (with the extension)\n");
+	printf("  --include-schema=NAME\n"
+		   "                       compare this schema (repeat; default: all but system ones)\n");
+	printf("  --exclude-schema=NAME\n"
+		   "                       leave this schema out (repeat)\n");
+	printf("  --exclude-table=PATTERN\n"
+		   "                       leave out tables, views and sequences matching the glob\n"
+		   "                       (* and ?; with a dot, matched against schema.name)\n");
+	printf("\nExit status: 0 on success, 1 on failure (check: differences), 2 on bad usage.\n");
 }
 
 /* The hint that ends every usage error */

@@ -6,7 +6,8 @@
  * pg_migrate.c owns the program: main, the global options, the command
  * table, --help, usage errors and the printing of diagnostics.
  * mg_filecmds.c owns the commands on revision files (check, new),
- * mg_dbcmds.c the commands on a database (load and the query commands).
+ * mg_dbcmds.c the commands on a database (load and the query commands),
+ * mg_schemacmds.c the schema commands and their scratch databases.
  * The revision-file parser and the directory reader are mg_revfile.h's.
  *
  * Nothing here may be used by the extension, the unit tests or the
@@ -104,6 +105,52 @@ extern int	cmd_stamp(int argc, char **argv);
 extern int	cmd_heads(int argc, char **argv);
 extern int	cmd_current(int argc, char **argv);
 extern int	cmd_history(int argc, char **argv);
+extern void connect_db(bool utf8);	/* conn_opts: sets conn, exits on failure */
+extern void report_result_error(const PGresult *res);
+extern bool check_row_sizes(const MgRevSet *set);
+extern bool load_revisions(const MgRevSet *set, bool dry_run, bool create_ext,
+						   int counts[3]);
+
+/*
+ * mg_schemacmds.c: the schema commands (new --autogenerate, check
+ * --schema/--from) and the scratch databases they build.
+ */
+typedef struct SchemaOpts
+{
+	const char *schema_file;	/* --schema FILE.sql: desired state */
+	const char *from;			/* --from CONNINFO: desired state */
+	char	  **include_schemas;	/* --include-schema, repeatable */
+	int			ninclude_schemas;
+	char	  **exclude_schemas;	/* --exclude-schema, repeatable */
+	int			nexclude_schemas;
+	char	  **exclude_tables;	/* --exclude-table PATTERN, repeatable */
+	int			nexclude_tables;
+} SchemaOpts;
+
+#define SCHEMA_FILE_OPTION		600
+#define SCHEMA_FROM_OPTION		601
+#define SCHEMA_INCLUDE_OPTION	602
+#define SCHEMA_EXCLUDE_OPTION	603
+#define SCHEMA_EXCLUDE_TABLE_OPTION 604
+#define SCHEMA_LONG_OPTIONS \
+	{"schema", required_argument, NULL, SCHEMA_FILE_OPTION}, \
+	{"from", required_argument, NULL, SCHEMA_FROM_OPTION}, \
+	{"include-schema", required_argument, NULL, SCHEMA_INCLUDE_OPTION}, \
+	{"exclude-schema", required_argument, NULL, SCHEMA_EXCLUDE_OPTION}, \
+	{"exclude-table", required_argument, NULL, SCHEMA_EXCLUDE_TABLE_OPTION}
+
+extern bool schema_option(int c, SchemaOpts *opts);
+extern bool schema_opts_given(const SchemaOpts *opts);
+extern void schema_opts_validate(const SchemaOpts *opts, const char *command);
+extern bool autogenerate_bodies(const SchemaOpts *opts, const MgRevSet *set,
+								char **upgrade, char **downgrade);
+extern int	check_schema(const SchemaOpts *opts, const MgRevSet *set);
+
+/* scratch databases, on the server conn_opts name (dropped at exit) */
+extern PGconn *scratch_server(void);
+extern char *scratch_create(void);
+extern PGconn *scratch_connect(const char *dbname);
+extern void scratch_drop_all(void);
 
 /* mg_dbcmds.c: the connection and the queries, for the other files' commands */
 extern char *ext_schema;		/* quoted schema of the extension */

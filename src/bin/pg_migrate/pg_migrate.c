@@ -4,8 +4,13 @@
  *	  Command-line client of the migrations extension: main, the global
  *	  options and the command table.
  *
- * "check" and "new" work on revision files only (mg_filecmds.c); "load"
- * and the query commands talk to a database (mg_dbcmds.c).  The graph core
+ * "check" and "new" work on revision files (mg_filecmds.c); with
+ * --schema, --from or --autogenerate they hand over to the schema commands
+ * (mg_schemacmds.c), which build scratch databases.  "load" and the query
+ * commands talk to a database (mg_dbcmds.c); "roundtrip" is in
+ * mg_roundtrip_cmd.c.  A command may have two rows in the table below (its
+ * file form and its database form): dispatch takes the first, --help lists
+ * each under its heading.  The graph core
  * (src/mg_core.h; its files are CORE_SRCS of src/core.mk) and the file
  * parser and directory reader (mg_revfile.c, mg_revdir.c) are the same code
  * the extension and the tests use.

@@ -105,8 +105,6 @@ extern int	cmd_stamp(int argc, char **argv);
 extern int	cmd_heads(int argc, char **argv);
 extern int	cmd_current(int argc, char **argv);
 extern int	cmd_history(int argc, char **argv);
-extern void connect_db(bool utf8);	/* conn_opts: sets conn, exits on failure */
-extern void report_result_error(const PGresult *res);
 extern bool check_row_sizes(const MgRevSet *set);
 extern bool load_revisions(const MgRevSet *set, bool dry_run, bool create_ext,
 						   int counts[3]);
@@ -154,7 +152,7 @@ extern void scratch_drop_all(void);
 
 /* mg_dbcmds.c: the connection and the queries, for the other files' commands */
 extern char *ext_schema;		/* quoted schema of the extension */
-extern void connect_db(bool utf8);
+extern void connect_db(bool utf8);	/* conn_opts: sets conn, exits on failure */
 extern void require_extension(void);
 extern bool begin_transaction(void);
 extern PGresult *run_query(const char *sql, int nparams, const char *const *params);
@@ -164,7 +162,7 @@ extern void close_db(void);
 extern void print_result(const PGresult *res);
 extern int	parse_db_options(int argc, char **argv, bool *purge);
 
-/* mg_roundtrip_cmd.c: pg_migrate roundtrip (issue 12, item 5) */
+/* mg_roundtrip_cmd.c: pg_migrate roundtrip */
 extern int	cmd_roundtrip(int argc, char **argv);
 
 #endif							/* PG_MIGRATE_H */

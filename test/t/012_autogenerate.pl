@@ -177,12 +177,14 @@ no_scratch('--from');
 
 # a role without CREATEDB
 my $role = "mg_nocreatedb_$$";
-psql('postgres', "CREATE ROLE $role LOGIN");
-($rc, $out, $err) = pgm('-U', $role, 'check', '--schema', $schema, $dir);
+# (a password: make test's cluster authenticates TCP connections by password)
+psql('postgres', "CREATE ROLE $role LOGIN PASSWORD 'nocreatedb'");
+my %as_role = (PGPASSWORD => 'nocreatedb');
+($rc, $out, $err) = pgm({%as_role}, '-U', $role, 'check', '--schema', $schema, $dir);
 is($rc, 1, 'no CREATEDB: exit 1');
 like($err, qr/^pg_migrate: error: role "$role" cannot create scratch databases\n.*detail: .*needs the CREATEDB right\.\n.*hint: .*ALTER ROLE $role CREATEDB/m,
 	'no CREATEDB: the right is named, with a hint');
-($rc, $out, $err) = pgm('-U', $role, 'new', '--autogenerate', '-m', 'X.', '--schema', $schema, $dir);
+($rc, $out, $err) = pgm({%as_role}, '-U', $role, 'new', '--autogenerate', '-m', 'X.', '--schema', $schema, $dir);
 is($rc, 1, 'no CREATEDB: new fails too');
 is(scalar(() = files()), $nfiles + 1, 'no CREATEDB: no file written');
 psql('postgres', "DROP ROLE $role");

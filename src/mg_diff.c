@@ -11,10 +11,12 @@
  * server.  All memory comes from the caller's MgsAlloc and is never freed
  * here (the backend passes a memory context).
  *
- * Order of the steps (each phase in name order; doc/design.md):
+ * Order of the steps (within a phase, name order unless said otherwise;
+ * doc/design.md):
  *   1  drop triggers removed or changed
  *   2  drop views removed, changed, or reading a table whose columns
- *      change (dependents first)
+ *      change (dependents first); drop matview indexes removed or
+ *      changed on kept matviews
  *   3  drop foreign keys removed or changed, or pointing at a key that is
  *      rebuilt
  *   4  drop other constraints and indexes removed or changed
@@ -45,6 +47,7 @@
 
 /* ---- strings ---- */
 
+/* A copy of s in the caller's allocator */
 static char *
 xstrdup(const MgsAlloc *a, const char *s)
 {
@@ -59,6 +62,11 @@ static char *
 xprintf(const MgsAlloc *a, const char *fmt,...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * xprintf
+ *		printf into a string of exactly the needed size from the caller's
+ *		allocator; the P() of every statement and object name below.
+ */
 static char *
 xprintf(const MgsAlloc *a, const char *fmt,...)
 {
@@ -76,6 +84,7 @@ xprintf(const MgsAlloc *a, const char *fmt,...)
 	return r;
 }
 
+/* Are two optional strings equal?  Two NULLs are; NULL and a string are not */
 static bool
 streq(const char *x, const char *y)
 {
@@ -225,6 +234,7 @@ key_schema(const MgsAlloc *a, const char *key)
 
 /* ---- sorting and lookup ---- */
 
+/* qsort comparators: one per element type, by its name or key field */
 #define DEFINE_CMP(fn, type, field) \
 static int fn(const void *x, const void *y) \
 { return strcmp(((const type *) x)->field, ((const type *) y)->field); }
@@ -242,6 +252,7 @@ DEFINE_CMP(cmp_composite, MgsComposite, key)
 DEFINE_CMP(cmp_extension, MgsExtension, name)
 DEFINE_CMP(cmp_schema, MgsSchema, name)
 
+/* qsort comparator of an array of strings (a view's dependencies) */
 static int
 cmp_str(const void *x, const void *y)
 {
@@ -250,6 +261,13 @@ cmp_str(const void *x, const void *y)
 
 #define SORT(arr, n, cmp) do { if ((n) > 1) qsort((arr), (size_t) (n), sizeof(*(arr)), cmp); } while (0)
 
+/*
+ * mgs_model_sort
+ *		Sort every array of m, and the arrays inside each table, view,
+ *		domain and composite, by name or key (strcmp order), in place.
+ *		mgs_diff needs this: the find_ functions search by bisection, and
+ *		each phase emits in name order.  Cannot fail.
+ */
 void
 mgs_model_sort(MgsModel *m)
 {
@@ -299,6 +317,7 @@ static const type *fn(const MgsModel *m, const char *k) \
 DEFINE_FIND(find_table, MgsTable, tables, ntables, key)
 DEFINE_FIND(find_view, MgsView, views, nviews, key)
 
+/* The column named name in t (columns sorted by name), or NULL */
 static const MgsColumn *
 find_column(const MgsTable *t, const char *name)
 {
@@ -320,6 +339,7 @@ find_column(const MgsTable *t, const char *name)
 	return NULL;
 }
 
+/* The constraint named name in t, or NULL; a linear scan */
 static const MgsConstraint *
 find_constraint(const MgsTable *t, const char *name)
 {
@@ -329,6 +349,7 @@ find_constraint(const MgsTable *t, const char *name)
 	return NULL;
 }
 
+/* The index or trigger named name among the n in d, or NULL; a linear scan */
 static const MgsDef *
 find_def(const MgsDef *d, int n, const char *name)
 {
@@ -354,6 +375,13 @@ typedef struct Diff
 	bool	   *table_keys_change;
 } Diff;
 
+/*
+ * emit
+ *		Append a step; stmt NULL makes it a report (note says why), hazard
+ *		is an MGS_HAZARD_ constant or NULL.  The strings are kept, not
+ *		copied.  The array doubles from 64 when full; the old one is left to
+ *		the allocator.
+ */
 static void
 emit(Diff *d, const char *stmt, const char *object, const char *hazard,
 	 const char *note)
@@ -386,12 +414,14 @@ nonempty(const MgsTable *t)
 	return t == NULL || t->size_bytes != 0;
 }
 
+/* The hazard of a scan or build under lock on t: long_lock unless t is empty */
 static const char *
 lock_if_nonempty(const MgsTable *t)
 {
 	return nonempty(t) ? MGS_HAZARD_LONG_LOCK : NULL;
 }
 
+/* Does hay (NULL: no) hold needle?  A plain substring test on a definition */
 static bool
 contains(const char *hay, const char *needle)
 {
@@ -400,8 +430,13 @@ contains(const char *hay, const char *needle)
 
 /* ---- hazards of a type change ---- */
 
-/* "character varying(10)" -> base "character varying", n 10; returns false
- * when there is no single typmod */
+/*
+ * Split a type into its base and typmods: "character varying(10)" gives
+ * base "character varying", n 10, scale -1; "numeric(10,2)" gives n 10,
+ * scale 2; no parentheses gives n -1.  Returns false when the base does
+ * not fit basesz, the parentheses do not end the type, or they do not
+ * open with an integer (the caller then assumes a rewrite).
+ */
 static bool
 split_typmod(const char *type, char *base, size_t basesz, long *n, long *scale)
 {
@@ -427,10 +462,16 @@ split_typmod(const char *type, char *base, size_t basesz, long *n, long *scale)
 }
 
 /*
- * The hazard of ALTER COLUMN TYPE from -> to: none for the changes
- * PostgreSQL makes without rewriting (a longer or unlimited varchar, varchar
- * to text, a wider or unconstrained numeric of the same scale), data_loss
- * for a narrower length or precision, table_rewrite otherwise.
+ * type_change_hazard
+ *		The hazard of ALTER COLUMN TYPE from -> to: none for a collation
+ *		change alone and for the changes PostgreSQL makes without rewriting
+ *		(a longer or unlimited varchar or varbit, varchar to text, a wider
+ *		numeric of the same scale, an unconstrained numeric); data_loss for
+ *		a shorter length, a smaller precision or scale, a constrained
+ *		numeric from an unconstrained one, text to varchar, or a narrower
+ *		integer; table_rewrite otherwise, a longer character(n) and any type
+ *		it cannot split included.  Looks at the
+ *		type names only: cannot fail.
  */
 static const char *
 type_change_hazard(const char *from, const char *to, bool collation_change)
@@ -475,6 +516,10 @@ type_change_hazard(const char *from, const char *to, bool collation_change)
 
 /* ---- pieces of statements ---- */
 
+/*
+ * A column as CREATE TABLE and ADD COLUMN write it: quoted name, type,
+ * collation, generation, default, NOT NULL and identity.
+ */
 static const char *
 column_definition(Diff *d, const MgsColumn *c)
 {
@@ -494,6 +539,7 @@ column_definition(Diff *d, const MgsColumn *c)
 	return s;
 }
 
+/* Every option of s, as CREATE SEQUENCE and ALTER SEQUENCE both take them */
 static const char *
 sequence_options(Diff *d, const MgsSequence *s)
 {
@@ -502,6 +548,11 @@ sequence_options(Diff *d, const MgsSequence *s)
 			 s->cycle ? "CYCLE" : "NO CYCLE");
 }
 
+/*
+ * Emit COMMENT ON what name when the comment changes from from to to; on
+ * a new (or recreated) object, only when to is a comment.  to NULL writes
+ * IS NULL, which removes one.
+ */
 static void
 emit_comment(Diff *d, const char *what, const char *name, const char *from,
 			 const char *to, bool is_new)
@@ -514,6 +565,7 @@ emit_comment(Diff *d, const char *what, const char *name, const char *from,
 
 /* ---- views ---- */
 
+/* Must source view s be dropped: is t (NULL: removed) another view? */
 static bool
 view_changed(const MgsView *s, const MgsView *t)
 {
@@ -521,9 +573,12 @@ view_changed(const MgsView *s, const MgsView *t)
 }
 
 /*
- * Mark the source views to drop: removed, changed, reading a table whose
- * columns are dropped or change type, or reading a marked view; to a
- * fixpoint (views x their dependencies: cheap for real schemas).
+ * mark_views
+ *		Fill d->view_rebuild: a source view is dropped when it is removed or
+ *		changed, reads a table that is dropped or whose columns change
+ *		(d->table_cols_change, filled first), or reads a marked view.  Runs
+ *		to a fixpoint, passes over views x their dependencies until none is
+ *		newly marked (cheap for real schemas).  Cannot fail.
  */
 static void
 mark_views(Diff *d)
@@ -560,8 +615,8 @@ mark_views(Diff *d)
 }
 
 /*
- * Depth-first order of the views of m that sel selects, dependencies
- * before dependents; order[] gets indexes into m->views.  state: 0 new,
+ * Append view i of m, after the views it depends on, to order[] (indexes
+ * into m->views; *n counts them), depth first.  state per view: 0 new,
  * 1 on the path (a cycle, impossible in a real catalog, is cut), 2 done.
  */
 static void
@@ -583,6 +638,13 @@ view_visit(const MgsModel *m, int i, char *state, int *order, int *n)
 	order[(*n)++] = i;
 }
 
+/*
+ * view_order
+ *		Every view of m, dependencies before dependents (see view_visit), as
+ *		indexes into m->views; *n gets the count.  Allocated from d's
+ *		allocator; linear in views plus dependencies, each looked up by
+ *		bisection.
+ */
 static int *
 view_order(Diff *d, const MgsModel *m, int *n)
 {
@@ -596,7 +658,11 @@ view_order(Diff *d, const MgsModel *m, int *n)
 	return order;
 }
 
-/* pg_get_viewdef() ends its query with a semicolon: not in a statement */
+/*
+ * pg_get_viewdef() ends its query with a semicolon, which cannot sit
+ * inside CREATE VIEW ... AS: a copy without the trailing semicolons,
+ * blanks and newlines.
+ */
 static const char *
 strip_semicolon(const MgsAlloc *a, const char *def)
 {
@@ -611,6 +677,7 @@ strip_semicolon(const MgsAlloc *a, const char *def)
 	return r;
 }
 
+/* The SQL keyword of a view kind: 'm' MATERIALIZED VIEW, else VIEW */
 static const char *
 view_word(char kind)
 {
@@ -619,6 +686,11 @@ view_word(char kind)
 
 /* ---- tables ---- */
 
+/*
+ * How many partition_of links lead from t to its root table in m; a
+ * missing parent ends the walk, and 64 links cap it (a cycle, which no
+ * catalog holds, cannot loop).
+ */
 static int
 table_depth(const MgsModel *m, const MgsTable *t)
 {
@@ -632,13 +704,18 @@ table_depth(const MgsModel *m, const MgsTable *t)
 	return depth;
 }
 
+/* Must constraint s be dropped: has t (NULL: removed) another type or text? */
 static bool
 constraint_changed(const MgsConstraint *s, const MgsConstraint *t)
 {
 	return t == NULL || s->type != t->type || !streq(s->definition, t->definition);
 }
 
-/* is a source table's columns drop or change type (views must be rebuilt) */
+/*
+ * Does source table s lose a column, or change a column's type, collation
+ * or generation expression, in t (NULL: t is dropped)?  Views reading s
+ * are then rebuilt.  A partition's columns are its parent's: false.
+ */
 static bool
 columns_change(const MgsTable *s, const MgsTable *t)
 {
@@ -750,9 +827,18 @@ column_order_differs(const MgsTable *s, const MgsTable *t)
 }
 
 /*
- * The column changes of a table in both models: drops, then changes in
- * place, then appends; and the report when the order of the kept columns
- * differs or a new column would not land at the end.
+ * alter_columns
+ *		Phase 7 for a table s kept as t: for each source column in name
+ *		order, its drop or its changes in place (default, identity,
+ *		generation, type and collation, NOT NULL); a column whose
+ *		generation expression is added or changed is dropped and added
+ *		again there.  Then the new columns are appended, and a report is
+ *		emitted when the kept columns change relative order or a new
+ *		column would not land after them.  A partition is skipped (its
+ *		columns are its parent's).  Hazards: data_loss for a drop,
+ *		type_change_hazard for a type, long_lock for SET NOT NULL on a table
+ *		with rows, table_rewrite for an added identity or generated column.
+ *		Cost: columns x log columns, plus kept_order_differs.
  */
 static void
 alter_columns(Diff *d, const MgsTable *s, const MgsTable *t)
@@ -950,7 +1036,10 @@ drop_table_subobjects(Diff *d, bool fks)
 /*
  * Phases 9 (!fks) and 10 (fks): add the constraints and create the
  * indexes that are new or changed, and the foreign keys dropped around a
- * rebuilt key; long_lock when the source table has rows (or no sizes).
+ * rebuilt key (drop_table_subobjects).  long_lock on a kept table with
+ * rows (or no size), except for a NOT VALID constraint; none on a new
+ * table.  The index of a partitioned table is created on the whole tree
+ * (without_only).
  */
 static void
 add_table_subobjects(Diff *d, bool fks)
@@ -1008,7 +1097,12 @@ add_table_subobjects(Diff *d, bool fks)
 	}
 }
 
-/* phase 1 (drop: removed or changed triggers of kept tables) and phase 11 */
+/*
+ * Phase 1 (drop): DROP TRIGGER for each trigger of a kept table that is
+ * removed or changed (a dropped table takes its own).  Phase 11 (!drop):
+ * create each target trigger that is new or changed, those of new tables
+ * included.
+ */
 static void
 do_triggers(Diff *d, bool drop)
 {
@@ -1039,9 +1133,10 @@ do_triggers(Diff *d, bool drop)
 }
 
 /*
- * Enums created, or given their new labels in place (BEFORE the first
- * kept label, AFTER the previous one otherwise).  Labels removed or
- * reordered: reported, not generated.
+ * Phase 6: enums created, or given their new labels in place (a new first
+ * label goes BEFORE the first kept one, any other AFTER the label before
+ * it in the target).  Labels removed or reordered: reported with
+ * data_loss, not generated.  Quadratic in the enums (a linear lookup).
  */
 static void
 do_enums(Diff *d)
@@ -1095,6 +1190,7 @@ do_enums(Diff *d)
 	}
 }
 
+/* The domain keyed k in m, or NULL; a linear scan */
 static const MgsDomain *
 find_domain(const MgsModel *m, const char *k)
 {
@@ -1104,6 +1200,7 @@ find_domain(const MgsModel *m, const char *k)
 	return NULL;
 }
 
+/* The composite type keyed k in m, or NULL; a linear scan */
 static const MgsComposite *
 find_composite(const MgsModel *m, const char *k)
 {
@@ -1113,6 +1210,7 @@ find_composite(const MgsModel *m, const char *k)
 	return NULL;
 }
 
+/* The constraint named name of domain dm, or NULL */
 static const MgsConstraint *
 find_domain_constraint(const MgsDomain *dm, const char *name)
 {
@@ -1123,9 +1221,12 @@ find_domain_constraint(const MgsDomain *dm, const char *name)
 }
 
 /*
- * Domains created or altered (before the tables that use them).  A change
- * of base type or collation is reported, not generated: columns of the
- * domain would have to move to a new one.
+ * Phase 6: domains created or altered (before the tables that use them).
+ * Constraints removed or changed are dropped before the default, NOT NULL
+ * and the new constraints are set; SET NOT NULL, and a constraint added
+ * without NOT VALID, carry long_lock.  A change of base type or collation
+ * is reported, not generated: columns of the domain would have to move to
+ * a new one.  Quadratic in the domains (a linear lookup).
  */
 static void
 do_domains(Diff *d)
@@ -1188,6 +1289,7 @@ do_domains(Diff *d)
 	}
 }
 
+/* An attribute's type with its collation, as CREATE and ALTER TYPE write it */
 static const char *
 attribute_type(Diff *d, const MgsColumn *c)
 {
@@ -1195,7 +1297,7 @@ attribute_type(Diff *d, const MgsColumn *c)
 }
 
 /*
- * Composite types created or altered: attributes dropped, changed in
+ * Phase 6: composite types created or altered: attributes dropped, changed in
  * place, appended; a change of attribute order is reported.  ALTER TYPE
  * refuses a type that a table column uses (no CASCADE is generated).
  */
@@ -1263,6 +1365,7 @@ do_composites(Diff *d)
 	}
 }
 
+/* The sequence keyed k in m, or NULL; a linear scan */
 static const MgsSequence *
 find_sequence(const MgsModel *m, const char *k)
 {
@@ -1272,6 +1375,7 @@ find_sequence(const MgsModel *m, const char *k)
 	return NULL;
 }
 
+/* The function or procedure keyed k (name and argument types) in m, or NULL */
 static const MgsFunction *
 find_function(const MgsModel *m, const char *k)
 {
@@ -1281,12 +1385,14 @@ find_function(const MgsModel *m, const char *k)
 	return NULL;
 }
 
+/* The SQL keyword of a routine kind: 'p' PROCEDURE, else FUNCTION */
 static const char *
 function_word(char kind)
 {
 	return kind == 'p' ? "PROCEDURE" : "FUNCTION";
 }
 
+/* Does m hold a schema named name? */
 static bool
 has_schema(const MgsModel *m, const char *name)
 {
@@ -1296,6 +1402,7 @@ has_schema(const MgsModel *m, const char *name)
 	return false;
 }
 
+/* The extension named name in m, or NULL */
 static const MgsExtension *
 find_extension(const MgsModel *m, const char *name)
 {
@@ -1441,9 +1548,16 @@ do_comments(Diff *d)
 }
 
 /*
- * The diff.  Takes two sorted models (mgs_model_sort) and the allocator;
- * returns the steps in execution order (see the banner).  Cost: O(n log n)
- * in the number of objects, plus views x dependencies for the view marks.
+ * mgs_diff
+ *		The diff.  Takes two models sorted by mgs_model_sort (unsorted ones
+ *		give wrong steps: tables, views and columns are found by bisection)
+ *		and the allocator; returns the steps in execution order (see the
+ *		banner), every string from the allocator.  Cannot fail; the
+ *		allocator must not return NULL.  Cost: O(n log n) in the tables,
+ *		views and columns, plus views x dependencies for the view marks and
+ *		(partition depth)^2 x tables for phases 5 and 7; domains, composites,
+ *		sequences, functions, enums, extensions, schemas and constraints
+ *		are found by linear scan, quadratic in their count.
  */
 MgsSteps
 mgs_diff(const MgsModel *source, const MgsModel *target, const MgsAlloc *a)

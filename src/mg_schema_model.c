@@ -46,6 +46,11 @@ bad(Parse *p, const char *path, const char *what)
 			 errhint("Pass a document written by migrate_snapshot().")));
 }
 
+/*
+ * path_key
+ *		The path of member key under path, for a DETAIL: path, a dot, and the
+ *		key written as a JSON string.  Palloc'd; cannot fail.
+ */
 static char *
 path_key(const char *path, const char *key)
 {
@@ -59,6 +64,7 @@ path_key(const char *path, const char *key)
 	return buf.data;
 }
 
+/* A NUL-terminated palloc'd copy of a jbvString value */
 static char *
 jstr(const JsonbValue *v)
 {
@@ -76,6 +82,7 @@ member(JsonbContainer *c, const char *key)
 	return v;
 }
 
+/* The object v holds; refuses anything else (absent included) at path */
 static JsonbContainer *
 as_object(Parse *p, JsonbValue *v, const char *path)
 {
@@ -84,6 +91,7 @@ as_object(Parse *p, JsonbValue *v, const char *path)
 	return v->val.binary.data;
 }
 
+/* Member key of c as an object, or NULL when absent; refuses a non-object */
 static JsonbContainer *
 opt_object(Parse *p, JsonbContainer *c, const char *key, const char *path)
 {
@@ -94,6 +102,11 @@ opt_object(Parse *p, JsonbContainer *c, const char *key, const char *path)
 	return as_object(p, v, path_key(path, key));
 }
 
+/*
+ * Member key of c as a palloc'd string; NULL when absent (or JSON null)
+ * and not required.  Refuses a value of another type, or a required one
+ * that is missing.
+ */
 static const char *
 get_str(Parse *p, JsonbContainer *c, const char *key, const char *path, bool required)
 {
@@ -110,6 +123,7 @@ get_str(Parse *p, JsonbContainer *c, const char *key, const char *path, bool req
 	return jstr(v);
 }
 
+/* Member key of c as a boolean, false when absent; refuses another type */
 static bool
 get_bool(Parse *p, JsonbContainer *c, const char *key, const char *path)
 {
@@ -122,6 +136,13 @@ get_bool(Parse *p, JsonbContainer *c, const char *key, const char *path)
 	return v->val.boolean;
 }
 
+/*
+ * get_int
+ *		Member key of c as an integer in [min, max]; dflt when absent and not
+ *		required.  Refuses a missing required member, a non-number, a
+ *		number that numeric_out does not print as plain digits (1.5, 1.0),
+ *		and a value out of range; the DETAIL gives the range.
+ */
 static int64
 get_int(Parse *p, JsonbContainer *c, const char *key, const char *path,
 		int64 min, int64 max, bool required, int64 dflt)
@@ -148,6 +169,10 @@ get_int(Parse *p, JsonbContainer *c, const char *key, const char *path,
 	return (int64) n;
 }
 
+/*
+ * Member key of c as a one-letter kind code, one of the letters in
+ * allowed; 0 when absent and not required.  Refuses anything else.
+ */
 static char
 get_kind(Parse *p, JsonbContainer *c, const char *key, const char *path,
 		 const char *allowed, bool required)
@@ -161,6 +186,7 @@ get_kind(Parse *p, JsonbContainer *c, const char *key, const char *path,
 	return s[0];
 }
 
+/* Member key of c as a qualified name that mgs_valid_key accepts, or NULL */
 static const char *
 get_key(Parse *p, JsonbContainer *c, const char *key, const char *path, bool required)
 {
@@ -172,13 +198,20 @@ get_key(Parse *p, JsonbContainer *c, const char *key, const char *path, bool req
 }
 
 /*
- * Iterate over the members of an object: calls fn(p, key, value, path,
- * arg) for each; returns the count.  skipNested: a member that is an
- * object arrives as a jbvBinary for fn to check.
+ * The callback of each_member: member i of an object, named key, with
+ * value v at path; arg is the array (or TablesArg) being filled.
  */
 typedef void (*MemberFn) (Parse *p, const char *key, JsonbValue *v,
 						  const char *path, void *arg, int i);
 
+/*
+ * each_member
+ *		Call fn for each member of object c in the container's order (jsonb
+ *		sorts keys: shorter first, then bytewise), with its key, value, path
+ *		and index; returns the count.  Nested containers are not descended:
+ *		a member that is an object or array reaches fn as a jbvBinary, for fn
+ *		to check.  Fails only through fn; interruptible between members.
+ */
 static int
 each_member(Parse *p, JsonbContainer *c, const char *path, MemberFn fn, void *arg)
 {
@@ -201,12 +234,14 @@ each_member(Parse *p, JsonbContainer *c, const char *path, MemberFn fn, void *ar
 	return i;
 }
 
+/* The number of members of c, 0 for a NULL (absent) object */
 static int
 count_members(JsonbContainer *c)
 {
 	return c ? (int) JsonContainerSize(c) : 0;
 }
 
+/* Refuse an empty key where the key is an object's name */
 static void
 check_name(Parse *p, const char *key, const char *path)
 {
@@ -216,6 +251,11 @@ check_name(Parse *p, const char *key, const char *path)
 
 /* ---- per collection ---- */
 
+/*
+ * MemberFn: column or composite attribute key into ((MgsColumn *) arg)[i].
+ * Refuses a bad position (1..1600), a missing type, a collation that is
+ * not a qualified name, and an identity other than 'a' or 'd'.
+ */
 static void
 parse_column(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg, int i)
 {
@@ -238,6 +278,10 @@ parse_column(Parse *p, const char *key, JsonbValue *v, const char *path, void *a
 	c->comment = get_str(p, o, "comment", path, false);
 }
 
+/*
+ * MemberFn: constraint key into ((MgsConstraint *) arg)[i]; type one of
+ * p, u, c, f, x and a definition are required, references optional.
+ */
 static void
 parse_constraint(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg, int i)
 {
@@ -252,6 +296,7 @@ parse_constraint(Parse *p, const char *key, JsonbValue *v, const char *path, voi
 	c->comment = get_str(p, o, "comment", path, false);
 }
 
+/* MemberFn: an index or trigger key into ((MgsDef *) arg)[i] */
 static void
 parse_def(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg, int i)
 {
@@ -280,6 +325,13 @@ typedef struct TablesArg
 	const char *sizes_path;
 } TablesArg;
 
+/*
+ * parse_table
+ *		MemberFn: table key into ta->tables[i] (arg is a TablesArg), with its
+ *		columns, constraints, indexes and triggers, and its size from the
+ *		document's "sizes" object (-1 when not given there).  Refuses a key
+ *		that is not a qualified name and a kind other than r or p.
+ */
 static void
 parse_table(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg, int i)
 {
@@ -314,6 +366,12 @@ parse_table(Parse *p, const char *key, JsonbValue *v, const char *path, void *ar
 	}
 }
 
+/*
+ * MemberFn: sequence key into ((MgsSequence *) arg)[i].  The type must be
+ * smallint, integer or bigint; start, increment, min, max and cache are
+ * required strings holding a 64-bit integer, kept as text; owned_by, when
+ * present, needs both table and column.
+ */
 static void
 parse_sequence(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg, int i)
 {
@@ -353,6 +411,11 @@ parse_sequence(Parse *p, const char *key, JsonbValue *v, const char *path, void 
 	s->comment = get_str(p, o, "comment", path, false);
 }
 
+/*
+ * MemberFn: view or materialized view key into ((MgsView *) arg)[i], with
+ * the qualified names it depends on (each checked by mgs_valid_key) and,
+ * for a matview, its indexes.
+ */
 static void
 parse_view(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg, int i)
 {
@@ -394,6 +457,11 @@ parse_view(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg
 	PARSE_SUB(o, "indexes", path, MgsDef, parse_def, w->indexes, w->nindexes);
 }
 
+/*
+ * MemberFn: enum key into ((MgsEnum *) arg)[i]; labels is a required
+ * array of strings, kept in order, each given once (quadratic in the
+ * labels of one enum).
+ */
 static void
 parse_enum(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg, int i)
 {
@@ -428,6 +496,10 @@ parse_enum(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg
 	e->comment = get_str(p, o, "comment", path, false);
 }
 
+/*
+ * MemberFn: domain key into ((MgsDomain *) arg)[i]; its constraints must
+ * all be check constraints (type c).
+ */
 static void
 parse_domain(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg, int i)
 {
@@ -451,6 +523,7 @@ parse_domain(Parse *p, const char *key, JsonbValue *v, const char *path, void *a
 				"the letter \"c\"");
 }
 
+/* MemberFn: composite key into ((MgsComposite *) arg)[i]; attributes as columns */
 static void
 parse_composite(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg, int i)
 {
@@ -464,6 +537,10 @@ parse_composite(Parse *p, const char *key, JsonbValue *v, const char *path, void
 	PARSE_SUB(o, "attributes", path, MgsColumn, parse_column, c->attributes, c->nattributes);
 }
 
+/*
+ * MemberFn: function or procedure key into ((MgsFunction *) arg)[i]; the
+ * key carries the argument types, the definition is required.
+ */
 static void
 parse_function(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg, int i)
 {
@@ -479,6 +556,7 @@ parse_function(Parse *p, const char *key, JsonbValue *v, const char *path, void 
 	f->comment = get_str(p, o, "comment", path, false);
 }
 
+/* MemberFn: extension key into ((MgsExtension *) arg)[i]; needs schema, version */
 static void
 parse_extension(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg, int i)
 {
@@ -491,6 +569,7 @@ parse_extension(Parse *p, const char *key, JsonbValue *v, const char *path, void
 	x->version = get_str(p, o, "version", path, true);
 }
 
+/* MemberFn: schema key into ((MgsSchema *) arg)[i] */
 static void
 parse_schema(Parse *p, const char *key, JsonbValue *v, const char *path, void *arg, int i)
 {
@@ -549,6 +628,7 @@ parse_model(Jsonb *jb, const char *arg)
 	return m;
 }
 
+/* The MgsAlloc hook of the diff: allocate in the memory context ctx */
 static void *
 palloc_hook(void *ctx, size_t size)
 {

@@ -1048,7 +1048,6 @@ add_table_subobjects(Diff *d, bool fks)
 	{
 		const MgsTable *t = &d->dst->tables[i];
 		const MgsTable *s = find_table(d->src, t->key);
-		bool		keys_rebuilt = false;
 
 		/* a key rebuilt on the referenced table: its foreign keys were dropped */
 		for (int k = 0; k < t->nconstraints; k++)
@@ -1056,6 +1055,7 @@ add_table_subobjects(Diff *d, bool fks)
 			const MgsConstraint *c = &t->constraints[k];
 			const MgsConstraint *sc;
 			bool		add;
+			bool		keys_rebuilt = false;
 			const char *hz = NULL;
 
 			if ((c->type == 'f') != fks)
@@ -1134,8 +1134,8 @@ do_triggers(Diff *d, bool drop)
 
 /*
  * Phase 6: enums created, or given their new labels in place (a new first
- * label goes BEFORE the first kept one, any other AFTER the label before
- * it in the target).  Labels removed or reordered: reported with
+ * label goes BEFORE the first kept one, or plainly when the enum had no
+ * label; any other AFTER the label before it in the target).  Labels removed or reordered: reported with
  * data_loss, not generated.  Quadratic in the enums (a linear lookup).
  */
 static void
@@ -1177,9 +1177,12 @@ do_enums(Diff *d)
 				j++;
 				continue;
 			}
-			if (k == 0)
+			if (k == 0 && s->nlabels == 0)
+				emit(d, P("ALTER TYPE %s ADD VALUE %s", t->key, L(t->labels[k])),
+					 P("type %s", t->key), NULL, NULL);
+			else if (k == 0)
 				emit(d, P("ALTER TYPE %s ADD VALUE %s BEFORE %s", t->key, L(t->labels[k]),
-						  L(s->nlabels ? s->labels[0] : t->labels[1])),
+						  L(s->labels[0])),
 					 P("type %s", t->key), NULL, NULL);
 			else
 				emit(d, P("ALTER TYPE %s ADD VALUE %s AFTER %s", t->key, L(t->labels[k]),

@@ -287,6 +287,33 @@ test_foreign_keys(void)
 	CHECK(s.nsteps == 4 && strcmp(s.steps[3].hazard, MGS_HAZARD_LONG_LOCK) == 0,
 		  "validating a foreign key on a table with rows: long_lock");
 
+	/*
+	 * a second foreign key of the same table, new and NOT VALID, after one
+	 * re-added around the rebuilt key: the note of the re-added one
+	 * ("recreated: ...") must not carry over to it
+	 */
+	{
+		MgsConstraint fks_c[] = {fk, {.name = "c_fk2", .type = 'f',
+			.definition = "FOREIGN KEY (pid) REFERENCES s.q(id) NOT VALID", .references = "s.q"}};
+		MgsTable	tables_d[] = {tables_c[0], tables_c[1]};
+		MgsModel	dm = {.tables = tables_d, .ntables = 2};
+		int			k1,
+					k2;
+
+		tables_d[0].constraints = fks_c;
+		tables_d[0].nconstraints = 2;
+		s = diff(&b, &dm);
+		dump(&s);
+		k1 = find_step(&s, "ALTER TABLE s.c ADD CONSTRAINT \"c_fk\"");
+		k2 = find_step(&s, "ALTER TABLE s.c ADD CONSTRAINT \"c_fk2\"");
+		CHECK(k1 >= 0 && s.steps[k1].hazard &&
+			  strcmp(s.steps[k1].hazard, MGS_HAZARD_LONG_LOCK) == 0,
+			  "the re-added foreign key validates rows: long_lock");
+		CHECK(k2 >= 0 && s.steps[k2].note == NULL,
+			  "a new NOT VALID foreign key after it has no note: %s",
+			  k2 >= 0 && s.steps[k2].note ? s.steps[k2].note : "(none)");
+	}
+
 	/* both tables dropped: the foreign key first */
 	s = diff(&b, &a);
 	CHECK(find_step(&s, "ALTER TABLE s.c DROP CONSTRAINT \"c_fk\"") == 0 &&
@@ -322,6 +349,27 @@ test_sequences_and_enums(void)
 	dump(&s);
 	CHECK(find_step(&s, "DROP SEQUENCE") < 0, "an owned sequence goes with its table");
 	CHECK(count_reports(&s) == 1, "enum labels removed: reported, not generated");
+
+	/* labels added to an enum that had none: the first one plainly */
+	{
+		MgsEnum		e0 = {.key = "s.e", .labels = NULL, .nlabels = 0};
+		const char *l3[] = {"x"};
+		MgsEnum		e3 = {.key = "s.e", .labels = l3, .nlabels = 1};
+		MgsModel	m0 = {.enums = &e0, .nenums = 1},
+					m1 = {.enums = &e2, .nenums = 1},
+					m3 = {.enums = &e3, .nenums = 1};
+
+		s = diff(&m0, &m3);
+		dump(&s);
+		CHECK(s.nsteps == 1 && strcmp(s.steps[0].statement, "ALTER TYPE s.e ADD VALUE 'x'") == 0,
+			  "one label into an empty enum: %s", s.nsteps ? s.steps[0].statement : "(none)");
+		s = diff(&m0, &m1);
+		dump(&s);
+		CHECK(s.nsteps == 3 && strcmp(s.steps[0].statement, "ALTER TYPE s.e ADD VALUE 'a'") == 0 &&
+			  strcmp(s.steps[1].statement, "ALTER TYPE s.e ADD VALUE 'b' AFTER 'a'") == 0 &&
+			  strcmp(s.steps[2].statement, "ALTER TYPE s.e ADD VALUE 'c' AFTER 'b'") == 0,
+			  "three labels into an empty enum");
+	}
 }
 
 static void

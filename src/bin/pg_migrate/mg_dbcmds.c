@@ -56,6 +56,20 @@ esc_conn_error(void)
 void
 report_result_error(const PGresult *res)
 {
+	report_result_error_at(res, NULL, 0);
+}
+
+/*
+ * report_result_error_at
+ *		Report a failed query's error with its server fields (DETAIL, HINT,
+ *		one "context:" line per line of CONTEXT, the SQLSTATE with -v).  With
+ *		path, the primary message is given as "path:line: message" (or
+ *		"path: message" when line is 0 or less), for an error in a file the
+ *		client sent.
+ */
+void
+report_result_error_at(const PGresult *res, const char *path, int line)
+{
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
 	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
@@ -65,10 +79,18 @@ report_result_error(const PGresult *res)
 	if (primary == NULL)
 	{
 		/* a client-side failure, such as a lost connection */
-		pg_log_error("%s", esc_conn_error());
+		if (path)
+			pg_log_error("%s: %s", esc(path), esc(PQresultErrorMessage(res)));
+		else
+			pg_log_error("%s", esc_conn_error());
 		return;
 	}
-	pg_log_error("%s", esc(primary));
+	if (path && line > 0)
+		pg_log_error("%s:%d: %s", esc(path), line, esc(primary));
+	else if (path)
+		pg_log_error("%s: %s", esc(path), esc(primary));
+	else
+		pg_log_error("%s", esc(primary));
 	if (detail)
 		pg_log_error_detail("%s", esc(detail));
 	if (hint)

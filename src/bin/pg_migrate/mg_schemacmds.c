@@ -657,32 +657,10 @@ statement_line(const char *text, int k)
 static void
 report_ddl_error(const PGresult *res, const char *path, const char *text, int done)
 {
-	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
 	const char *position = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
-	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
-	if (primary == NULL)
-	{
-		pg_log_error("%s: %s", esc(path), esc(PQresultErrorMessage(res)));
-		return;
-	}
-	if (position)
-		pg_log_error("%s:%d: %s", esc(path), position_line(text, atoi(position)), esc(primary));
-	else if (statement_line(text, done) > 0)
-		pg_log_error("%s:%d: %s", esc(path), statement_line(text, done), esc(primary));
-	else
-		pg_log_error("%s: %s", esc(path), esc(primary));
-	if (detail)
-		pg_log_error_detail("%s", esc(detail));
-	if (hint)
-		pg_log_error_hint("%s", esc(hint));
-	if (context)
-		fprintf(stderr, "%s: context: %s\n", progname, esc(context));
-	if (sqlstate && verbosity > 0)
-		fprintf(stderr, "%s: sqlstate: %s\n", progname, esc(sqlstate));
+	report_result_error_at(res, path, position ? position_line(text, atoi(position)) :
+						   statement_line(text, done));
 }
 
 /*

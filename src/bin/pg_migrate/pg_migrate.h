@@ -158,6 +158,7 @@ extern bool begin_transaction(void);
 extern PGresult *run_query(const char *sql, int nparams, const char *const *params);
 extern bool run_command(const char *sql);
 extern void report_result_error(const PGresult *res);
+extern void report_result_error_at(const PGresult *res, const char *path, int line);
 extern void close_db(void);
 extern void print_result(const PGresult *res);
 extern int	parse_db_options(int argc, char **argv, bool *purge);

@@ -119,6 +119,7 @@ extern void mg_load_bodies(MgCatalog *cat, const MgPlan *plan,
 						   char ***bodies_out);
 
 /* mg_catalog.c: identity, lock, errors */
+extern Oid	mg_extension_row(Oid extoid, Oid *owner);
 extern void mg_lock_changes(void);
 extern Oid	mg_catalog_relid(const char *relname);
 extern uint64 mg_catalog_generation;

@@ -57,12 +57,13 @@
 #include "mg_catalog_int.h"
 
 /*
- * extension_row
+ * mg_extension_row
  *		Namespace and owner of an extension, read from pg_extension
- *		(PostgreSQL 15 does not export get_extension_schema()).
+ *		(PostgreSQL 15 does not export get_extension_schema()); InvalidOid
+ *		(and *owner InvalidOid) when there is no such extension.
  */
-static Oid
-extension_row(Oid extoid, Oid *owner)
+Oid
+mg_extension_row(Oid extoid, Oid *owner)
 {
 	Relation	rel;
 	SysScanDesc scan;
@@ -92,7 +93,7 @@ extension_row(Oid extoid, Oid *owner)
 static Oid
 extension_schema(Oid extoid)
 {
-	return extension_row(extoid, NULL);
+	return mg_extension_row(extoid, NULL);
 }
 
 /*
@@ -182,7 +183,7 @@ catalog_execute(SPIPlanPtr plan, Datum *values, const char *nulls,
 	int			save_sec_context;
 	volatile int ret = 0;
 
-	(void) extension_row(get_extension_oid(MG_EXTENSION_NAME, false), &owner);
+	(void) mg_extension_row(get_extension_oid(MG_EXTENSION_NAME, false), &owner);
 	if (!OidIsValid(owner))
 		elog(ERROR, "owner of extension \"%s\" not found", MG_EXTENSION_NAME);
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);

@@ -87,38 +87,6 @@ typedef enum GuardKind
 	GUARD_OWNED					/* DROP OWNED BY <its owner> */
 } GuardKind;
 
-/*
- * extension_row
- *		Schema and owner of the extension, from pg_extension.  False when it
- *		is not installed in this database.
- */
-static bool
-extension_row(Oid *nspoid, Oid *owner)
-{
-	Relation	rel;
-	SysScanDesc scan;
-	ScanKeyData key;
-	HeapTuple	tup;
-	bool		found = false;
-
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
-				CStringGetDatum(MG_EXTENSION_NAME));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-	{
-		Form_pg_extension ext = (Form_pg_extension) GETSTRUCT(tup);
-
-		*nspoid = ext->extnamespace;
-		*owner = ext->extowner;
-		found = true;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return found;
-}
-
 /* Whether a list of String nodes (the names of a DropStmt) holds name */
 static bool
 names_include(List *names, const char *name)
@@ -297,7 +265,9 @@ migrate_drop_guard(PG_FUNCTION_ARGS)
 				 errmsg("migrate_drop_guard() can only be called as an event trigger")));
 	trigdata = (EventTriggerData *) fcinfo->context;
 
-	if (!extension_row(&nspoid, &extowner))
+	/* the extension's schema and owner, if it is installed here */
+	nspoid = mg_extension_row(get_extension_oid(MG_EXTENSION_NAME, true), &extowner);
+	if (!OidIsValid(nspoid))
 		PG_RETURN_NULL();
 	kind = statement_target(trigdata->parsetree, nspoid, extowner, &role);
 	if (kind == GUARD_NONE)

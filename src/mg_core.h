@@ -279,6 +279,16 @@ extern bool mg_plan_downgrade(MgGraph *g, MgList rows, const char *target,
 extern bool mg_plan_stamp(MgGraph *g, MgList rows, const char *const *targets,
 						  int ntargets, bool purge, MgPlan *plan, MgError *err);
 
+/*
+ * The plan that undoes an upgrade plan: its steps last first, each a
+ * downgrade of the same revision whose version-table operations undo the
+ * upgrade step's (last first, INSERT and DELETE swapped, UPDATE a -> b
+ * becoming b -> a).  start_rows are the rows the upgrade started from,
+ * which become the new plan's final_rows.  Memory from the graph's arena.
+ */
+extern void mg_plan_reverse(MgGraph *g, const MgPlan *up, MgList start_rows,
+							MgPlan *down);
+
 /* Revisions of a history range, in "alembic history" order */
 extern bool mg_history(MgGraph *g, MgList rows, const char *range,
 					   MgList *out, MgError *err);

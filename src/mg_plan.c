@@ -526,3 +526,49 @@ mg_plan_stamp(MgGraph *g, MgList rowlist, const char *const *targets,
 	return true;
 }
 
+
+/*
+ * mg_plan_reverse
+ *		The plan undoing an upgrade plan (see mg_core.h): step i of down
+ *		undoes step n-1-i of up.  Linear in the steps and operations.
+ */
+void
+mg_plan_reverse(MgGraph *g, const MgPlan *up, MgList start_rows, MgPlan *down)
+{
+	int			n = up->nsteps;
+
+	down->nsteps = n;
+	down->steps = arena_alloc(&g->arena, sizeof(MgStep) * (n + 1));
+	for (int i = 0; i < n; i++)
+	{
+		const MgStep *us = &up->steps[n - 1 - i];
+		MgStep	   *ds = &down->steps[i];
+
+		ds->direction = MG_DOWNGRADE;
+		ds->rev = us->rev;
+		ds->nops = us->nops;
+		ds->ops = arena_alloc(&g->arena, sizeof(MgOp) * (us->nops + 1));
+		for (int k = 0; k < us->nops; k++)
+		{
+			const MgOp *op = &us->ops[us->nops - 1 - k];
+			MgOp	   *inv = &ds->ops[k];
+
+			switch (op->kind)
+			{
+				case MG_OP_INSERT:
+					*inv = (MgOp) {MG_OP_DELETE, op->a, op->b};
+					break;
+				case MG_OP_DELETE:
+					*inv = (MgOp) {MG_OP_INSERT, op->a, op->b};
+					break;
+				case MG_OP_UPDATE:
+					*inv = (MgOp) {MG_OP_UPDATE, op->b, op->a};
+					break;
+			}
+		}
+	}
+	down->final_rows.n = start_rows.n;
+	down->final_rows.items = arena_alloc(&g->arena, sizeof(int) * (start_rows.n + 1));
+	for (int k = 0; k < start_rows.n; k++)
+		down->final_rows.items[k] = start_rows.items[k];
+}

@@ -18,8 +18,9 @@
  *                    that does not undo its upgrade is pinned to its
  *                    revision, and the revisions after it are still tested.
  *
- * The downgrade back is the upgrade plan reversed, each step's
- * version-table operations inverted: a downgrade target of the grammar
+ * The downgrade back is the upgrade plan reversed by the core
+ * (mg_plan_reverse: each step's version-table operations inverted, last
+ * first), not a plan from a target: a downgrade target of the grammar
  * names one revision, and cannot name every starting row of a database at
  * several heads, nor one revision of a branched history alone.  The plans
  * run through the executor (mg_run.c) like migrate_upgrade's; snapshots and
@@ -71,7 +72,7 @@ typedef struct Rt
 	MemoryContext cxt;			/* rows and snapshots: outlives the passes */
 	MgCatalog	cat;
 	MgPlan		up;				/* the upgrade plan, from the starting rows */
-	MgStep	   *down;			/* per step of up: its inverse */
+	MgPlan		down;			/* undoes up: step n-1-i undoes step i */
 	char	   *snapshot_sql;
 	char	   *diff_sql;
 	List	   *rows;			/* of RtRow, in cxt */
@@ -228,7 +229,6 @@ pass_roundtrip(Rt *rt)
 	bool	   *rows = start_rows(rt);
 	Datum		before = take_snapshot(rt);
 	Datum		after;
-	MgStep	   *reversed;
 	bool		missing = false;
 	int			n = rt->up.nsteps;
 
@@ -243,10 +243,7 @@ pass_roundtrip(Rt *rt)
 		}
 	if (missing)
 		return;
-	reversed = palloc(sizeof(MgStep) * (n + 1));
-	for (int i = 0; i < n; i++)
-		reversed[i] = rt->down[n - 1 - i];
-	run_steps(rt, reversed, n, MG_DOWNGRADE, rows, RT_ROUNDTRIP);
+	run_steps(rt, rt->down.steps, n, MG_DOWNGRADE, rows, RT_ROUNDTRIP);
 	after = take_snapshot(rt);
 	compare(rt, before, after, NULL, RT_ROUNDTRIP);
 }
@@ -319,7 +316,8 @@ stair_down_up(Rt *rt)
 	MgStep	   *st = &rt->up.steps[rt->stair];
 	Datum		after;
 
-	run_steps(rt, &rt->down[rt->stair], 1, MG_DOWNGRADE, rt->stair_rows,
+	run_steps(rt, &rt->down.steps[rt->down.nsteps - 1 - rt->stair], 1,
+			  MG_DOWNGRADE, rt->stair_rows,
 			  RT_DOWNGRADE);
 	after = take_snapshot(rt);
 	compare(rt, rt->stair_before, after, mg_rev_id(rt->cat.graph, st->rev),
@@ -362,37 +360,6 @@ pass_stairway(Rt *rt)
 		in_rolled_back_subxact(rt, stair_down_up);
 		memcpy(rows, saved, sizeof(bool) * n);
 	}
-}
-
-/* The inverse of an upgrade step: its operations undone, last first */
-static MgStep
-inverse_step(const MgStep *up)
-{
-	MgStep		down;
-
-	down.direction = MG_DOWNGRADE;
-	down.rev = up->rev;
-	down.nops = up->nops;
-	down.ops = palloc(sizeof(MgOp) * (up->nops + 1));
-	for (int k = 0; k < up->nops; k++)
-	{
-		const MgOp *op = &up->ops[up->nops - 1 - k];
-		MgOp	   *inv = &down.ops[k];
-
-		inv->a = op->a;
-		inv->b = op->b;
-		if (op->kind == MG_OP_INSERT)
-			inv->kind = MG_OP_DELETE;
-		else if (op->kind == MG_OP_DELETE)
-			inv->kind = MG_OP_INSERT;
-		else
-		{
-			inv->kind = MG_OP_UPDATE;
-			inv->a = op->b;
-			inv->b = op->a;
-		}
-	}
-	return down;
 }
 
 /*
@@ -448,9 +415,7 @@ migrate_roundtrip(PG_FUNCTION_ARGS)
 	mg_load_state(&rt.cat, MG_LOAD_ROWS | MG_LOAD_FOR_CHANGE);
 	if (!mg_plan_upgrade(rt.cat.graph, rt.cat.rows, target, &rt.up, &err))
 		mg_report(&err);
-	rt.down = palloc(sizeof(MgStep) * (rt.up.nsteps + 1));
-	for (int i = 0; i < rt.up.nsteps; i++)
-		rt.down[i] = inverse_step(&rt.up.steps[i]);
+	mg_plan_reverse(rt.cat.graph, &rt.up, rt.cat.rows, &rt.down);
 
 	nsp = quote_identifier(get_namespace_name(get_rel_namespace(mg_catalog_relid(MG_VERSION_TABLE))));
 	rt.snapshot_sql = psprintf("SELECT %s.migrate_snapshot()", nsp);

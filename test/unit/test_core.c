@@ -160,6 +160,77 @@ ids(MgGraph *g, MgList l, char *buf, size_t len)
 	return buf;
 }
 
+/* Apply the version-table operations of plan's steps to a row flag set */
+static void
+apply_plan(const MgPlan *plan, bool *rows)
+{
+	for (int i = 0; i < plan->nsteps; i++)
+		for (int k = 0; k < plan->steps[i].nops; k++)
+		{
+			const MgOp *op = &plan->steps[i].ops[k];
+
+			if (op->kind == MG_OP_INSERT)
+				rows[op->a] = true;
+			else if (op->kind == MG_OP_DELETE)
+				rows[op->a] = false;
+			else
+			{
+				rows[op->a] = false;
+				rows[op->b] = true;
+			}
+		}
+}
+
+/*
+ * mg_plan_reverse: from rows at two heads of a graph with branches, a
+ * merge and a dependency, upgrading to heads and then running the reversed
+ * plan comes back to exactly the starting rows; the steps are the
+ * upgrade's revisions, last first, each a downgrade.
+ */
+static void
+test_plan_reverse(void)
+{
+	const char *specs[] = {"a", "b:a", "c:a", "m:b,c", "d:m", "x", "y:x:b"};
+	MgError		err;
+	bool		ok;
+	MgGraph    *g = build(specs, 7, &err, &ok);
+	int			start_items[] = {1, 5};	/* b and x */
+	MgList		start = {start_items, 2};
+	MgPlan		up,
+				down;
+	bool		rows[8] = {false};
+	bool		moved = false;
+
+	CHECK(ok, "reverse graph rejected: %s", ok ? "" : err.message);
+	ok = mg_plan_upgrade(g, start, "heads", &up, &err);
+	CHECK(ok && up.nsteps == 4, "upgrade from b, x: %d steps", ok ? up.nsteps : -1);
+	if (!ok)
+	{
+		mg_graph_free(g);
+		return;
+	}
+	mg_plan_reverse(g, &up, start, &down);
+	CHECK(down.nsteps == up.nsteps, "reversed: %d steps", down.nsteps);
+	for (int i = 0; i < down.nsteps; i++)
+		CHECK(down.steps[i].rev == up.steps[up.nsteps - 1 - i].rev &&
+			  down.steps[i].direction == MG_DOWNGRADE,
+			  "reversed step %d is the downgrade of upgrade step %d", i, up.nsteps - 1 - i);
+	rows[1] = rows[5] = true;
+	apply_plan(&up, rows);
+	for (int r = 0; r < 7; r++)
+		moved = moved || rows[r] != (r == 1 || r == 5);
+	CHECK(moved, "the upgrade moved the rows");
+	for (int k = 0; k < up.final_rows.n; k++)
+		CHECK(rows[up.final_rows.items[k]], "upgrade ops end at its final rows");
+	apply_plan(&down, rows);
+	for (int r = 0; r < 7; r++)
+		CHECK(rows[r] == (r == 1 || r == 5), "after the reversed plan, row %s is %s",
+			  mg_rev_id(g, r), rows[r] ? "set" : "clear");
+	CHECK(down.final_rows.n == 2 && down.final_rows.items[0] == 1 &&
+		  down.final_rows.items[1] == 5, "reversed plan ends at the starting rows");
+	mg_graph_free(g);
+}
+
 static void
 test_normalized_deps(void)
 {
@@ -949,6 +1020,7 @@ main(void)
 	test_clip();
 	test_shown_utf8();
 	test_wide_merge();
+	test_plan_reverse();
 	test_large_shapes();
 	test_label_inheritance();
 	test_label_scale();

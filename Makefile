@@ -17,6 +17,7 @@ OBJS += src/mg_snapshot.o src/mg_schema_model.o src/mg_diff.o
 OBJS += src/mg_roundtrip.o
 DATA = sql/migrations--0.1.sql sql/migrations--0.2.sql sql/migrations--0.1--0.2.sql
 DATA += sql/migrations--0.3.sql sql/migrations--0.2--0.3.sql
+DATA += sql/migrations--0.4.sql sql/migrations--0.3--0.4.sql
 PGFILEDESC = "migrations - schema migrations inside the database"
 
 PG_CPPFLAGS = -I$(srcdir)/src

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# ALTER EXTENSION migrations UPDATE from 0.1 to 0.2 to 0.3 on a database
-# holding real state: revisions registered, applied and logged under 0.1 by
+# ALTER EXTENSION migrations UPDATE from 0.1 to 0.2 to 0.3 to 0.4 on a
+# database holding real state: revisions registered, applied and logged under 0.1 by
 # a migrator with the grants 0.1's README documented.  After each update
-# the revisions, version rows, log and log sequence are unchanged; at 0.3
+# the revisions, version rows, log and log sequence are unchanged; at 0.4
 # the extension's objects (and the functions' grants) are those of a fresh
-# 0.3 install, migrations go on, and the catalog refuses direct writes
-# (issue 10, item 3).  Then the same from 0.2 straight to 0.3 (issue 12:
-# migrate_snapshot and migrate_diff).  Needs a running server (libpq
+# 0.4 install, migrations go on, and the catalog refuses direct writes
+# (issue 10, item 3).  Then the same from 0.2 (issue 12: migrate_snapshot
+# and migrate_diff) and from 0.3 with state made under 0.3 (0.4's parts
+# each check what they added).  Needs a running server (libpq
 # environment variables) with every version installed.
 set -euo pipefail
 db=mg_update_src
@@ -73,6 +74,11 @@ q -c "ALTER EXTENSION migrations UPDATE TO '0.3'"
     fail "not at 0.3"
 after=$(state)
 [ "$before" = "$after" ] || { echo "state changed by the update to 0.3:"; diff <(echo "$before") <(echo "$after"); exit 1; }
+q -c "ALTER EXTENSION migrations UPDATE TO '0.4'"
+[ "$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'migrations'")" = 0.4 ] ||
+    fail "not at 0.4"
+after=$(state)
+[ "$before" = "$after" ] || { echo "state changed by the update to 0.4:"; diff <(echo "$before") <(echo "$after"); exit 1; }
 
 # the same objects as a fresh 0.2 install
 objects() {
@@ -94,7 +100,7 @@ psql -X -q -d "$fresh" -c "CREATE EXTENSION migrations"
 objects_updated=$(objects "$db")
 objects_fresh=$(objects "$fresh")
 [ "$objects_updated" = "$objects_fresh" ] ||
-    { echo "objects differ from a fresh 0.3 install:"; diff <(echo "$objects_fresh") <(echo "$objects_updated"); exit 1; }
+    { echo "objects differ from a fresh 0.4 install:"; diff <(echo "$objects_fresh") <(echo "$objects_updated"); exit 1; }
 grep -c 'migrate_guard' <<< "$objects_updated" | grep -q '^12$' || fail "guard triggers missing"
 
 # the migrator's old table grants no longer let it write the tables...
@@ -151,12 +157,71 @@ q2 -c "ALTER EXTENSION migrations UPDATE TO '0.3'"
 [ "$(q2 -c "SELECT extversion FROM pg_extension WHERE extname = 'migrations'")" = 0.3 ] ||
     fail "$db2 not at 0.3"
 [ "$(state2)" = "$before2" ] || fail "state changed by the update 0.2 -> 0.3"
+q2 -c "ALTER EXTENSION migrations UPDATE"
+[ "$(q2 -c "SELECT extversion FROM pg_extension WHERE extname = 'migrations'")" = 0.4 ] ||
+    fail "$db2 not at 0.4"
+[ "$(state2)" = "$before2" ] || fail "state changed by the update 0.3 -> 0.4"
 objects_updated2=$(objects "$db2")
 [ "$objects_updated2" = "$objects_fresh" ] ||
-    { echo "objects differ from a fresh 0.3 install after 0.2 -> 0.3:"; diff <(echo "$objects_fresh") <(echo "$objects_updated2"); exit 1; }
+    { echo "objects differ from a fresh 0.4 install after 0.2 -> 0.3 -> 0.4:"; diff <(echo "$objects_fresh") <(echo "$objects_updated2"); exit 1; }
 # the new functions work on the updated database, for PUBLIC too
 [ "$(q2 -c "SET ROLE $role" -c "SELECT count(*) FROM jsonb_object_keys(migrate_snapshot('{public}')->'tables')")" = 2 ] ||
     fail "migrate_snapshot after 0.2 -> 0.3"
 [ "$(q2 -c "SELECT count(*) FROM migrate_diff(migrate_snapshot('{public}'), migrate_snapshot('{public}'))")" = 0 ] ||
     fail "migrate_diff after 0.2 -> 0.3"
-echo "update 0.1 -> 0.2 -> 0.3 and 0.2 -> 0.3: state kept, objects as a fresh install, direct writes refused, migrations go on"
+
+# 0.3 -> 0.4 on a database with state made under 0.3: registered, applied,
+# downgraded and stamped revisions, a branch label and a dependency
+db3=mg_update_src3
+q3() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db3" "$@"; }
+dropdb --if-exists "$db3" 2> /dev/null
+trap 'cleanup; dropdb --if-exists "$db3" 2> /dev/null' EXIT
+createdb "$db3"
+q3 -c "CREATE EXTENSION migrations VERSION '0.3'"
+q3 -c "SELECT migrate_register('w1', '{}', 'CREATE TABLE w_one (id int PRIMARY KEY);', 'DROP TABLE w_one;', 'One.', '{w}')" \
+   -c "SELECT migrate_register('w2', '{w1}', 'CREATE TABLE w_two (id int REFERENCES w_one);', 'DROP TABLE w_two;', 'Two.')" \
+   -c "SELECT migrate_register('x1', '{}', 'CREATE TABLE x_one (id int);', 'DROP TABLE x_one;', 'Other base.', '{x}', '{w1}')" \
+   -c "SELECT migrate_register('w3', '{w2}', 'CREATE TABLE w_three (id int);', 'DROP TABLE w_three;', 'Three.')" \
+   -c "SET client_min_messages = warning" \
+   -c "SELECT count(*) FROM migrate_upgrade('heads')" \
+   -c "SELECT count(*) FROM migrate_downgrade('w2')" \
+   -c "SELECT count(*) FROM migrate_stamp('w3')" \
+   -c "SELECT count(*) FROM migrate_stamp('w2')" > /dev/null
+state3() {
+    q3 -c "SELECT md5(string_agg(r::text, '|' ORDER BY seq)) FROM (SELECT revision, down_revisions, depends_on, branch_labels, message, upgrade, downgrade, transactional, source, seq, registered_at, registered_by FROM migrate_revision) AS r" \
+       -c "SELECT string_agg(revision, ',' ORDER BY revision) FROM migrate_version" \
+       -c "SELECT md5(string_agg(l::text, '|' ORDER BY id)) FROM (SELECT id, logged_at, logged_by, xid, direction, revision, from_revisions, to_revisions, duration FROM migrate_log) AS l"
+}
+before3=$(state3)
+q3 -c "ALTER EXTENSION migrations UPDATE TO '0.4'"
+[ "$(q3 -c "SELECT extversion FROM pg_extension WHERE extname = 'migrations'")" = 0.4 ] ||
+    fail "$db3 not at 0.4"
+[ "$(state3)" = "$before3" ] || { echo "state changed by the update 0.3 -> 0.4:"; diff <(echo "$before3") <(echo "$(state3)"); exit 1; }
+objects_updated3=$(objects "$db3")
+[ "$objects_updated3" = "$objects_fresh" ] ||
+    { echo "objects differ from a fresh 0.4 install after 0.3 -> 0.4:"; diff <(echo "$objects_fresh") <(echo "$objects_updated3"); exit 1; }
+
+# BEGIN 0.4 checks STEP (issue 14)
+# END 0.4 checks STEP
+
+
+# BEGIN 0.4 checks PROV (issue 15)
+# END 0.4 checks PROV
+
+
+# BEGIN 0.4 checks ADOPT (issue 13)
+# END 0.4 checks ADOPT
+
+
+# BEGIN 0.4 checks PLAN (issue 16)
+# END 0.4 checks PLAN
+
+
+# migrations go on after the update
+q3 -c "SET client_min_messages = warning" -c "SELECT count(*) FROM migrate_downgrade('base')" > /dev/null
+[ "$(q3 -c "SELECT count(*) FROM migrate_version")" = 0 ] || fail "$db3: downgrade to base after 0.3 -> 0.4"
+q3 -c "SET client_min_messages = warning" -c "SELECT count(*) FROM migrate_upgrade('heads')" > /dev/null
+[ "$(q3 -c "SELECT string_agg(revision, ',' ORDER BY revision) FROM migrate_version")" = w3,x1 ] ||
+    fail "$db3: upgrade to heads after 0.3 -> 0.4"
+q3 -c "SELECT migrate_check()" > /dev/null
+echo "update 0.1 -> 0.2 -> 0.3 -> 0.4, 0.2 -> 0.3 -> 0.4 and 0.3 -> 0.4: state kept, objects as a fresh install, direct writes refused, migrations go on"

@@ -1,0 +1,344 @@
+/* migrations--0.4.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION migrations" to load this file. \quit
+
+--
+-- Catalog
+--
+
+-- One row per registered revision.  seq is the registration order, which
+-- breaks ties wherever Alembic's order depends on the order it loaded files.
+CREATE TABLE @extschema@.migrate_revision (
+    revision        text PRIMARY KEY
+                    CHECK (revision OPERATOR(pg_catalog.~) '^[A-Za-z0-9_]{1,32}$'),
+    down_revisions  text[] NOT NULL DEFAULT '{}',
+    depends_on      text[] NOT NULL DEFAULT '{}',
+    branch_labels   text[] NOT NULL DEFAULT '{}',
+    message         text,
+    upgrade         text NOT NULL,
+    downgrade       text,
+    transactional   boolean NOT NULL DEFAULT true,
+    source          text,
+    seq             bigint NOT NULL UNIQUE,
+    registered_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    registered_by   name NOT NULL DEFAULT CURRENT_USER
+);
+
+-- The current heads of the database (Alembic's alembic_version).
+CREATE TABLE @extschema@.migrate_version (
+    revision        varchar(32) PRIMARY KEY
+);
+
+-- One row per executed or stamped step.
+CREATE SEQUENCE @extschema@.migrate_log_id_seq;
+
+CREATE TABLE @extschema@.migrate_log (
+    id              bigint PRIMARY KEY
+                    DEFAULT pg_catalog.nextval('@extschema@.migrate_log_id_seq'::pg_catalog.regclass),
+    logged_at       timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    logged_by       name NOT NULL DEFAULT CURRENT_USER,
+    xid             xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+    direction       text NOT NULL,      -- upgrade, downgrade or stamp
+    revision        text,
+    from_revisions  text[] NOT NULL DEFAULT '{}',
+    to_revisions    text[] NOT NULL DEFAULT '{}',
+    duration        interval
+);
+ALTER SEQUENCE @extschema@.migrate_log_id_seq OWNED BY @extschema@.migrate_log.id;
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_revision', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_version', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_log', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_log_id_seq', '');
+
+COMMENT ON TABLE @extschema@.migrate_revision IS 'registered migration revisions, one row each';
+COMMENT ON TABLE @extschema@.migrate_version IS 'current head revisions of this database';
+COMMENT ON TABLE @extschema@.migrate_log IS 'executed and stamped migration steps';
+
+--
+-- SQL-callable functions
+--
+
+CREATE FUNCTION @extschema@.migrate_register(
+    revision text,
+    down_revisions text[],
+    upgrade text,
+    downgrade text DEFAULT NULL,
+    message text DEFAULT NULL,
+    branch_labels text[] DEFAULT '{}',
+    depends_on text[] DEFAULT '{}',
+    transactional boolean DEFAULT true,
+    source text DEFAULT NULL)
+RETURNS text
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_register';
+COMMENT ON FUNCTION @extschema@.migrate_register(text, text[], text, text, text, text[], text[], boolean, text)
+    IS 'store or update one revision; returns added, updated or unchanged';
+
+CREATE FUNCTION @extschema@.migrate_check()
+RETURNS void
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'migrate_check';
+COMMENT ON FUNCTION @extschema@.migrate_check()
+    IS 'validate the stored revision graph';
+
+CREATE FUNCTION @extschema@.migrate_upgrade(
+    target text DEFAULT 'heads',
+    OUT revision text, OUT direction text, OUT message text,
+    OUT duration interval)
+RETURNS SETOF record
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_upgrade';
+COMMENT ON FUNCTION @extschema@.migrate_upgrade(text)
+    IS 'run upgrade steps up to the target, in the caller''s transaction';
+
+CREATE FUNCTION @extschema@.migrate_downgrade(
+    target text,
+    OUT revision text, OUT direction text, OUT message text,
+    OUT duration interval)
+RETURNS SETOF record
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_downgrade';
+COMMENT ON FUNCTION @extschema@.migrate_downgrade(text)
+    IS 'run downgrade steps down to the target, in the caller''s transaction';
+
+CREATE FUNCTION @extschema@.migrate_stamp(
+    target text, purge boolean DEFAULT false,
+    OUT revision text)
+RETURNS SETOF text
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_stamp';
+COMMENT ON FUNCTION @extschema@.migrate_stamp(text, boolean)
+    IS 'set the version table to the target without running migrations; returns the new version table';
+
+CREATE FUNCTION @extschema@.migrate_heads(
+    OUT revision text, OUT branch_labels text[],
+    OUT is_effective_head boolean, OUT message text)
+RETURNS SETOF record
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'migrate_heads';
+COMMENT ON FUNCTION @extschema@.migrate_heads()
+    IS 'head revisions of the graph, effective heads included';
+
+CREATE FUNCTION @extschema@.migrate_current(
+    OUT revision text, OUT branch_labels text[],
+    OUT is_head boolean, OUT is_effective_head boolean,
+    OUT in_version_table boolean, OUT message text)
+RETURNS SETOF record
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'migrate_current';
+COMMENT ON FUNCTION @extschema@.migrate_current()
+    IS 'the current revisions of the database, as alembic current shows them';
+
+CREATE FUNCTION @extschema@.migrate_history(
+    range text DEFAULT NULL,
+    OUT revision text, OUT down_revisions text[], OUT depends_on text[],
+    OUT branch_labels text[], OUT is_head boolean,
+    OUT is_effective_head boolean, OUT is_branch_point boolean,
+    OUT is_merge_point boolean, OUT is_applied boolean,
+    OUT message text, OUT line text)
+RETURNS SETOF record
+LANGUAGE C CALLED ON NULL INPUT STABLE
+AS 'MODULE_PATHNAME', 'migrate_history';
+COMMENT ON FUNCTION @extschema@.migrate_history(text)
+    IS 'revisions of a range ([start]:[end]), newest first, as alembic history lists them';
+
+CREATE FUNCTION @extschema@.migrate_branches(
+    OUT revision text, OUT children text[], OUT branch_labels text[],
+    OUT message text)
+RETURNS SETOF record
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'migrate_branches';
+COMMENT ON FUNCTION @extschema@.migrate_branches()
+    IS 'branch points of the graph and their children';
+
+CREATE FUNCTION @extschema@.migrate_resolve(target text)
+RETURNS SETOF text
+LANGUAGE C CALLED ON NULL INPUT STABLE
+AS 'MODULE_PATHNAME', 'migrate_resolve';
+COMMENT ON FUNCTION @extschema@.migrate_resolve(text)
+    IS 'the revision ids a target names';
+
+CREATE FUNCTION @extschema@.migrate_state(
+    OUT revision text, OUT is_applied boolean, OUT is_head boolean,
+    OUT in_version_table boolean)
+RETURNS SETOF record
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'migrate_state';
+COMMENT ON FUNCTION @extschema@.migrate_state()
+    IS 'applied and head flags of every revision';
+
+CREATE FUNCTION @extschema@.migrate_show(target text)
+RETURNS SETOF @extschema@.migrate_revision
+LANGUAGE sql CALLED ON NULL INPUT STABLE
+AS $$
+    SELECT r.*
+      FROM @extschema@.migrate_resolve(target) WITH ORDINALITY AS t(revision, n)
+      JOIN @extschema@.migrate_revision AS r
+        ON r.revision OPERATOR(pg_catalog.=) t.revision
+     ORDER BY t.n
+$$;
+COMMENT ON FUNCTION @extschema@.migrate_show(text)
+    IS 'the stored rows of the revisions a target names';
+
+CREATE VIEW @extschema@.migrate_status AS
+SELECT r.revision,
+       r.message,
+       r.down_revisions,
+       r.branch_labels,
+       s.is_applied,
+       s.is_head,
+       s.in_version_table,
+       CASE WHEN s.is_applied THEN
+           (SELECT pg_catalog.max(l.logged_at)
+              FROM @extschema@.migrate_log AS l
+             WHERE l.revision OPERATOR(pg_catalog.=) r.revision
+               AND l.direction OPERATOR(pg_catalog.<>) 'downgrade')
+       END AS applied_at,
+       r.registered_at,
+       r.source
+  FROM @extschema@.migrate_revision AS r
+  JOIN @extschema@.migrate_state() AS s
+    ON s.revision OPERATOR(pg_catalog.=) r.revision
+ ORDER BY r.seq;
+COMMENT ON VIEW @extschema@.migrate_status
+    IS 'every revision with whether it is applied, a head, and when it was applied';
+
+--
+-- Privileges: reading state is public, changing it is not.
+--
+REVOKE ALL ON @extschema@.migrate_revision, @extschema@.migrate_version,
+              @extschema@.migrate_log FROM PUBLIC;
+GRANT SELECT ON @extschema@.migrate_revision, @extschema@.migrate_version,
+                @extschema@.migrate_log, @extschema@.migrate_status TO PUBLIC;
+REVOKE ALL ON SEQUENCE @extschema@.migrate_log_id_seq FROM PUBLIC;
+REVOKE ALL ON FUNCTION
+    @extschema@.migrate_register(text, text[], text, text, text, text[], text[], boolean, text),
+    @extschema@.migrate_upgrade(text),
+    @extschema@.migrate_downgrade(text),
+    @extschema@.migrate_stamp(text, boolean)
+FROM PUBLIC;
+
+-- issue 10, item 11: migrate_status reads migrate_log once, by an index
+CREATE INDEX migrate_log_revision_idx
+    ON @extschema@.migrate_log (revision, logged_at);
+CREATE OR REPLACE VIEW @extschema@.migrate_status AS
+SELECT r.revision,
+       r.message,
+       r.down_revisions,
+       r.branch_labels,
+       s.is_applied,
+       s.is_head,
+       s.in_version_table,
+       CASE WHEN s.is_applied THEN l.applied_at END AS applied_at,
+       r.registered_at,
+       r.source
+  FROM @extschema@.migrate_revision AS r
+  JOIN @extschema@.migrate_state() AS s
+    ON s.revision OPERATOR(pg_catalog.=) r.revision
+  LEFT JOIN (SELECT l.revision, pg_catalog.max(l.logged_at) AS applied_at
+               FROM @extschema@.migrate_log AS l
+              WHERE l.direction OPERATOR(pg_catalog.<>) 'downgrade'
+              GROUP BY l.revision) AS l
+    ON l.revision OPERATOR(pg_catalog.=) r.revision
+ ORDER BY r.seq;
+
+-- issue 10, item 6: the drop guard.  DROP EXTENSION migrations, DROP SCHEMA
+-- ... CASCADE of its schema and DROP OWNED BY its owner are refused while
+-- the extension's tables hold any row, unless migrations.allow_drop is on
+-- (a superuser setting).  ddl_command_start: the statement is read before
+-- it runs (a sql_drop trigger of the extension would be gone by then).
+-- ENABLE ALWAYS: session_replication_role = replica does not switch it off.
+-- The trigger and its function are members of the extension, so a drop
+-- that is allowed removes them too.
+CREATE FUNCTION @extschema@.migrate_drop_guard()
+RETURNS event_trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'migrate_drop_guard';
+COMMENT ON FUNCTION @extschema@.migrate_drop_guard()
+    IS 'event trigger: refuses to drop the extension while it holds migration history';
+REVOKE ALL ON FUNCTION @extschema@.migrate_drop_guard() FROM PUBLIC;
+
+CREATE EVENT TRIGGER migrate_drop_guard ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED')
+    EXECUTE FUNCTION @extschema@.migrate_drop_guard();
+ALTER EVENT TRIGGER migrate_drop_guard ENABLE ALWAYS;
+COMMENT ON EVENT TRIGGER migrate_drop_guard
+    IS 'refuses to drop extension migrations while it holds migration history (see migrations.allow_drop)';
+
+-- issue 10, item 3: the catalog changes only through the extension's functions.
+-- The C code writes the three tables with the extension owner's rights;
+-- internal triggers that fire always refuse every other write, except a
+-- superuser's outside migration steps (pg_restore).  They are members of
+-- the extension: only DROP EXTENSION removes them.
+CREATE FUNCTION @extschema@.migrate_catalog_guard()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'migrate_catalog_guard';
+COMMENT ON FUNCTION @extschema@.migrate_catalog_guard()
+    IS 'trigger: the catalog tables change only through the extension''s functions';
+REVOKE ALL ON FUNCTION @extschema@.migrate_catalog_guard() FROM PUBLIC;
+CREATE FUNCTION @extschema@.migrate_install_catalog_guard()
+RETURNS void
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'migrate_install_catalog_guard';
+SELECT @extschema@.migrate_install_catalog_guard();
+DROP FUNCTION @extschema@.migrate_install_catalog_guard();
+
+-- issue 12, items 1 and 2: the schema model and the diff of two models
+-- (README, "Schema snapshots and diffs").  Read-only: EXECUTE for PUBLIC,
+-- like the listing functions; the snapshot sees what the caller's rights
+-- on the catalogs show.
+CREATE FUNCTION @extschema@.migrate_snapshot(schemas text[] DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'migrate_snapshot';
+COMMENT ON FUNCTION @extschema@.migrate_snapshot(text[])
+    IS 'the schema model of the given schemas (default: every user schema) as jsonb';
+
+CREATE FUNCTION @extschema@.migrate_diff(source jsonb, target jsonb)
+RETURNS TABLE(step integer, statement text, object text, hazard text, note text)
+LANGUAGE C IMMUTABLE STRICT
+AS 'MODULE_PATHNAME', 'migrate_diff';
+COMMENT ON FUNCTION @extschema@.migrate_diff(jsonb, jsonb)
+    IS 'the ordered statements turning schema model source into target, with hazards';
+
+-- issue 12, item 5: migrate_roundtrip (README, "Schema snapshots and
+-- diffs").  It runs bodies, so it is refused to PUBLIC like
+-- migrate_upgrade; everything it does is rolled back.
+CREATE FUNCTION @extschema@.migrate_roundtrip(
+    target text DEFAULT 'heads',
+    OUT revision text, OUT phase text, OUT object text,
+    OUT difference text)
+RETURNS SETOF record
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_roundtrip';
+COMMENT ON FUNCTION @extschema@.migrate_roundtrip(text)
+    IS 'upgrade to the target and downgrade back, whole and revision by revision, always rolled back; a row per difference';
+REVOKE ALL ON FUNCTION @extschema@.migrate_roundtrip(text) FROM PUBLIC;
+
+--
+-- Version 0.4 (migrations--0.3--0.4.sql says what each part is for).  The
+-- parts below are the same statements as in the update script, in the same
+-- order, so that a fresh install and an update give the same objects.
+--
+
+-- BEGIN 0.4 STEP (issue 14: stepwise procedures, non-transactional revisions)
+-- END 0.4 STEP
+
+
+-- BEGIN 0.4 PROV (issue 15: unregister, validation at commit, provenance)
+-- END 0.4 PROV
+
+
+-- BEGIN 0.4 ADOPT (issue 13: adopting Alembic databases, alembic_version kept)
+-- END 0.4 ADOPT
+
+
+-- BEGIN 0.4 PLAN (issue 16: migrate_plan, migrate_graph, verify sections)
+-- END 0.4 PLAN
+
+
+-- BEGIN 0.4 OTHER
+-- END 0.4 OTHER

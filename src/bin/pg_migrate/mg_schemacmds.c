@@ -85,6 +85,13 @@ sq(PGconn *c, const char *sql, int nparams, const char *const *params)
 	return res;
 }
 
+/* sq for the other commands on scratch databases (lint) */
+PGresult *
+scratch_query(PGconn *c, const char *sql, int nparams, const char *const *params)
+{
+	return sq(c, sql, nparams, params);
+}
+
 /* Drop every scratch database still there; at exit, and when a command ends */
 void
 scratch_drop_all(void)
@@ -359,7 +366,7 @@ glob_to_like(const char *glob)
 }
 
 /* The extension's schema in c, quoted; NULL if it is not installed there */
-static char *
+char *
 ext_schema_in(PGconn *c)
 {
 	PGresult   *res;

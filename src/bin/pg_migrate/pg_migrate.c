@@ -94,6 +94,9 @@ static const Command commands[] = {
 	{"roundtrip", cmd_roundtrip, true, true,
 		"roundtrip [TARGET]",
 	"upgrade to TARGET and downgrade back, rolled back; exit 1 on a difference"},
+	{"lint", cmd_lint, true, false,
+		"lint [-r] [--naming-convention KIND=TEMPLATE]... [--no-naming-convention] [--sizes-from CONNINFO] DIR...",
+	"report naming-convention breaches, truncated and unnamed names, risky statements"},
 };
 
 /* The command named name, or NULL */

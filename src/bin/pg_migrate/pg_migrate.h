@@ -149,6 +149,9 @@ extern PGconn *scratch_server(void);
 extern char *scratch_create(void);
 extern PGconn *scratch_connect(const char *dbname);
 extern void scratch_drop_all(void);
+extern PGresult *scratch_query(PGconn *c, const char *sql, int nparams,
+							   const char *const *params);	/* NULL after reporting */
+extern char *ext_schema_in(PGconn *c);	/* quoted; NULL: not installed */
 
 /* mg_dbcmds.c: the connection and the queries, for the other files' commands */
 extern char *ext_schema;		/* quoted schema of the extension */
@@ -165,5 +168,8 @@ extern int	parse_db_options(int argc, char **argv, bool *purge);
 
 /* mg_roundtrip_cmd.c: pg_migrate roundtrip */
 extern int	cmd_roundtrip(int argc, char **argv);
+
+/* mg_lint.c: pg_migrate lint */
+extern int	cmd_lint(int argc, char **argv);
 
 #endif							/* PG_MIGRATE_H */

@@ -132,6 +132,9 @@ extern int64 mg_revision_update(const MgRevisionDef *def, bool changed,
 								bool move_to_end);
 extern int	mg_revision_applied_extras(const Datum *ids, int nids,
 									   int64 *max_seq, char ***missing);
+extern void mg_revision_delete(const char *revision);
+extern void mg_log_failure(const char *direction, const char *revision,
+						   const char *sqlstate, const char *error);
 
 /* mg_catalog.c: migrate_version and migrate_log */
 extern void mg_pending_begin(MgPendingWrites *pw, MgCatalog *cat, MgList rows);
@@ -182,6 +185,11 @@ extern double mg_execute_body(const char *revision, MgDirection direction,
 							  const char *body);
 extern void mg_refuse_in_step(const char *funcname);
 extern bool mg_step_running(void);
+
+/* mg_provenance.c */
+extern bytea *mg_body_checksum(const char *upgrade, const char *downgrade,
+							   const char *verify);
+extern void mg_graph_check_at_commit(void);
 
 /* mg_guard.c */
 extern void mg_guard_define_gucs(void);

@@ -71,7 +71,7 @@ static const Command commands[] = {
 		"new --autogenerate -m MESSAGE {--schema FILE.sql | --from CONNINFO} [FILTER]... DIR [DIR...]",
 	"write a revision from the differences"},
 	{"load", cmd_load, true, false,
-		"load [-r] [-n] [--no-create-extension] [--follow-external-links] DIR...",
+		"load [-r] [-n] [--prune] [--no-create-extension] [--follow-external-links] DIR...",
 	"register the revision files of the directories"},
 	{"upgrade", cmd_upgrade, true, true,
 		"upgrade [TARGET]",
@@ -179,6 +179,8 @@ usage(void)
 	printf("  -n, --dry-run        (load) report what would change, commit nothing\n");
 	printf("  --no-create-extension\n"
 		   "                       (load) fail if the extension is not installed\n");
+	printf("  --prune              (load) unregister revisions that no file has\n"
+		   "                       (refused for applied ones)\n");
 	printf("  --single-head        (check) several heads are an error\n");
 	printf("  --follow-external-links\n"
 		   "                       (also new) read files that symbolic links lead to\n"

@@ -163,6 +163,14 @@ extern void close_db(void);
 extern void print_result(const PGresult *res);
 extern int	parse_db_options(int argc, char **argv, bool *purge);
 
+/* mg_provenance_cmd.c: load --prune, failed attempts logged */
+extern bool load_prune;
+extern int	load_pruned;
+extern const char *failure_direction;	/* upgrade, downgrade, stamp or NULL */
+extern bool prune_revisions(void);
+extern void failure_remember(const PGresult *res);
+extern void failure_log(const char *direction);
+
 /* mg_roundtrip_cmd.c: pg_migrate roundtrip */
 extern int	cmd_roundtrip(int argc, char **argv);
 

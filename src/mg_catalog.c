@@ -737,6 +737,17 @@ revision_params(const MgRevisionDef *def, Datum *values, char *nulls)
 	nulls[8] = def->source ? ' ' : 'n';
 }
 
+/*
+ * Whether table relname of the installed version has the checksum column
+ * of 0.4 (one shared library serves every version: a database still at
+ * 0.3 has none, and its statements must not name it)
+ */
+static bool
+has_checksum(const char *relname)
+{
+	return get_attnum(mg_catalog_relid(relname), "checksum") != InvalidAttrNumber;
+}
+
 /* The seq a RETURNING seq statement returned */
 static int64
 returned_seq(void)
@@ -821,11 +832,13 @@ mg_revision_insert(const MgRevisionDef *def)
 	appendStringInfo(&sql,
 					 "INSERT INTO %s (revision, down_revisions, depends_on,"
 					 " branch_labels, message, upgrade, downgrade, transactional,"
-					 " source, registered_by, seq, checksum)"
+					 " source, registered_by, seq%s)"
 					 " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-					 " COALESCE(pg_catalog.max(seq), 0) OPERATOR(pg_catalog.+) 1, $13 FROM %s"
+					 " COALESCE(pg_catalog.max(seq), 0) OPERATOR(pg_catalog.+) 1%s FROM %s"
 					 " RETURNING seq",
-					 revtable, revtable);
+					 revtable, has_checksum(MG_REVISION_TABLE) ? ", checksum" : "",
+					 has_checksum(MG_REVISION_TABLE) ? ", $13" : "",
+					 revtable);
 	values[10] = values[11] = BoolGetDatum(false);	/* unused */
 	ret = catalog_execute(mg_kept_plan(&revision_insert_plan, sql.data, 13,
 									   revision_argtypes),
@@ -859,7 +872,7 @@ mg_revision_update(const MgRevisionDef *def, bool changed, bool move_to_end)
 	appendStringInfo(&sql,
 					 "UPDATE %s SET down_revisions = $2, depends_on = $3,"
 					 " branch_labels = $4, message = $5, upgrade = $6,"
-					 " downgrade = $7, transactional = $8, source = $9, checksum = $13,"
+					 " downgrade = $7, transactional = $8, source = $9,%s"
 					 " registered_at = CASE WHEN $11 THEN pg_catalog.clock_timestamp()"
 					 "  ELSE registered_at END,"
 					 " registered_by = CASE WHEN $11 THEN $10 ELSE registered_by END,"
@@ -867,7 +880,8 @@ mg_revision_update(const MgRevisionDef *def, bool changed, bool move_to_end)
 					 "  OPERATOR(pg_catalog.+) 1 FROM %s AS m) ELSE seq END"
 					 " WHERE revision OPERATOR(pg_catalog.=) $1"
 					 " RETURNING seq",
-					 revtable, revtable);
+					 revtable, has_checksum(MG_REVISION_TABLE) ? " checksum = $13," : "",
+					 revtable);
 	ret = catalog_execute(mg_kept_plan(&revision_update_plan, sql.data, 13,
 									   revision_argtypes),
 						  values, nulls, 0);
@@ -1196,6 +1210,7 @@ flush_log(MgPendingWrites *pw)
 	static const Oid elemtypes[7] = {TIMESTAMPTZOID, NAMEOID, TEXTOID,
 	TEXTOID, TEXTOID, TEXTOID, INTERVALOID};
 	int			n = pw->nlog;
+	bool		prov;
 	Datum	   *cols[7];
 	bool	   *colnulls[7];
 	Datum		values[7];
@@ -1248,14 +1263,14 @@ flush_log(MgPendingWrites *pw)
 		values[c] = PointerGetDatum(construct_md_array(cols[c], colnulls[c], 1, dims, lbs,
 													   elemtypes[c], typlen, typbyval, typalign));
 	}
+	prov = has_checksum(MG_LOG_TABLE);
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "INSERT INTO %s (id, logged_at, logged_by, direction, revision,"
-					 " from_revisions, to_revisions, duration, message, checksum)"
+					 " from_revisions, to_revisions, duration%s)"
 					 " SELECT b.id OPERATOR(pg_catalog.+) u.ord, u.at, u.by, u.dir, u.rev,"
 					 " pg_catalog.string_to_array(u.f, ','),"
-					 " pg_catalog.string_to_array(u.t, ','), u.dur, r.message,"
-					 " CASE WHEN u.dir OPERATOR(pg_catalog.<>) 'stamp' THEN r.checksum END"
+					 " pg_catalog.string_to_array(u.t, ','), u.dur%s"
 					 " FROM (SELECT COALESCE(pg_catalog.max(id), 0) AS id FROM %s) AS b,"
 					 " ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
 					 " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
@@ -1263,8 +1278,12 @@ flush_log(MgPendingWrites *pw)
 					 " WITH ORDINALITY AS u(at, by, dir, rev, f, t, dur, ord)"
 					 " LEFT JOIN %s AS r ON r.revision OPERATOR(pg_catalog.=) u.rev"
 					 " ORDER BY u.ord",
-					 mg_qualified(MG_LOG_TABLE), mg_qualified(MG_LOG_TABLE),
-					 mg_qualified(MG_REVISION_TABLE));
+					 mg_qualified(MG_LOG_TABLE),
+					 /* 0.4: the message and the checksum of what ran */
+					 prov ? ", message, checksum" : "",
+					 prov ? ", r.message, CASE WHEN u.dir OPERATOR(pg_catalog.<>) 'stamp'"
+					 " THEN r.checksum END" : "",
+					 mg_qualified(MG_LOG_TABLE), mg_qualified(MG_REVISION_TABLE));
 	plan = SPI_prepare(sql.data, 7, (Oid *) argtypes);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare \"%s\": %s", sql.data,

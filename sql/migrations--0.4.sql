@@ -408,9 +408,11 @@ $$;
 COMMENT ON FUNCTION @extschema@.migrate_branch_labels()
     IS 'every revision with its declared and inherited branch labels, as history shows them';
 
--- Item 9: migrate_status tells a revision that ran (applied_via 'upgrade')
--- from one stamped ('stamp'); applied_at now counts only the log rows that
--- apply a revision (not unregister rows nor failed attempts).
+-- Item 9: migrate_status tells a revision that ran from one stamped:
+-- applied_via is 'upgrade' when its upgrade body ran and its downgrade body
+-- has not run since (a stamp may have moved the version table meanwhile),
+-- 'stamp' otherwise; applied_at now counts only the log rows that apply a
+-- revision (not unregister rows nor failed attempts).
 CREATE OR REPLACE VIEW @extschema@.migrate_status AS
 SELECT r.revision,
        r.message,
@@ -422,16 +424,24 @@ SELECT r.revision,
        CASE WHEN s.is_applied THEN l.applied_at END AS applied_at,
        r.registered_at,
        r.source,
-       CASE WHEN s.is_applied THEN l.applied_via END AS applied_via,
+       CASE WHEN s.is_applied THEN
+           CASE WHEN l.up_id OPERATOR(pg_catalog.>) COALESCE(l.down_id, 0)
+                THEN 'upgrade' ELSE 'stamp' END
+       END AS applied_via,
        r.checksum
   FROM @extschema@.migrate_revision AS r
   JOIN @extschema@.migrate_state() AS s
     ON s.revision OPERATOR(pg_catalog.=) r.revision
-  LEFT JOIN (SELECT DISTINCT ON (l.revision) l.revision,
-                    l.logged_at AS applied_at, l.direction AS applied_via
+  LEFT JOIN (SELECT l.revision,
+                    pg_catalog.max(l.logged_at) FILTER (WHERE l.direction
+                        OPERATOR(pg_catalog.<>) 'downgrade') AS applied_at,
+                    pg_catalog.max(l.id) FILTER (WHERE l.direction
+                        OPERATOR(pg_catalog.=) 'upgrade') AS up_id,
+                    pg_catalog.max(l.id) FILTER (WHERE l.direction
+                        OPERATOR(pg_catalog.=) 'downgrade') AS down_id
                FROM @extschema@.migrate_log AS l
-              WHERE l.direction OPERATOR(pg_catalog.=) ANY ('{upgrade,stamp}'::text[])
-              ORDER BY l.revision, l.logged_at DESC, l.id DESC) AS l
+              WHERE l.direction OPERATOR(pg_catalog.=) ANY ('{upgrade,downgrade,stamp}'::text[])
+              GROUP BY l.revision) AS l
     ON l.revision OPERATOR(pg_catalog.=) r.revision
  ORDER BY r.seq;
 

@@ -52,10 +52,12 @@ q -c "SET ROLE $role" \
   -c "SELECT count(*) FROM migrate_upgrade('u3')" \
   -c "SELECT count(*) FROM migrate_stamp('u3')" > /dev/null
 
+# (the columns of 0.3: 0.4 appends checksum and the provenance columns,
+# checked in the PROV part below)
 state() {
-    q -c "SELECT md5(string_agg(r::text, '|' ORDER BY seq)) FROM migrate_revision AS r" \
+    q -c "SELECT md5(string_agg(r::text, '|' ORDER BY seq)) FROM (SELECT revision, down_revisions, depends_on, branch_labels, message, upgrade, downgrade, transactional, source, seq, registered_at, registered_by FROM migrate_revision) AS r" \
       -c "SELECT string_agg(revision, ',' ORDER BY revision) FROM migrate_version" \
-      -c "SELECT md5(string_agg(l::text, '|' ORDER BY id)) FROM migrate_log AS l" \
+      -c "SELECT md5(string_agg(l::text, '|' ORDER BY id)) FROM (SELECT id, logged_at, logged_by, xid, direction, revision, from_revisions, to_revisions, duration FROM migrate_log) AS l" \
       -c "SELECT count(*) || ' log rows' FROM migrate_log" \
       -c "SELECT last_value FROM migrate_log_id_seq" \
       -c "SELECT string_agg(revision || '=' || is_applied, ' ' ORDER BY revision) FROM migrate_state()"
@@ -148,9 +150,9 @@ q2 -c "SELECT migrate_register('v1', '{}', 'CREATE TABLE v_one (id int PRIMARY K
    -c "SET client_min_messages = warning" \
    -c "SELECT count(*) FROM migrate_upgrade('heads')" > /dev/null
 state2() {
-    q2 -c "SELECT md5(string_agg(r::text, '|' ORDER BY seq)) FROM migrate_revision AS r" \
+    q2 -c "SELECT md5(string_agg(r::text, '|' ORDER BY seq)) FROM (SELECT revision, down_revisions, depends_on, branch_labels, message, upgrade, downgrade, transactional, source, seq, registered_at, registered_by FROM migrate_revision) AS r" \
        -c "SELECT string_agg(revision, ',' ORDER BY revision) FROM migrate_version" \
-       -c "SELECT md5(string_agg(l::text, '|' ORDER BY id)) FROM migrate_log AS l"
+       -c "SELECT md5(string_agg(l::text, '|' ORDER BY id)) FROM (SELECT id, logged_at, logged_by, xid, direction, revision, from_revisions, to_revisions, duration FROM migrate_log) AS l"
 }
 before2=$(state2)
 q2 -c "ALTER EXTENSION migrations UPDATE TO '0.3'"
@@ -206,6 +208,21 @@ objects_updated3=$(objects "$db3")
 
 
 # BEGIN 0.4 checks PROV (issue 15)
+# rows registered under 0.3 got their body checksum from the update
+[ "$(q3 -c "SELECT count(*) FROM migrate_revision WHERE checksum IS DISTINCT FROM migrate_checksum(upgrade, downgrade)")" = 0 ] ||
+    fail "$db3: checksums of revisions registered under 0.3"
+# log rows written under 0.3 keep their rows, with NULL provenance
+[ "$(q3 -c "SELECT count(*) FROM migrate_log WHERE message IS NULL AND checksum IS NULL AND application_name IS NULL AND client_addr IS NULL AND backend_pid IS NULL AND session_id IS NULL AND session_role IS NULL AND sqlstate IS NULL AND error IS NULL")" = \
+  "$(q3 -c "SELECT count(*) FROM migrate_log")" ] || fail "$db3: provenance of log rows written under 0.3"
+# stamped or ran, from the log written under 0.3
+[ "$(q3 -c "SELECT string_agg(revision || '=' || coalesce(applied_via, '-'), ' ' ORDER BY revision) FROM migrate_status")" = "w1=upgrade w2=upgrade w3=- x1=upgrade" ] ||
+    fail "$db3: migrate_status.applied_via after 0.3 -> 0.4"
+# unregister and the check at commit work on the updated database
+q3 -c "BEGIN" -c "SELECT migrate_unregister('w3')" -c "ROLLBACK" > /dev/null ||
+    fail "$db3: migrate_unregister after 0.3 -> 0.4"
+q3 -c "SELECT migrate_unregister('w1')" > /dev/null 2>&1 && fail "$db3: unregistered applied w1"
+q3 -c "SELECT migrate_register('zz1', '{nope}', 'SELECT 1')" > /dev/null 2>&1 && fail "$db3: committed a dangling parent"
+[ "$(q3 -c "SELECT count(*) FROM migrate_revision WHERE revision = 'zz1'")" = 0 ] || fail "$db3: zz1 stayed"
 # END 0.4 checks PROV
 
 

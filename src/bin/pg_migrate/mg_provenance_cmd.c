@@ -69,7 +69,8 @@ failed_revision(void)
  *		After a failed upgrade, downgrade or stamp (direction): roll the
  *		failed transaction back, then log the attempt in a transaction of
  *		its own with migrate_log_failure (revision, SQLSTATE, message; the
- *		function adds who, when and from where).  A failure to log is a
+ *		function adds who, when and from where).  Only the failure of a
+ *		step is logged: the error's context names its revision.  A failure to log is a
  *		warning only: the command has failed already and says why.
  */
 void
@@ -79,13 +80,22 @@ failure_log(const char *direction)
 	char	   *sql;
 	const char *params[4];
 
+	char	   *revision;
+
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK || last_sqlstate == NULL ||
 		ext_schema == NULL)
+		return;
+	/*
+	 * Only a failed step is an attempt worth a log row: a target that does
+	 * not resolve, or a refused plan, changed nothing and ran nothing.
+	 */
+	revision = failed_revision();
+	if (revision == NULL)
 		return;
 	res = PQexec(conn, "ROLLBACK");
 	PQclear(res);
 	params[0] = direction;
-	params[1] = failed_revision();
+	params[1] = revision;
 	params[2] = last_sqlstate;
 	params[3] = last_message;
 	sql = psprintf("SELECT %s.migrate_log_failure($1, $2, $3, $4)", ext_schema);

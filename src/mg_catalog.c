@@ -826,6 +826,7 @@ mg_revision_insert(const MgRevisionDef *def)
 	char		nulls[13];
 	int			ret;
 	int64		seq;
+	bool		ck = has_checksum(MG_REVISION_TABLE);
 
 	revision_params(def, values, nulls);
 	initStringInfo(&sql);
@@ -836,9 +837,7 @@ mg_revision_insert(const MgRevisionDef *def)
 					 " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
 					 " COALESCE(pg_catalog.max(seq), 0) OPERATOR(pg_catalog.+) 1%s FROM %s"
 					 " RETURNING seq",
-					 revtable, has_checksum(MG_REVISION_TABLE) ? ", checksum" : "",
-					 has_checksum(MG_REVISION_TABLE) ? ", $13" : "",
-					 revtable);
+					 revtable, ck ? ", checksum" : "", ck ? ", $13" : "", revtable);
 	values[10] = values[11] = BoolGetDatum(false);	/* unused */
 	ret = catalog_execute(mg_kept_plan(&revision_insert_plan, sql.data, 13,
 									   revision_argtypes),

@@ -211,6 +211,21 @@ is(psql($p, "SELECT string_agg(concat_ws('|', revision, message, checksum = (SEL
 is(psql($p, "SELECT count(DISTINCT session_id) FROM migrate_log"), '2', 'two pg_migrate runs, two sessions');
 is(psql($p, "SELECT string_agg(revision || ':' || array_to_string(branch_labels, ','), ' ' ORDER BY revision) FROM migrate_branch_labels()"),
 	'p1:lbl p2:lbl p3:lbl', 'a label on a linear chain is inherited by every revision, up and down (as history shows)');
+# Alembic's rule on branched histories (alembic history shows the same):
+# a <- b <- {c(lbl) <- d, c2}: b is a branch point, so only c and d;
+# e <- f(l2) <- g <- {g1, g2}: the walk down starts at g2 and stops at the
+# branch point g, so e is not labelled
+my $bl = new_db();
+psql($bl, 'CREATE EXTENSION migrations');
+psql($bl, "BEGIN; $reg('a', '{}', 'SELECT 1'); $reg('b', '{a}', 'SELECT 1');"
+	. " $reg('c', '{b}', 'SELECT 1', branch_labels => '{lbl}'); $reg('d', '{c}', 'SELECT 1');"
+	. " $reg('c2', '{b}', 'SELECT 1'); $reg('e', '{}', 'SELECT 1');"
+	. " $reg('f', '{e}', 'SELECT 1', branch_labels => '{l2}'); $reg('g', '{f}', 'SELECT 1');"
+	. " $reg('g1', '{g}', 'SELECT 1'); $reg('g2', '{g}', 'SELECT 1'); COMMIT");
+is(psql($bl, "SELECT string_agg(revision || ':' || array_to_string(branch_labels, ','), ' ' ORDER BY revision) FROM migrate_branch_labels()"),
+	'a: b: c:lbl c2: d:lbl e: f:l2 g:l2 g1:l2 g2:l2', 'inherited labels on branched histories follow Alembic');
+is(psql($bl, "SELECT count(*) FROM migrate_branch_labels() b JOIN migrate_history() h USING (revision) WHERE b.branch_labels = h.branch_labels"),
+	'10', 'and are those of migrate_history');
 is(psql($p, "SELECT string_agg(revision || ':' || array_to_string(branch_labels, ','), ' ' ORDER BY revision) FROM migrate_status"),
 	'p1: p2:lbl p3:', 'the status view keeps the declared labels');
 

@@ -223,6 +223,24 @@ q3 -c "BEGIN" -c "SELECT migrate_unregister('w3')" -c "ROLLBACK" > /dev/null ||
 q3 -c "SELECT migrate_unregister('w1')" > /dev/null 2>&1 && fail "$db3: unregistered applied w1"
 q3 -c "SELECT migrate_register('zz1', '{nope}', 'SELECT 1')" > /dev/null 2>&1 && fail "$db3: committed a dangling parent"
 [ "$(q3 -c "SELECT count(*) FROM migrate_revision WHERE revision = 'zz1'")" = 0 ] || fail "$db3: zz1 stayed"
+# a 0.3 database that holds an invalid graph (made with the guard off)
+# updates, and a load of a correct file repairs it
+db4=mg_update_src4
+q4() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db4" "$@"; }
+dropdb --if-exists "$db4" 2> /dev/null
+createdb "$db4"
+q4 -c "CREATE EXTENSION migrations VERSION '0.3'" \
+   -c "ALTER TABLE migrate_revision DISABLE TRIGGER ALL" \
+   -c "SELECT migrate_register('zz1', '{nope}', 'SELECT 1')" \
+   -c "ALTER TABLE migrate_revision ENABLE TRIGGER ALL" > /dev/null
+q4 -c "ALTER EXTENSION migrations UPDATE" || fail "$db4: update of an invalid graph"
+q4 -c "SELECT migrate_check()" > /dev/null 2>&1 && fail "$db4: the invalid graph passed migrate_check"
+fixdir=$(mktemp -d)
+printf -- '-- migrate:revision zz1\n-- migrate:down_revision none\n-- migrate:upgrade\nSELECT 1;\n' > "$fixdir/zz1.sql"
+"${PG_MIGRATE:-pg_migrate}" -d "$db4" load "$fixdir" > /dev/null || fail "$db4: load did not repair the graph"
+rm -r "$fixdir"
+q4 -c "SELECT migrate_check()" > /dev/null || fail "$db4: graph still invalid after the load"
+dropdb "$db4"
 # END 0.4 checks PROV
 
 

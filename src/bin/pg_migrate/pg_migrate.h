@@ -163,6 +163,9 @@ extern void close_db(void);
 extern void print_result(const PGresult *res);
 extern int	parse_db_options(int argc, char **argv, bool *purge);
 
+/* mg_adopt.c: pg_migrate adopt-alembic */
+extern int	cmd_adopt_alembic(int argc, char **argv);
+
 /* mg_roundtrip_cmd.c: pg_migrate roundtrip */
 extern int	cmd_roundtrip(int argc, char **argv);
 

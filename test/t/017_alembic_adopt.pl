@@ -1,0 +1,271 @@
+# Alembic projects and databases brought over (issue 13, items 4, 5, 7).
+#
+# check --alembic: the heads pg_migrate reads from Alembic revision files
+# (without Python) are the heads real Alembic 1.8 prints for the same
+# directories (test/alembic/alembic_heads.py, which only sorts the file
+# names Alembic would take in os.listdir order), line by line, on four
+# projects of test/alembic/projects: both quoting styles, tuples, lists,
+# None, a docstring and a string that hold "revision = ..." lines, branch
+# labels, merges, depends_on on ids and labels, an effective head, two
+# version locations, the annotated assignments of newer templates.  What
+# cannot be read is an error naming the file and line, exit 1.
+#
+# adopt-alembic: two databases that real Alembic upgraded (online, with
+# psycopg2) to the same middle point of the shop project (two branch
+# heads, before their merge); the first is adopted (its pg_migrate
+# revisions, test/alembic/projects/shop_sql, are the SQL of the shop
+# revisions written by hand) and upgraded by pg_migrate, the second by
+# Alembic: pg_dump --schema-only is the same, and with
+# --keep-alembic-version so is alembic_version; then Alembic itself
+# downgrades both, and they agree again.  Also: a non-minimal
+# alembic_version (a row and its ancestor) is stamped minimal with a
+# warning, unregistered rows and a missing table are errors that change
+# nothing, an empty table adopts as base, a table in another schema with
+# another name is kept in step by a stamp from SQL, and keeping stops.
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::Bin;
+use MgTest;
+use Test::More;
+use IPC::Run qw(run);
+
+my $top = "$FindBin::Bin/../..";
+my $projects = "$top/test/alembic/projects";
+my $python = $ENV{MG_TEST_PYTHON} || '/usr/bin/python3';
+$ENV{PYTHONDONTWRITEBYTECODE} = 1;	# no __pycache__ in the source tree
+my ($rc, $out, $err);
+
+# Run a program; returns (exit code, stdout, stderr)
+sub run_prog
+{
+	my ($o, $e) = ('', '');
+	run([@_], '<', \undef, '>', \$o, '2>', \$e);
+	return ($? >> 8, $o, $e);
+}
+
+# heads lines with the labels of each line sorted (a set in Alembic)
+sub norm_heads
+{
+	my ($text) = @_;
+	my @lines = split /\n/, $text;
+	for (@lines)
+	{
+		s{^(\S+) \(([^()]*,[^()]*)\)}{"$1 (" . join(', ', sort split(/, /, $2)) . ")"}e;
+	}
+	return join("\n", @lines) . "\n";
+}
+
+#
+# check --alembic against alembic heads
+#
+my @cases = (
+	[ 'styles',    ["$projects/styles/versions"] ],
+	[ 'labels',    ["$projects/labels/versions"] ],
+	[ 'annotated', ["$projects/annotated/versions"] ],
+	[ 'modules',   [ "$projects/modules/core", "$projects/modules/billing" ] ],
+);
+for my $case (@cases)
+{
+	my ($name, $dirs) = @$case;
+	my ($arc, $aout, $aerr) = run_prog($python, "$top/test/alembic/alembic_heads.py", @$dirs);
+	is($arc, 0, "$name: alembic heads runs") or diag($aerr);
+	($rc, $out, $err) = pgm('check', '--alembic', @$dirs);
+	is($rc, 0, "$name: check --alembic succeeds") or diag($err);
+	isnt($out, '', "$name: heads printed");
+	is(norm_heads($out), norm_heads($aout), "$name: the same heads as alembic heads, in the same order");
+}
+($rc, $out, $err) = pgm('check', '--alembic', '--single-head', "$projects/styles/versions");
+is($rc, 1, 'check --alembic --single-head: two heads fail');
+like($err, qr/the revision graph has 2 heads/, 'and says so');
+
+# what cannot be read: file and line
+my $bad = tmpdir() . '/bad';
+my @bad = (
+	[ "revision = 'a1'\ndown_revision = compute()\n", qr{a1\.py:2: could not read the value of down_revision} ],
+	[ "revision = 'a1'\ndown_revision = ('x',\n    other)\n", qr{a1\.py:3: could not read the value of down_revision} ],
+	[ "\"\"\"doc\"\"\"\nrevision = 'a1\ndown_revision = None\n", qr{a1\.py:2: unterminated string literal} ],
+	[ "revision = 'a-1'\ndown_revision = None\n", qr{a1\.py:1: invalid revision id "a-1"} ],
+	[ "revision = 'a1'\n", qr{a1\.py: file assigns no down_revision} ],
+	[ "down_revision = None\n", qr{zz\.py: file assigns no revision}, 'zz.py' ],
+	[ "revision = f'a1'\ndown_revision = None\n", qr{a1\.py:1: bytes or f-string literal} ],
+	[ "revision = 'a1'\ndown_revision = None\nbranch_labels = ['x', 'x']\n", qr{a1\.py:3: "x" appears twice in branch_labels} ],
+	[ "revision = 'a1'\ndown_revision = 'nothere'\n", qr{down_revision "nothere" of revision "a1" does not exist} ],
+);
+case_count(\@bad, 9, 'unreadable Alembic files');
+my $n = 0;
+for my $c (@bad)
+{
+	my ($text, $re, $fname) = @$c;
+	my $dir = "$bad/" . ++$n;
+	write_file("$dir/" . ($fname // 'a1.py'), $text);
+	($rc, $out, $err) = pgm('check', '--alembic', $dir);
+	is($rc, 1, "unreadable file $n: exit 1");
+	like($err, $re, "unreadable file $n: the error names the file and line");
+	is($out, '', "unreadable file $n: no heads printed");
+}
+write_file("$bad/ok/__init__.py", "raise Exception('not a revision')\n");
+write_file("$bad/ok/.#a1.py", "lock file of an editor\n");
+write_file("$bad/ok/a1.py", "revision = 'a1'\ndown_revision = None\n");
+write_file("$bad/ok/notes.txt", "not Python\n");
+($rc, $out, $err) = pgm('check', '--alembic', "$bad/ok");
+is($out, "a1 (head)\n", '__init__.py, .# files and other files are not revisions, as in Alembic');
+
+#
+# adopt-alembic
+#
+my $ini = tmpdir() . '/shop.ini';
+write_file($ini, "[alembic]\nscript_location = $projects/shop\n");
+
+# real Alembic on database db (libpq's environment says where the server is)
+sub alembic
+{
+	my ($db, @args) = @_;
+	local $ENV{SHOP_URL} = "postgresql+psycopg2:///$db";
+	my ($arc, $aout, $aerr) = run_prog($python, '-m', 'alembic', '-c', $ini, @args);
+	is($arc, 0, "alembic @args on $db") or diag($aerr);
+}
+
+sub dump_public
+{
+	my ($db) = @_;
+	my ($arc, $dump, $derr) = run_prog('pg_dump', '--schema-only', '-n', 'public', '-d', $db);
+	die "pg_dump: $derr" if $arc;
+	$dump =~ s/^\\(?:un)?restrict \S+$//mg;
+	return $dump;
+}
+
+sub alembic_rows
+{
+	my ($db, $table) = @_;
+	return psql($db, "SELECT string_agg(version_num, ',' ORDER BY version_num) FROM "
+		  . ($table // 'public.alembic_version'));
+}
+
+# a database with the extension (in schema mg) and the shop's revisions
+sub with_revisions
+{
+	my ($db) = @_;
+	psql($db, 'CREATE SCHEMA mg; CREATE EXTENSION migrations SCHEMA mg');
+	pgm_ok('-d', $db, 'load', "$projects/shop_sql");
+}
+
+my $db1 = new_db();
+my $db2 = new_db();
+for my $db ($db1, $db2)
+{
+	alembic($db, 'upgrade', 'b0b0b0b0b001');
+	alembic($db, 'upgrade', 'c0c0c0c0c001');
+}
+is(alembic_rows($db1), 'b0b0b0b0b001,c0c0c0c0c001', 'Alembic left two branch heads');
+with_revisions($db1);
+($rc, $out, $err) = pgm('-d', $db1, 'adopt-alembic', '--keep-alembic-version');
+is($rc, 0, 'adopt-alembic --keep-alembic-version succeeds') or diag($err);
+like($out, qr/b0b0b0b0b001\n c0c0c0c0c001\n/, 'prints the stamped rows');
+is(psql($db1, "SELECT string_agg(revision, ',' ORDER BY revision) FROM mg.migrate_version"),
+	'b0b0b0b0b001,c0c0c0c0c001', 'migrate_version holds what alembic_version holds');
+is(psql($db1, "SELECT version_table_schema || '.' || version_table FROM mg.migrate_alembic_version"),
+	'public.alembic_version', 'the kept table is recorded in the catalog');
+is(psql($db1, "SELECT count(*) FROM mg.migrate_log WHERE direction = 'stamp'"), '2',
+	'the adoption is logged as a stamp');
+
+pgm_ok('-d', $db1, 'upgrade', 'heads');
+alembic($db2, 'upgrade', 'heads');
+is(dump_public($db1), dump_public($db2), 'adopted and upgraded by pg_migrate: the schema Alembic continuing gives');
+is(alembic_rows($db1), alembic_rows($db2), 'alembic_version reads what Alembic wrote: ' . alembic_rows($db2));
+
+# Alembic takes over again, from what pg_migrate left
+alembic($db1, 'downgrade', 'd0d0d0d0d001');
+alembic($db2, 'downgrade', 'd0d0d0d0d001');
+is(dump_public($db1), dump_public($db2), 'Alembic downgrades after pg_migrate\'s upgrade: the same schema');
+is(alembic_rows($db1), 'd0d0d0d0d001,f0f0f0f0f001', 'and the same alembic_version');
+
+# a downgrade from SQL writes alembic_version too (back to the merge)
+psql($db1, "SELECT mg.migrate_stamp('d0d0d0d0d001 f0f0f0f0f001', true)");
+psql($db1, "SELECT * FROM mg.migrate_downgrade('b0b0b0b0b001')");
+alembic($db2, 'downgrade', 'b0b0b0b0b001');
+is(alembic_rows($db1), alembic_rows($db2), 'migrate_downgrade from SQL: alembic_version as Alembic writes it');
+is(dump_public($db1), dump_public($db2), 'and the same schema');
+is(psql($db1, 'SELECT mg.migrate_forget_alembic_version()'), 't', 'keeping stops');
+psql($db1, "SELECT * FROM mg.migrate_stamp('heads')");
+is(alembic_rows($db1), alembic_rows($db2), 'after which alembic_version is left alone');
+
+# a non-minimal alembic_version (Alembic 1.8's bug #1373)
+my $db3 = new_db();
+alembic($db3, 'upgrade', 'c0c0c0c0c001');
+psql($db3, "INSERT INTO alembic_version VALUES ('a0a0a0a0a001')");
+with_revisions($db3);
+($rc, $out, $err) = pgm('-d', $db3, 'adopt-alembic');
+is($rc, 0, 'a row and its ancestor: adopted') or diag($err);
+like($err, qr/warning: row "a0a0a0a0a001" of the Alembic version table is implied by its other rows/,
+	'the warning names the row left out');
+is(psql($db3, "SELECT string_agg(revision, ',') FROM mg.migrate_version"), 'c0c0c0c0c001',
+	'migrate_version holds the minimal set');
+is(alembic_rows($db3), 'a0a0a0a0a001,c0c0c0c0c001', 'alembic_version is left as it was');
+
+# unregistered rows: an error, nothing changed
+my $db4 = new_db();
+alembic($db4, 'upgrade', 'a0a0a0a0a001');
+psql($db4, "INSERT INTO alembic_version VALUES ('deadbeef0001'), ('deadbeef0002')");
+with_revisions($db4);
+my $before = catalog_state($db4);
+($rc, $out, $err) = pgm('-d', $db4, 'adopt-alembic', '--keep-alembic-version');
+is($rc, 1, 'unregistered rows: exit 1');
+like($err, qr/names 2 revisions that are not registered\n.*Not registered: "deadbeef0001", "deadbeef0002"\./s,
+	'the error names the unknown revisions');
+is(catalog_state($db4), $before, 'nothing changed');
+is(psql($db4, 'SELECT count(*) FROM mg.migrate_alembic_version'), '0', 'nothing kept');
+
+# no alembic_version table: an error, nothing changed
+my $db5 = new_db();
+with_revisions($db5);
+$before = catalog_state($db5);
+($rc, $out, $err) = pgm('-d', $db5, 'adopt-alembic');
+is($rc, 1, 'no alembic_version: exit 1');
+like($err, qr/Alembic version table "alembic_version" does not exist/, 'says so');
+like($err, qr/hint: Give --version-table and --version-table-schema/, 'with a hint');
+is(catalog_state($db5), $before, 'nothing changed');
+
+# another name in another schema, kept in step by a stamp from SQL
+psql($db5, "CREATE SCHEMA legacy; CREATE TABLE legacy.\"Versions\" (version_num varchar(32) PRIMARY KEY);"
+	  . " INSERT INTO legacy.\"Versions\" VALUES ('b0b0b0b0b001')");
+($rc, $out, $err) = pgm('-d', $db5, 'adopt-alembic', '--version-table', 'Versions',
+	'--version-table-schema', 'legacy', '--keep-alembic-version');
+is($rc, 0, 'adopt-alembic --version-table --version-table-schema') or diag($err);
+psql($db5, "SELECT * FROM mg.migrate_stamp('c0c0c0c0c001')");
+is(alembic_rows($db5, 'legacy."Versions"'), 'b0b0b0b0b001,c0c0c0c0c001',
+	'migrate_stamp from SQL writes the kept table');
+($rc, $out, $err) = pgm('-d', $db5, 'adopt-alembic', '--version-table', 'Versions',
+	'--version-table-schema', 'nope');
+is($rc, 1, 'a schema that does not exist: exit 1');
+like($err, qr/Alembic version table "nope\.Versions" does not exist/, 'names it');
+
+# bad names are refused by the SQL function
+for my $c ([ "'account'", qr/does not exist/ ], [ "''", qr/invalid version_table ""/ ],
+	[ "NULL", qr/version_table must not be null/ ], [ "'x', 'pg_catalog'", qr/does not exist/ ])
+{
+	my ($o, $e) = ('', '');
+	run([ 'psql', '-X', '-q', '-d', $db5, '-c', "SELECT mg.migrate_keep_alembic_version($c->[0])" ],
+		'<', \undef, '>', \$o, '2>', \$e);
+	like($e, $c->[1], "migrate_keep_alembic_version($c->[0]) is refused");
+}
+psql($db5, 'CREATE TABLE public.not_alembic (id int)');
+($rc, $out, $err) = ('', '', '');
+run([ 'psql', '-X', '-q', '-d', $db5, '-c', "SELECT mg.migrate_keep_alembic_version('not_alembic')" ],
+	'<', \undef, '>', \$out, '2>', \$err);
+like($err, qr/table public\.not_alembic has no character column "version_num"/, 'a table without version_num is refused');
+
+# an empty alembic_version: the database is at base
+my $db6 = new_db();
+alembic($db6, 'upgrade', 'a0a0a0a0a001');
+alembic($db6, 'downgrade', 'base');
+is(alembic_rows($db6), '', 'Alembic left an empty alembic_version');
+with_revisions($db6);
+psql($db6, "SELECT * FROM mg.migrate_stamp('a0a0a0a0a001')");
+($rc, $out, $err) = pgm('-d', $db6, 'adopt-alembic', '--keep-alembic-version');
+is($rc, 0, 'an empty alembic_version is adopted') or diag($err);
+is(psql($db6, 'SELECT count(*) FROM mg.migrate_version'), '0', 'as base (the earlier stamp is replaced)');
+pgm_ok('-d', $db6, 'upgrade', 'heads');
+is(alembic_rows($db6), 'e0e0e0e0e001,f0f0f0f0f001', 'and then upgraded, with alembic_version kept');
+
+done_testing();

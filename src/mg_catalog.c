@@ -1339,7 +1339,7 @@ mg_version_purge(MgCatalog *cat)
 /*
  * mg_alembic_setting_read
  *		The kept table's schema and name (palloc'd), or false when none is
- *		kept.
+ *		kept.  One catalog lookup and, on 0.4, one SELECT per flush.
  */
 bool
 mg_alembic_setting_read(char **schema, char **table)
@@ -1347,7 +1347,11 @@ mg_alembic_setting_read(char **schema, char **table)
 	SPIPlanPtr	plan;
 	int			ret;
 	bool		found;
+	Oid			nspoid = extension_schema(get_extension_oid(MG_EXTENSION_NAME, false));
 
+	/* an installation older than 0.4 (not yet updated) keeps none */
+	if (!OidIsValid(get_relname_relid(MG_ALEMBIC_TABLE, nspoid)))
+		return false;
 	plan = prepare("SELECT version_table_schema::pg_catalog.text,"
 				   " version_table::pg_catalog.text FROM %s",
 				   MG_ALEMBIC_TABLE, 0, NULL);

@@ -255,6 +255,82 @@ run([ 'psql', '-X', '-q', '-d', $db5, '-c', "SELECT mg.migrate_keep_alembic_vers
 	'<', \undef, '>', \$out, '2>', \$err);
 like($err, qr/table public\.not_alembic has no character column "version_num"/, 'a table without version_num is refused');
 
+# the kept table is written with the caller's rights: a migrator needs
+# SELECT, INSERT and DELETE on it (README, Privileges)
+my $migrator = "mg_adopt_migrator_$$";
+psql('postgres', "CREATE ROLE $migrator");
+psql($db5, "GRANT USAGE ON SCHEMA mg, legacy TO $migrator;"
+	  . " GRANT EXECUTE ON FUNCTION mg.migrate_stamp(text, boolean),"
+	  . " mg.migrate_keep_alembic_version(text, text), mg.migrate_forget_alembic_version() TO $migrator");
+sub as_migrator
+{
+	my ($db, $sql) = @_;
+	my ($o, $e) = ('', '');
+	run([ 'psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', $db,
+		  '-c', "SET ROLE $migrator", '-c', $sql ], '<', \undef, '>', \$o, '2>', \$e);
+	return ($? >> 8, $e);
+}
+my ($mrc, $merr) = as_migrator($db5, "SELECT mg.migrate_keep_alembic_version('Versions', 'legacy')");
+isnt($mrc, 0, 'keeping a table the migrator cannot write is refused');
+like($merr, qr/permission denied for table legacy\."Versions".*HINT:  GRANT SELECT, INSERT, DELETE ON legacy\."Versions"/s,
+	'with the grant it needs in the hint');
+($mrc, $merr) = as_migrator($db5, "SELECT count(*) FROM mg.migrate_stamp('b0b0b0b0b001', true)");
+isnt($mrc, 0, 'a stamp by a migrator without rights on the kept table fails');
+like($merr, qr/permission denied for table legacy\."Versions"/, 'naming the table');
+like($merr, qr/CONTEXT:  writing Alembic version table legacy\."Versions", kept by migrate_keep_alembic_version\(\)/,
+	'the context says why it is written');
+psql($db5, "GRANT SELECT, INSERT, DELETE ON legacy.\"Versions\" TO $migrator");
+($mrc, $merr) = as_migrator($db5, "SELECT count(*) FROM mg.migrate_stamp('b0b0b0b0b001', true)");
+is($mrc, 0, 'with the grant, the migrator stamps') or diag($merr);
+is(alembic_rows($db5, 'legacy."Versions"'), 'b0b0b0b0b001', 'and the kept table follows');
+psql($db5, "DROP TABLE legacy.\"Versions\"");
+($mrc, $merr) = as_migrator($db5, "SELECT count(*) FROM mg.migrate_stamp('c0c0c0c0c001', true)");
+like($merr, qr/Alembic version table "legacy\.Versions" does not exist/, 'a kept table dropped fails the stamp');
+is(psql($db5, "SELECT string_agg(revision, ',') FROM mg.migrate_version"), 'b0b0b0b0b001', 'which changes nothing');
+($mrc, $merr) = as_migrator($db5, "SELECT mg.migrate_forget_alembic_version()");
+is($mrc, 0, 'the migrator stops keeping it') or diag($merr);
+
+# a hostile search_path: none of the shadowing objects is called
+my $db7 = new_db();
+alembic($db7, 'upgrade', 'c0c0c0c0c001');
+with_revisions($db7);
+psql($db7, <<'EOSQL');
+CREATE SCHEMA evil;
+CREATE TABLE evil.shadow_calls (what text);
+CREATE FUNCTION evil.spy(what text) RETURNS void LANGUAGE sql
+    AS $$ INSERT INTO evil.shadow_calls VALUES (what) $$;
+CREATE FUNCTION evil.unnest(text[]) RETURNS SETOF text LANGUAGE plpgsql
+    AS $$ BEGIN PERFORM evil.spy('unnest'); RETURN QUERY SELECT pg_catalog.unnest($1); END $$;
+CREATE FUNCTION evil.to_regclass(text) RETURNS regclass LANGUAGE plpgsql
+    AS $$ BEGIN PERFORM evil.spy('to_regclass'); RETURN pg_catalog.to_regclass($1); END $$;
+CREATE FUNCTION evil.quote_ident(text) RETURNS text LANGUAGE plpgsql
+    AS $$ BEGIN PERFORM evil.spy('quote_ident'); RETURN pg_catalog.quote_ident($1); END $$;
+CREATE FUNCTION evil.array_to_string(text[], text) RETURNS text LANGUAGE plpgsql
+    AS $$ BEGIN PERFORM evil.spy('array_to_string'); RETURN pg_catalog.array_to_string($1, $2); END $$;
+CREATE FUNCTION evil.pg_advisory_xact_lock(bigint) RETURNS void LANGUAGE plpgsql
+    AS $$ BEGIN PERFORM evil.spy('pg_advisory_xact_lock'); END $$;
+CREATE FUNCTION evil.eq_name(name, name) RETURNS boolean LANGUAGE plpgsql
+    AS $$ BEGIN PERFORM evil.spy('=(name,name)'); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE OPERATOR evil.= (FUNCTION = evil.eq_name, LEFTARG = name, RIGHTARG = name);
+CREATE FUNCTION evil.eq_oid(oid, oid) RETURNS boolean LANGUAGE plpgsql
+    AS $$ BEGIN PERFORM evil.spy('=(oid,oid)'); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE OPERATOR evil.= (FUNCTION = evil.eq_oid, LEFTARG = oid, RIGHTARG = oid);
+CREATE FUNCTION evil.eq_char("char", "char") RETURNS boolean LANGUAGE plpgsql
+    AS $$ BEGIN PERFORM evil.spy('=(char,char)'); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE OPERATOR evil.= (FUNCTION = evil.eq_char, LEFTARG = "char", RIGHTARG = "char");
+EOSQL
+for my $path ('evil,pg_catalog,public', 'evil,public')
+{
+	local $ENV{PGOPTIONS} = "-c search_path=$path";
+	($rc, $out, $err) = pgm('-d', $db7, 'adopt-alembic', '--keep-alembic-version');
+	is($rc, 0, "adopt-alembic with search_path $path") or diag($err);
+	($rc, $out, $err) = pgm('-d', $db7, 'stamp', 'b0b0b0b0b001');
+	is($rc, 0, "a kept stamp with search_path $path") or diag($err);
+	is(alembic_rows($db7), 'b0b0b0b0b001,c0c0c0c0c001', 'wrote the kept table');
+	psql($db7, "DELETE FROM public.alembic_version WHERE version_num = 'b0b0b0b0b001'");
+}
+is(psql($db7, 'SELECT count(*) FROM evil.shadow_calls'), '0', 'no shadowing function or operator was called');
+
 # an empty alembic_version: the database is at base
 my $db6 = new_db();
 alembic($db6, 'upgrade', 'a0a0a0a0a001');
@@ -268,4 +344,9 @@ is(psql($db6, 'SELECT count(*) FROM mg.migrate_version'), '0', 'as base (the ear
 pgm_ok('-d', $db6, 'upgrade', 'heads');
 is(alembic_rows($db6), 'e0e0e0e0e001,f0f0f0f0f001', 'and then upgraded, with alembic_version kept');
 
+for my $db ($db1, $db2, $db3, $db4, $db5, $db6, $db7)
+{
+	psql('postgres', "DROP DATABASE $db");
+}
+psql('postgres', "DROP ROLE $migrator");
 done_testing();

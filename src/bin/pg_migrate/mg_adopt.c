@@ -209,7 +209,10 @@ check_rows_registered(MgGraph *g, char **rows, int nrows, const char *table)
 			appendPQExpBuffer(&list, "%s\"%s\"", nunknown++ ? ", " : "", rows[i]);
 	if (nunknown > 0)
 	{
-		pg_log_error("%s names %d revisions that are not registered", esc(table), nunknown);
+		if (nunknown == 1)
+			pg_log_error("%s names a revision that is not registered", esc(table));
+		else
+			pg_log_error("%s names %d revisions that are not registered", esc(table), nunknown);
 		pg_log_error_detail("Not registered: %s.", esc(list.data));
 		pg_log_error_hint("Register the project's revisions first (\"%s load DIR...\" of the files that import-alembic wrote).",
 						  progname);

@@ -110,13 +110,19 @@ test/unit/test_revfile: test/unit/test_revfile.c test/unit/unit_check.h $(REVFIL
 
 # The fuzz targets' seed corpora and regression inputs, replayed without
 # libFuzzer: each target built with a plain main() under ASan and UBSan.
-FUZZ_TARGETS = revfile target graph
+FUZZ_TARGETS = revfile target graph alembic
 FUZZ_REPLAY = $(patsubst %,test/fuzz/build/replay_%,$(FUZZ_TARGETS))
 FUZZ_DEPS = test/fuzz/fuzz_common.h test/fuzz/replay_main.c $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
 
 test/fuzz/build/replay_revfile: test/fuzz/fuzz_revfile.c $(FUZZ_DEPS) $(REVFILE_SRC)
 	@mkdir -p $(@D)
 	$(UNIT_CC) $(UNIT_CFLAGS) -fno-sanitize-recover=undefined -I$(srcdir)/src/bin/pg_migrate -o $@ $< test/fuzz/replay_main.c $(REVFILE_C) $(CORE_SRC_PATHS)
+
+# issue 13, item 4: the reader of Alembic revision headers
+ALEMBIC_C = src/bin/pg_migrate/mg_alembic.c
+test/fuzz/build/replay_alembic: test/fuzz/fuzz_alembic.c $(FUZZ_DEPS) $(REVFILE_SRC) $(ALEMBIC_C) src/bin/pg_migrate/mg_alembic.h
+	@mkdir -p $(@D)
+	$(UNIT_CC) $(UNIT_CFLAGS) -fno-sanitize-recover=undefined -I$(srcdir)/src/bin/pg_migrate -o $@ $< test/fuzz/replay_main.c $(ALEMBIC_C) $(REVFILE_C) $(CORE_SRC_PATHS)
 
 test/fuzz/build/replay_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_graphs.h $(FUZZ_DEPS)
 	@mkdir -p $(@D)

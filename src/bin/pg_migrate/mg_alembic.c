@@ -323,6 +323,8 @@ parse_value(Scan *s, const char *key, int line, AlValue *v)
 	value_free(v);
 	v->line = line;
 	skip_blank(s, false);
+	if (at_end(s))
+		return not_literal(s, line, key);
 	if (s->end - s->p >= 4 && strncmp(s->p, "None", 4) == 0 &&
 		(s->end - s->p == 4 || strchr(" \t\r\n#;)", s->p[4]) != NULL))
 		s->p += 4;
@@ -562,6 +564,18 @@ mg_alembic_parse(const char *path, const char *name, const char *source,
 			mg_diag_detail(d, "Every Python file of an Alembic version directory is a revision; Alembic would refuse this one too.");
 			mg_diag_hint(d, "Add a line such as revision = \"1975ea83b712\" at the top level.");
 			goto fail;
+		}
+		else
+		{
+			MgNameProblem np;
+
+			if (!mg_check_name(MG_NAME_REVISION, rf->revision, strlen(rf->revision), NULL, &np))
+			{
+				MgDiag	   *d = mg_diag_add(diags, path, 0, "%s", np.message);
+
+				mg_diag_detail(d, "%s", np.detail);
+				goto fail;
+			}
 		}
 	}
 	else if (vals[AL_REVISION].n != 1)

@@ -74,6 +74,13 @@ for my $case (@cases)
 	is($rc, 0, "$name: check --alembic succeeds") or diag($err);
 	isnt($out, '', "$name: heads printed");
 	is(norm_heads($out), norm_heads($aout), "$name: the same heads as alembic heads, in the same order");
+	# and as the plain command prints them (os.listdir order: compared as sets)
+	my @loc = ('[alembic]', "script_location = $dirs->[0]/..", 'version_locations = ' . join(' ', @$dirs));
+	write_file(tmpdir() . "/$name.ini", join("\n", @loc) . "\n");
+	($arc, $aout, $aerr) = run_prog($python, '-m', 'alembic', '-c', tmpdir() . "/$name.ini", 'heads');
+	is($arc, 0, "$name: python3 -m alembic heads runs") or diag($aerr);
+	is(join('', sort split /^/m, norm_heads($out)), join('', sort split /^/m, norm_heads($aout)),
+		"$name: the same set of heads as python3 -m alembic heads");
 }
 ($rc, $out, $err) = pgm('check', '--alembic', '--single-head', "$projects/styles/versions");
 is($rc, 1, 'check --alembic --single-head: two heads fail');
@@ -341,6 +348,8 @@ psql($db6, "SELECT * FROM mg.migrate_stamp('a0a0a0a0a001')");
 ($rc, $out, $err) = pgm('-d', $db6, 'adopt-alembic', '--keep-alembic-version');
 is($rc, 0, 'an empty alembic_version is adopted') or diag($err);
 is(psql($db6, 'SELECT count(*) FROM mg.migrate_version'), '0', 'as base (the earlier stamp is replaced)');
+like($err, qr/warning: migrate_version held other rows: a0a0a0a0a001\n.*detail: They are replaced by the state of "public"\."alembic_version"\./s,
+	'and the replaced rows are named');
 pgm_ok('-d', $db6, 'upgrade', 'heads');
 is(alembic_rows($db6), 'e0e0e0e0e001,f0f0f0f0f001', 'and then upgraded, with alembic_version kept');
 

@@ -327,6 +327,19 @@ adopt(const AdoptOpts *opts)
 	if (nrows == 0)
 		pg_log_info("%s is empty: the database is at base", esc(table));
 
+	/* the state the stamp replaces, when there is one: said, not lost */
+	sql = psprintf("SELECT pg_catalog.string_agg(revision, ' ' ORDER BY revision)"
+				   " FROM %s.migrate_version", ext_schema);
+	if (!adopt_query(sql, 0, NULL, &res))
+		return false;
+	free(sql);
+	if (!PQgetisnull(res, 0, 0) && strcmp(PQgetvalue(res, 0, 0), target) != 0)
+	{
+		pg_log_warning("migrate_version held other rows: %s", esc(PQgetvalue(res, 0, 0)));
+		pg_log_warning_detail("They are replaced by the state of %s.", esc(table));
+	}
+	PQclear(res);
+
 	/* a table kept already would be rewritten by the stamp: not now */
 	sql = psprintf("SELECT version_table_schema, version_table FROM %s.migrate_alembic_version",
 				   ext_schema);

@@ -169,6 +169,7 @@ with_revisions($db1);
 ($rc, $out, $err) = pgm('-d', $db1, 'adopt-alembic', '--keep-alembic-version');
 is($rc, 0, 'adopt-alembic --keep-alembic-version succeeds') or diag($err);
 like($out, qr/b0b0b0b0b001\n c0c0c0c0c001\n/, 'prints the stamped rows');
+like($out, qr/^kept in step with migrate_version: public\.alembic_version$/m, 'and the kept table');
 is(psql($db1, "SELECT string_agg(revision, ',' ORDER BY revision) FROM mg.migrate_version"),
 	'b0b0b0b0b001,c0c0c0c0c001', 'migrate_version holds what alembic_version holds');
 is(psql($db1, "SELECT version_table_schema || '.' || version_table FROM mg.migrate_alembic_version"),

@@ -373,8 +373,7 @@ adopt(const AdoptOpts *opts)
 		if (!adopt_query(sql, 2, params, &res))
 			return false;
 		free(sql);
-		pg_log_info("from now on, upgrades, downgrades and stamps also write %s",
-					esc(PQgetvalue(res, 0, 0)));
+		printf("kept in step with migrate_version: %s\n", esc(PQgetvalue(res, 0, 0)));
 		PQclear(res);
 	}
 	for (int i = 0; i < nrows; i++)

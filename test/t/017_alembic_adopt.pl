@@ -115,8 +115,10 @@ write_file("$bad/ok/__init__.py", "raise Exception('not a revision')\n");
 write_file("$bad/ok/.#a1.py", "lock file of an editor\n");
 write_file("$bad/ok/a1.py", "revision = 'a1'\ndown_revision = None\n");
 write_file("$bad/ok/notes.txt", "not Python\n");
+# an f-string first is no docstring, and no error
+write_file("$bad/ok/b1.py", "f\"\"\"not {a} docstring\"\"\"\nrevision = 'b1'\ndown_revision = 'a1'\n");
 ($rc, $out, $err) = pgm('check', '--alembic', "$bad/ok");
-is($out, "a1 (head)\n", '__init__.py, .# files and other files are not revisions, as in Alembic');
+is($out, "b1 (head)\n", '__init__.py, .# files and other files are not revisions, as in Alembic');
 
 #
 # adopt-alembic

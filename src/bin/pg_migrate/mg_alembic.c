@@ -510,7 +510,10 @@ mg_alembic_parse(const char *path, const char *name, const char *source,
 				goto fail;
 			continue;
 		}
-		if (first && string_prefix_len(s.p, s.end) >= 0)
+		/* a bytes or f-string literal is no docstring (__doc__ stays None) */
+		if (first && string_prefix_len(s.p, s.end) >= 0 &&
+			strchr("bBfF", s.p[0]) == NULL &&
+			(string_prefix_len(s.p, s.end) < 2 || strchr("bBfF", s.p[1]) == NULL))
 		{
 			doc_line = s.line;
 			if (!scan_string(&s, &doc))

@@ -17,6 +17,8 @@ OBJS += src/mg_snapshot.o src/mg_schema_model.o src/mg_diff.o
 OBJS += src/mg_roundtrip.o
 # issue 15, items 5 and 9: body checksums, provenance, the graph check at commit
 OBJS += src/mg_provenance.o
+# issue 13, item 5: alembic_version kept in step with migrate_version
+OBJS += src/mg_alembic_version.o
 DATA = sql/migrations--0.1.sql sql/migrations--0.2.sql sql/migrations--0.1--0.2.sql
 DATA += sql/migrations--0.3.sql sql/migrations--0.2--0.3.sql
 DATA += sql/migrations--0.4.sql sql/migrations--0.3--0.4.sql
@@ -110,13 +112,19 @@ test/unit/test_revfile: test/unit/test_revfile.c test/unit/unit_check.h $(REVFIL
 
 # The fuzz targets' seed corpora and regression inputs, replayed without
 # libFuzzer: each target built with a plain main() under ASan and UBSan.
-FUZZ_TARGETS = revfile target graph
+FUZZ_TARGETS = revfile target graph alembic
 FUZZ_REPLAY = $(patsubst %,test/fuzz/build/replay_%,$(FUZZ_TARGETS))
 FUZZ_DEPS = test/fuzz/fuzz_common.h test/fuzz/replay_main.c $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
 
 test/fuzz/build/replay_revfile: test/fuzz/fuzz_revfile.c $(FUZZ_DEPS) $(REVFILE_SRC)
 	@mkdir -p $(@D)
 	$(UNIT_CC) $(UNIT_CFLAGS) -fno-sanitize-recover=undefined -I$(srcdir)/src/bin/pg_migrate -o $@ $< test/fuzz/replay_main.c $(REVFILE_C) $(CORE_SRC_PATHS)
+
+# issue 13, item 4: the reader of Alembic revision headers
+ALEMBIC_C = src/bin/pg_migrate/mg_alembic.c
+test/fuzz/build/replay_alembic: test/fuzz/fuzz_alembic.c $(FUZZ_DEPS) $(REVFILE_SRC) $(ALEMBIC_C) src/bin/pg_migrate/mg_alembic.h
+	@mkdir -p $(@D)
+	$(UNIT_CC) $(UNIT_CFLAGS) -fno-sanitize-recover=undefined -I$(srcdir)/src/bin/pg_migrate -o $@ $< test/fuzz/replay_main.c $(ALEMBIC_C) $(REVFILE_C) $(CORE_SRC_PATHS)
 
 test/fuzz/build/replay_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_graphs.h $(FUZZ_DEPS)
 	@mkdir -p $(@D)

@@ -39,6 +39,7 @@
 #define MG_REVISION_TABLE	"migrate_revision"
 #define MG_VERSION_TABLE	"migrate_version"
 #define MG_LOG_TABLE		"migrate_log"
+#define MG_ALEMBIC_TABLE	"migrate_alembic_version"
 
 /* Key of the transaction-level advisory lock that serializes changes */
 #define MG_ADVISORY_LOCK_KEY	((int64) MG_ADVISORY_LOCK_KEY_VALUE)
@@ -143,6 +144,17 @@ extern void mg_pending_log_step(MgPendingWrites *pw, const MgStep *step,
 								double seconds);
 extern void mg_pending_flush(MgPendingWrites *pw);
 extern void mg_version_purge(MgCatalog *cat);
+
+/* mg_catalog.c: the kept Alembic version table's setting (issue 13) */
+extern bool mg_alembic_setting_read(char **schema, char **table);
+extern bool mg_alembic_setting_write(const char *schema, const char *table);
+
+/*
+ * mg_alembic_version.c: Alembic's version table kept in step.  Called by
+ * the catalog layer wherever migrate_version is written: vset holds a flag
+ * per revision of g (NULL: no row).
+ */
+extern void mg_alembic_version_sync(MgGraph *g, const bool *vset);
 
 /* mg_catalog.c: datums */
 extern Datum mg_text_array(MgGraph *g, const int *revs, int n);

@@ -1193,6 +1193,9 @@ flush_version(MgPendingWrites *pw)
 	}
 	pfree(del);
 	pfree(ins);
+	/* issue 13: Alembic's version table too, when it is kept */
+	if (ndel > 0 || nins > 0)
+		mg_alembic_version_sync(g, pw->vset);
 }
 
 /*
@@ -1354,6 +1357,77 @@ mg_version_purge(MgCatalog *cat)
 	SPI_freeplan(plan);
 	pfree(sql.data);
 	log_sync_sequence();
+	mg_alembic_version_sync(cat->graph, NULL);
+}
+
+/*
+ * The setting of migrate_keep_alembic_version (issue 13): the one row of
+ * migrate_alembic_version, naming the Alembic version table that every
+ * flush also writes (mg_alembic_version.c).
+ */
+
+/*
+ * mg_alembic_setting_read
+ *		The kept table's schema and name (palloc'd), or false when none is
+ *		kept.  One catalog lookup and, on 0.4, one SELECT per flush.
+ */
+bool
+mg_alembic_setting_read(char **schema, char **table)
+{
+	SPIPlanPtr	plan;
+	int			ret;
+	bool		found;
+	Oid			nspoid = extension_schema(get_extension_oid(MG_EXTENSION_NAME, false));
+
+	/* an installation older than 0.4 (not yet updated) keeps none */
+	if (!OidIsValid(get_relname_relid(MG_ALEMBIC_TABLE, nspoid)))
+		return false;
+	plan = prepare("SELECT version_table_schema::pg_catalog.text,"
+				   " version_table::pg_catalog.text FROM %s",
+				   MG_ALEMBIC_TABLE, 0, NULL);
+	ret = SPI_execute_plan(plan, NULL, NULL, true, 0);
+	mg_spi_check(ret, SPI_OK_SELECT, "SELECT FROM " MG_ALEMBIC_TABLE);
+	found = SPI_processed > 0;
+	if (found)
+	{
+		*schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		*table = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	SPI_freeplan(plan);
+	return found;
+}
+
+/*
+ * mg_alembic_setting_write
+ *		Keep schema.table from now on (schema NULL: keep none).  Returns
+ *		whether a table was kept before.  The extension owner's rights, as
+ *		for every write of the catalog.
+ */
+bool
+mg_alembic_setting_write(const char *schema, const char *table)
+{
+	Oid			argtypes[2] = {NAMEOID, NAMEOID};
+	Datum		values[2];
+	SPIPlanPtr	plan;
+	int			ret;
+	bool		was;
+
+	plan = prepare("DELETE FROM %s", MG_ALEMBIC_TABLE, 0, NULL);
+	ret = catalog_execute(plan, NULL, NULL, 0);
+	mg_spi_check(ret, SPI_OK_DELETE, "DELETE FROM " MG_ALEMBIC_TABLE);
+	was = SPI_processed > 0;
+	SPI_freeplan(plan);
+	if (schema == NULL)
+		return was;
+	values[0] = DirectFunctionCall1(namein, CStringGetDatum(schema));
+	values[1] = DirectFunctionCall1(namein, CStringGetDatum(table));
+	plan = prepare("INSERT INTO %s (version_table_schema, version_table)"
+				   " VALUES ($1, $2)", MG_ALEMBIC_TABLE, 2, argtypes);
+	ret = catalog_execute(plan, values, NULL, 0);
+	spi_check_rows(ret, SPI_OK_INSERT, 1, "INSERT INTO " MG_ALEMBIC_TABLE);
+	SPI_freeplan(plan);
+	return was;
 }
 
 /*

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 packages=(postgresql-15 postgresql-server-dev-15 postgresql-common
-          python3-alembic libipc-run-perl pgbouncer make gcc)
+          python3-alembic python3-psycopg2 libipc-run-perl pgbouncer make gcc)
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

@@ -245,6 +245,21 @@ dropdb "$db4"
 
 
 # BEGIN 0.4 checks ADOPT (issue 13)
+# nothing is kept after the update; keeping an Alembic table works on the
+# state made under 0.3, and stops again
+[ "$(q3 -c "SELECT count(*) FROM migrate_alembic_version")" = 0 ] ||
+    fail "$db3: an Alembic version table kept after 0.3 -> 0.4"
+q3 -c "CREATE TABLE upd_alembic_version (version_num varchar(32) PRIMARY KEY)" \
+   -c "INSERT INTO upd_alembic_version VALUES ('w2')" \
+   -c "SELECT migrate_keep_alembic_version('upd_alembic_version', 'public')" \
+   -c "SET client_min_messages = warning" \
+   -c "SELECT count(*) FROM migrate_stamp('w3')" > /dev/null
+[ "$(q3 -c "SELECT string_agg(version_num, ',' ORDER BY version_num) FROM upd_alembic_version")" = w3,x1 ] ||
+    fail "$db3: migrate_stamp did not write the kept Alembic table after 0.3 -> 0.4"
+[ "$(q3 -c "SELECT migrate_forget_alembic_version()")" = t ] ||
+    fail "$db3: migrate_forget_alembic_version after 0.3 -> 0.4"
+q3 -c "SET client_min_messages = warning" -c "SELECT count(*) FROM migrate_stamp('w2')" \
+   -c "DROP TABLE upd_alembic_version" > /dev/null
 # END 0.4 checks ADOPT
 
 

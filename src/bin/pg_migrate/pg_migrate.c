@@ -64,6 +64,9 @@ static const Command commands[] = {
 	{"check", cmd_check, true, false,
 		"check {--schema FILE.sql | --from CONNINFO} [FILTER]... DIR...",
 	"compare the revisions' schema with the desired one"},
+	{"check", cmd_check, false, false,
+		"check --alembic [--single-head] DIR...",
+	"validate Alembic version directories without Python; print their heads"},
 	{"new", cmd_new, false, false,
 		"new -m MESSAGE [-p PARENT]... [-d DEP]... [-b LABEL] [--empty] DIR",
 	"write a new revision file"},
@@ -94,6 +97,9 @@ static const Command commands[] = {
 	{"roundtrip", cmd_roundtrip, true, true,
 		"roundtrip [TARGET]",
 	"upgrade to TARGET and downgrade back, rolled back; exit 1 on a difference"},
+	{"adopt-alembic", cmd_adopt_alembic, true, false,
+		"adopt-alembic [--version-table NAME] [--version-table-schema SCHEMA] [--keep-alembic-version]",
+	"stamp migrate_version to the state alembic_version records"},
 };
 
 /* The command named name, or NULL */
@@ -185,6 +191,13 @@ usage(void)
 	printf("  --follow-external-links\n"
 		   "                       (also new) read files that symbolic links lead to\n"
 		   "                       outside the directories (default: an error)\n");
+	printf("\nOptions of adopt-alembic (README, \"Adopting an Alembic database\"):\n");
+	printf("  --version-table=NAME Alembic's version table (default: alembic_version)\n");
+	printf("  --version-table-schema=SCHEMA\n"
+		   "                       its schema (default: the one search_path finds it in)\n");
+	printf("  --keep-alembic-version\n"
+		   "                       from now on, upgrades, downgrades and stamps also\n"
+		   "                       write that table\n");
 	printf("\nOptions of new:\n");
 	printf("  -m, --message=TEXT   the revision's message (required)\n");
 	printf("  -p, --parent=REV     a parent (repeat for a merge; default: DIR's head)\n");

@@ -170,6 +170,8 @@ extern const char *failure_direction;	/* upgrade, downgrade, stamp or NULL */
 extern bool prune_revisions(void);
 extern void failure_remember(const PGresult *res);
 extern void failure_log(const char *direction);
+/* mg_adopt.c: pg_migrate adopt-alembic */
+extern int	cmd_adopt_alembic(int argc, char **argv);
 
 /* mg_roundtrip_cmd.c: pg_migrate roundtrip */
 extern int	cmd_roundtrip(int argc, char **argv);

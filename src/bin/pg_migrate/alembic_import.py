@@ -123,6 +123,7 @@ class Capture:
         self.autocommit = False
         self.in_block = False
         self.reads = []
+        self.mark = 0
 
     def add(self, sql):
         sql = sql.strip()
@@ -195,6 +196,7 @@ def render_online(script_dir, config, scripts, url):
         cap = current[0]
         if cap is None:
             return
+        cap.mark = len(cap.statements)
         if executemany:
             plist = list(parameters)
         else:
@@ -210,16 +212,18 @@ def render_online(script_dir, config, scripts, url):
             if not text.endswith(";"):
                 text += ";"
             cap.add(text)
-            if re.match(r"\s*(select|with|show|table|values)\b", statement, re.I):
-                cap.reads.append(first_line(text)[:200])
 
     def after_execute(conn, cursor, statement, parameters, context, executemany):
         cap = current[0]
         if cap is None:
             return
-        # a statement that returned rows gave the revision data to act on
-        if cursor.description is not None and not cap.reads:
-            cap.reads.append(first_line(statement)[:200])
+        # A statement that returned rows gave the revision data to act on:
+        # the revision needs review.  A pure read (SELECT, SHOW) changes
+        # nothing, so it is left out of the body.
+        if cursor.description is not None:
+            cap.reads.append(" ".join(statement.split())[:120])
+            if re.match(r"\s*(select|show)\b", statement, re.I):
+                del cap.statements[cap.mark:]
 
     sa.event.listen(engine, "before_cursor_execute", before_execute)
     sa.event.listen(engine, "after_cursor_execute", after_execute)
@@ -344,7 +348,17 @@ def main():
         heads = script_dir.get_heads()
     except Exception as exc:
         fail("could not read the Alembic scripts: %s: %s" % (type(exc).__name__, exc))
-    scripts.reverse()  # bases first: the order Alembic upgrades in
+    # Alembic's map order (version locations in order, each directory's
+    # files in the order Alembic read them) breaks ties between branches
+    # in its step order; pg_migrate breaks them by registration order.  The
+    # records come in map order, and the files are named by it, so that
+    # loading the directories in the order they come registers the
+    # revisions in the same order.
+    position = {}
+    for key, rev in script_dir.revision_map._revision_map.items():
+        if rev is not None and key == rev.revision and key not in position:
+            position[key] = len(position)
+    scripts.sort(key=lambda sc: position.get(sc.revision, len(position)))
 
     layout = Layout(script_dir, base)
     if args.online:
@@ -356,7 +370,8 @@ def main():
         mod = sc.module
         out("rev", sc.revision)
         out("dir", layout.dir_of(sc.path))
-        out("file", re.sub(r"\.pyc?$", "", os.path.basename(sc.path)) + ".sql")
+        out("file", "%04d_%s.sql" % (position.get(sc.revision, len(position)) + 1,
+                                      re.sub(r"\.pyc?$", "", os.path.basename(sc.path))))
         out("source", os.path.relpath(sc.path, base))
         for d in as_list(getattr(mod, "down_revision", None)):
             out("down", d)
@@ -372,8 +387,10 @@ def main():
             if isinstance(r, Capture):
                 out(phase, r.body())
                 autocommit = autocommit or r.autocommit
-                for read in r.reads:
-                    out("review", "%s ran %s" % (phase, read))
+                if r.reads:
+                    n = len(r.reads)
+                    out("review", "%s read data with %d statement%s (the first: %s)"
+                        % (phase, n, "" if n == 1 else "s", r.reads[0]))
             else:
                 reason, head, tb = r
                 out(phase + "_problem", "%s: %s" % (reason, head) if head else reason)

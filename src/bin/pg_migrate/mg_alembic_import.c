@@ -453,8 +453,8 @@ file_text(ImportRev *rev, bool online)
 	{
 		appendPQExpBufferStr(&buf, "-- NEEDS REVIEW: its ");
 		append_one_line(&buf, rev->reviews[i]);
-		appendPQExpBufferStr(&buf, "\n-- during the import's run against an empty database: the SQL below is\n"
-							 "-- what that run sent, and may depend on the rows it found.\n");
+		appendPQExpBufferStr(&buf, "\n-- when the import ran it in a scratch database.  The SQL below is\n"
+							 "-- what that run sent (its reads left out), and may depend on the rows found.\n");
 	}
 	for (int b = 0; b < 2; b++)
 	{
@@ -742,9 +742,9 @@ cmd_import_alembic(int argc, char **argv)
 		}
 		for (int r = 0; r < rev->nreviews; r++)
 		{
-			pg_log_warning("%s: revision \"%s\" needs review: its %s during the import's run",
+			pg_log_warning("%s: revision \"%s\" needs review: its %s",
 						   esc(rev->path), esc(rev->revision), esc(rev->reviews[r]));
-			pg_log_warning_detail("The scratch database was empty: SQL that depends on the rows it read may differ on a real database.");
+			pg_log_warning_detail("The scratch database held only what the revisions before it created: SQL that depends on the rows read may differ on a real database.");
 		}
 		if (rev->nreviews > 0)
 			need_review++;
@@ -778,6 +778,16 @@ cmd_import_alembic(int argc, char **argv)
 		printf("heads:");
 		for (int i = 0; i < res.nheads; i++)
 			printf(" %s", esc(res.heads[i]));
+		printf("\n");
+
+		/*
+		 * Registration order breaks ties in the step order as Alembic's map
+		 * order does: the directories in the order of Alembic's version
+		 * locations (the files in each are numbered by it).
+		 */
+		printf("load in this order: %s load", progname);
+		for (int i = 0; i < ndirs; i++)
+			printf(" %s/%s", esc(out_dir), esc(dirs[i]));
 		printf("\n");
 	}
 	if (need_review > 0)

@@ -16,15 +16,15 @@ depends_on = None
 def upgrade():
     op.create_table(
         "audit_log",
-        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.Column("actor", sqlalchemy_utils.UUIDType(), nullable=True),
         sa.Column("payload", sqlalchemy_utils.JSONType(), nullable=False),
         sa.Column("kind", sa.Enum("insert", "update", "delete", name="audit_kind"), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_audit_log"),
     )
-    op.execute("CREATE SEQUENCE audit_log_id_seq OWNED BY audit_log.id")
-    op.alter_column("audit_log", "id", server_default=sa.text("nextval('audit_log_id_seq')"),
+    op.execute("CREATE SEQUENCE audit_log_ids OWNED BY audit_log.id")
+    op.alter_column("audit_log", "id", server_default=sa.text("nextval('audit_log_ids')"),
                     existing_type=sa.BigInteger())
 
 

@@ -29,6 +29,12 @@ my @py = ('--python', $PYTHON);
 my $shop_ini = alembic_project('shop') . '/alembic.ini';
 my $extras_ini = alembic_project('extras') . '/alembic.ini';
 
+# The program under test finds alembic_import.py in the share directory
+# (installed) or next to itself (the build tree).  The sanitizer build in
+# src/bin/pg_migrate/san/ has neither: it is given the source copy.
+my $importer_src = "$FindBin::Bin/../../src/bin/pg_migrate/alembic_import.py";
+$ENV{PG_MIGRATE_ALEMBIC_IMPORTER} = $importer_src if $PG_MIGRATE =~ m{/san/pg_migrate$};
+
 sub slurp
 {
 	my ($path) = @_;
@@ -211,5 +217,20 @@ is($rc, 1, 'a Python that cannot run');
 like($err, qr/could not run the Alembic importer with "\Q$tmp\E\/no-python"/, 'is named');
 ($rc, $out, $err) = pgm('import-alembic', '-c', $shop_ini, @py);
 is($rc, 2, 'no output directory is bad usage');
+($rc, $out, $err) = pgm({ PG_MIGRATE_ALEMBIC_IMPORTER => "$tmp/none.py" },
+	'import-alembic', '-c', $shop_ini, @py, "$tmp/new3");
+is($rc, 1, 'an importer named by the environment that does not exist');
+like($err, qr/could not read "\Q$tmp\E\/none\.py" \(named by PG_MIGRATE_ALEMBIC_IMPORTER\)/, 'is named');
+
+# the installed program finds the installed copy in the share directory
+{
+	my $share = `pg_config --sharedir`;
+	chomp $share;
+	local $ENV{PG_MIGRATE_ALEMBIC_IMPORTER};
+	delete $ENV{PG_MIGRATE_ALEMBIC_IMPORTER};
+	local $MgTest::PG_MIGRATE = 'pg_migrate';
+	($rc, $out, $err) = pgm('import-alembic', '-c', $shop_ini, @py, "$tmp/installed");
+	is($rc, 0, "the installed pg_migrate finds $share/pg_migrate/alembic_import.py") or diag($err);
+}
 
 done_testing();

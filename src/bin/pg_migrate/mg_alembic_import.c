@@ -318,6 +318,7 @@ parse_records(const char *buf, size_t len, ImportResult *res)
 		if (cur == NULL)
 		{
 			pg_log_error("unexpected record \"%s\" from the Alembic importer", esc(key));
+			free(val);
 			return false;
 		}
 		if (strcmp(key, "dir") == 0)
@@ -335,7 +336,10 @@ parse_records(const char *buf, size_t len, ImportResult *res)
 		else if (strcmp(key, "message") == 0)
 			cur->message = val;
 		else if (strcmp(key, "transactional") == 0)
+		{
 			cur->transactional = strcmp(val, "0") != 0;
+			free(val);
+		}
 		else if (strcmp(key, "upgrade") == 0)
 			cur->body[0] = val;
 		else if (strcmp(key, "downgrade") == 0)
@@ -351,10 +355,14 @@ parse_records(const char *buf, size_t len, ImportResult *res)
 		else if (strcmp(key, "review") == 0)
 			append_str(&cur->reviews, &cur->nreviews, val);
 		else if (strcmp(key, "end") == 0)
+		{
 			cur = NULL;
+			free(val);
+		}
 		else
 		{
 			pg_log_error("unexpected record \"%s\" from the Alembic importer", esc(key));
+			free(val);
 			return false;
 		}
 	}
@@ -512,6 +520,55 @@ write_whole_file(const char *path, const char *text)
 	return true;
 }
 
+/* pg_mkdir_p on a copy (it writes into its argument); true on success */
+static bool
+make_dirs(const char *dir)
+{
+	char	   *copy = pg_strdup(dir);
+	bool		ok = pg_mkdir_p(copy, 0777) == 0 || errno == EEXIST;
+
+	free(copy);
+	if (!ok)
+		pg_log_error("could not create directory \"%s\": %m", esc(dir));
+	return ok;
+}
+
+static void
+free_result(ImportResult *res)
+{
+	for (int i = 0; i < res->n; i++)
+	{
+		ImportRev  *r = &res->revs[i];
+
+		free(r->revision);
+		free(r->dir);
+		free(r->file);
+		free(r->source);
+		for (int l = 0; l < 3; l++)
+		{
+			for (int j = 0; j < r->nlists[l]; j++)
+				free(r->lists[l][j]);
+			free(r->lists[l]);
+		}
+		free(r->message);
+		for (int b = 0; b < 2; b++)
+		{
+			free(r->body[b]);
+			free(r->problem[b]);
+			free(r->error[b]);
+		}
+		for (int j = 0; j < r->nreviews; j++)
+			free(r->reviews[j]);
+		free(r->reviews);
+		free(r->path);
+	}
+	free(res->revs);
+	for (int i = 0; i < res->nheads; i++)
+		free(res->heads[i]);
+	free(res->heads);
+	memset(res, 0, sizeof(*res));
+}
+
 /* OUT_DIR must be new or empty: the import never overwrites files */
 static bool
 prepare_out_dir(const char *dir)
@@ -526,12 +583,7 @@ prepare_out_dir(const char *dir)
 			pg_log_error("could not open directory \"%s\": %m", esc(dir));
 			return false;
 		}
-		if (pg_mkdir_p(pg_strdup(dir), 0777) != 0)
-		{
-			pg_log_error("could not create directory \"%s\": %m", esc(dir));
-			return false;
-		}
-		return true;
+		return make_dirs(dir);
 	}
 	while ((de = readdir(d)) != NULL)
 	{
@@ -544,6 +596,87 @@ prepare_out_dir(const char *dir)
 		return false;
 	}
 	closedir(d);
+	return true;
+}
+
+/*
+ * Write rev's file in out_dir, report what it needs (a person, a review:
+ * the counters are bumped) and parse the file as check would.  False
+ * after reporting a failure to write.
+ */
+static bool
+write_revision(ImportRev *rev, const char *out_dir, bool online,
+			   int *need_person, int *need_review)
+{
+	char	   *dir;
+	char	   *text;
+	MgDiags		diags = {0};
+	MgRevFile  *rf;
+	bool		marked = false;
+
+	if (!safe_relative(rev->dir, true) || !safe_relative(rev->file, false))
+	{
+		pg_log_error("unexpected file name from the Alembic importer for revision \"%s\"",
+					 esc(rev->revision));
+		return false;
+	}
+	dir = psprintf("%s/%s", out_dir, rev->dir);
+	if (!make_dirs(dir))
+	{
+		free(dir);
+		return false;
+	}
+	rev->path = psprintf("%s/%s", dir, rev->file);
+	free(dir);
+	text = file_text(rev, online);
+	if (!write_whole_file(rev->path, text))
+	{
+		free(text);
+		return false;
+	}
+
+	for (int b = 0; b < 2; b++)
+	{
+		if (rev->body[b])
+			continue;
+		marked = true;
+		pg_log_error("%s:%d: the %s of revision \"%s\" could not be rendered",
+					 esc(rev->path), rev->marker_line[b], phase_names[b],
+					 esc(rev->revision));
+		pg_log_error_detail("%s (%s).", esc(rev->problem[b] ? rev->problem[b] : "no SQL was captured"),
+							esc(rev->source ? rev->source : rev->file));
+		if (verbosity > 0 && rev->error[b])
+			pg_log_error_detail("%s", esc(rev->error[b]));
+	}
+	if (marked)
+	{
+		pg_log_error_hint("Write the SQL in place of the \"-- migrate:needs_sql\" line%s, or import with --online.",
+						  rev->body[0] == NULL && rev->body[1] == NULL ? "s" : "");
+		(*need_person)++;
+	}
+	for (int r = 0; r < rev->nreviews; r++)
+	{
+		pg_log_warning("%s: revision \"%s\" needs review: its %s",
+					   esc(rev->path), esc(rev->revision), esc(rev->reviews[r]));
+		pg_log_warning_detail("The scratch database held only what the revisions before it created: SQL that depends on the rows read may differ on a real database.");
+	}
+	if (rev->nreviews > 0)
+		(*need_review)++;
+
+	/* what was written must be what check and load read */
+	rf = mg_revfile_parse(rev->path, NULL, text, strlen(text), &diags);
+	if (rf == NULL && !marked)
+	{
+		pg_log_error("the file written for revision \"%s\" is not a valid revision file",
+					 esc(rev->revision));
+		report_diags(&diags);
+		pg_log_error_hint("Edit the file; the SQL Alembic rendered may need rewriting.");
+		(*need_person)++;
+	}
+	if (rf)
+		mg_revfile_free(rf);
+	mg_diags_free(&diags);
+	free(text);
 	return true;
 }
 
@@ -592,10 +725,12 @@ cmd_import_alembic(int argc, char **argv)
 	bool		online = false;
 	const char *out_dir;
 	char	   *importer;
-	char	  **args;
+	char	  **args = NULL;
 	int			nargs = 0;
-	char	   *output;
-	size_t		outlen;
+	char	   *output = NULL;
+	size_t		outlen = 0;
+	char	   *url = NULL;
+	bool		ok;
 	ImportResult res;
 	int			c;
 	int			need_person = 0;
@@ -646,10 +781,14 @@ cmd_import_alembic(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 
+	memset(&res, 0, sizeof(res));
 	if ((importer = find_importer(argv[0])) == NULL)
 		return EXIT_FAILED;
 	if (!prepare_out_dir(out_dir))
+	{
+		free(importer);
 		return EXIT_FAILED;
+	}
 
 	args = pg_malloc(sizeof(char *) * (10 + 2 * nversions));
 	args[nargs++] = (char *) python;
@@ -671,100 +810,42 @@ cmd_import_alembic(int argc, char **argv)
 		char	   *db = scratch_create();
 
 		if (db == NULL)
-			return EXIT_FAILED;
+		{
+			failed = true;
+			goto done;
+		}
 		args[nargs++] = "--online";
-		args[nargs++] = scratch_url(db);
+		args[nargs++] = url = scratch_url(db);
+		free(db);
 	}
 	args[nargs] = NULL;
 
-	if (!run_importer(args, &output, &outlen))
-	{
-		scratch_drop_all();
-		return EXIT_FAILED;
-	}
+	ok = run_importer(args, &output, &outlen);
+	/* the scratch database has served once the program has ended */
 	if (online)
 		scratch_drop_all();
-	if (!parse_records(output, outlen, &res))
-		return EXIT_FAILED;
-
-	for (int i = 0; i < res.n; i++)
+	if (!ok || !parse_records(output, outlen, &res))
 	{
-		ImportRev  *rev = &res.revs[i];
-		char	   *dir;
-		char	   *text;
-		MgDiags		diags = {0};
-		MgRevFile  *rf;
-		bool		marked = false;
+		failed = true;
+		goto done;
+	}
 
-		if (!safe_relative(rev->dir, true) || !safe_relative(rev->file, false))
-		{
-			pg_log_error("unexpected file name from the Alembic importer for revision \"%s\"",
-						 esc(rev->revision));
-			return EXIT_FAILED;
-		}
-		dir = psprintf("%s/%s", out_dir, rev->dir);
-		if (pg_mkdir_p(pg_strdup(dir), 0777) != 0 && errno != EEXIST)
-		{
-			pg_log_error("could not create directory \"%s\": %m", esc(dir));
-			return EXIT_FAILED;
-		}
+	for (int i = 0; i < res.n && !failed; i++)
+	{
+		if (!write_revision(&res.revs[i], out_dir, online, &need_person, &need_review))
+			failed = true;
+		else
 		{
 			bool		seen = false;
 
 			for (int j = 0; j < ndirs; j++)
-				seen = seen || strcmp(dirs[j], rev->dir) == 0;
+				seen = seen || strcmp(dirs[j], res.revs[i].dir) == 0;
 			if (!seen)
-				append_str(&dirs, &ndirs, rev->dir);
+				append_str(&dirs, &ndirs, res.revs[i].dir);
 		}
-		rev->path = psprintf("%s/%s", dir, rev->file);
-		text = file_text(rev, online);
-		if (!write_whole_file(rev->path, text))
-			return EXIT_FAILED;
-
-		for (int b = 0; b < 2; b++)
-		{
-			if (rev->body[b])
-				continue;
-			marked = true;
-			pg_log_error("%s:%d: the %s of revision \"%s\" could not be rendered",
-						 esc(rev->path), rev->marker_line[b], phase_names[b],
-						 esc(rev->revision));
-			pg_log_error_detail("%s (%s).", esc(rev->problem[b] ? rev->problem[b] : "no SQL was captured"),
-								esc(rev->source ? rev->source : rev->file));
-			if (verbosity > 0 && rev->error[b])
-				pg_log_error_detail("%s", esc(rev->error[b]));
-		}
-		if (marked)
-		{
-			pg_log_error_hint("Write the SQL in place of the \"-- migrate:needs_sql\" line%s, or import with --online.",
-							  rev->body[0] == NULL && rev->body[1] == NULL ? "s" : "");
-			need_person++;
-		}
-		for (int r = 0; r < rev->nreviews; r++)
-		{
-			pg_log_warning("%s: revision \"%s\" needs review: its %s",
-						   esc(rev->path), esc(rev->revision), esc(rev->reviews[r]));
-			pg_log_warning_detail("The scratch database held only what the revisions before it created: SQL that depends on the rows read may differ on a real database.");
-		}
-		if (rev->nreviews > 0)
-			need_review++;
-
-		/* what was written must be what check and load read */
-		rf = mg_revfile_parse(rev->path, NULL, text, strlen(text), &diags);
-		if (rf == NULL && !marked)
-		{
-			pg_log_error("the file written for revision \"%s\" is not a valid revision file",
-						 esc(rev->revision));
-			report_diags(&diags);
-			pg_log_error_hint("Edit the file; the SQL Alembic rendered may need rewriting.");
-			need_person++;
-		}
-		if (rf)
-			mg_revfile_free(rf);
-		mg_diags_free(&diags);
-		free(text);
-		free(dir);
 	}
+	if (failed)
+		goto done;
 
 	if (res.n == 0)
 	{
@@ -800,5 +881,14 @@ cmd_import_alembic(int argc, char **argv)
 		pg_log_error_hint("\"%s check\" names each file and line to complete.", progname);
 		failed = true;
 	}
+
+done:
+	free_result(&res);
+	free(output);
+	free(url);
+	free(args);
+	free(importer);
+	free(versions);
+	free(dirs);					/* its strings belong to res */
 	return failed ? EXIT_FAILED : 0;
 }

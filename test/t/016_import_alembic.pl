@@ -205,6 +205,16 @@ pgm_ok('-d', $xdb2, 'load', "$xon/versions");
 is(psql($xdb2, "SELECT count(*) FROM migrate_revision WHERE NOT transactional"), 1,
 	'the non-transactional revision is loaded as such');
 
+# --script-location and --version-location instead of a configuration file
+my $shop = alembic_project('shop');
+($rc, $out, $err) = pgm('import-alembic', '-c', "$tmp/absent.ini", '--script-location', "$shop/migrations",
+	'--version-location', "$shop/core/versions", @py, "$tmp/core_only");
+is($rc, 0, 'import of one version location without alembic.ini') or diag($err);
+like($out, qr/^imported 3 revisions into 1 directory of/m, 'only that location\'s revisions');
+like($out, qr/^heads: a1c0ffee0003$/m, 'and its head');
+($rc, $out, $err) = pgm('check', '-r', "$tmp/core_only");
+is($rc, 0, 'the files check') or diag($err);
+
 # bad input
 ($rc, $out, $err) = pgm('import-alembic', '-c', $shop_ini, @py, $xon);
 is($rc, 1, 'an output directory that is not empty is refused');

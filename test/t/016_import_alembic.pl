@@ -205,6 +205,44 @@ pgm_ok('-d', $xdb2, 'load', "$xon/versions");
 is(psql($xdb2, "SELECT count(*) FROM migrate_revision WHERE NOT transactional"), 1,
 	'the non-transactional revision is loaded as such');
 
+# --online when a revision fails: it and the steps not reached are marked,
+# and the scratch database is still dropped (a project made here)
+my $fp = "$tmp/failing";
+write_file("$fp/alembic.ini", "[alembic]\nscript_location = %(here)s/migrations\n");
+write_file("$fp/migrations/env.py", slurp(alembic_project('extras') . '/migrations/env.py'));
+write_file("$fp/migrations/versions/f1_base.py", <<'PY');
+"""Base table."""
+from alembic import op
+import sqlalchemy as sa
+revision = "f1"
+down_revision = None
+def upgrade():
+    op.create_table("t", sa.Column("id", sa.Integer, primary_key=True))
+def downgrade():
+    op.drop_table("t")
+PY
+write_file("$fp/migrations/versions/f2_boom.py", <<'PY');
+"""Fails."""
+from alembic import op
+revision = "f2"
+down_revision = "f1"
+def upgrade():
+    op.execute("ALTER TABLE t ADD COLUMN x int")
+    raise RuntimeError("boom")
+def downgrade():
+    op.drop_column("t", "x")
+PY
+($rc, $out, $err) = pgm('import-alembic', '--online', '-c', "$fp/alembic.ini", @py, "$tmp/failing_out");
+is($rc, 1, 'online import with a failing revision exits 1');
+like($err, qr/the upgrade of revision "f2" could not be rendered\n.*detail: it failed when Alembic ran it online: RuntimeError: boom/,
+	'the failing upgrade is named with its error');
+like($err, qr/the downgrade of revision "f1" could not be rendered\n.*detail: it did not run: Alembic stopped at an earlier failure/,
+	'the downgrades not reached are named');
+like($err, qr/error: 2 revisions need SQL written by a person/, 'and counted');
+like(slurp(glob("$tmp/failing_out/migrations/versions/*_f1_base.sql")), qr/^-- migrate:upgrade\nCREATE TABLE t \(/m,
+	'the upgrade that ran is written');
+is(scratch_dbs(), 0, 'the scratch database is dropped after the failure');
+
 # --script-location and --version-location instead of a configuration file
 my $shop = alembic_project('shop');
 ($rc, $out, $err) = pgm('import-alembic', '-c', "$tmp/absent.ini", '--script-location', "$shop/migrations",

@@ -176,4 +176,7 @@ extern int	cmd_adopt_alembic(int argc, char **argv);
 /* mg_roundtrip_cmd.c: pg_migrate roundtrip */
 extern int	cmd_roundtrip(int argc, char **argv);
 
+/* mg_alembic_import.c: pg_migrate import-alembic */
+extern int	cmd_import_alembic(int argc, char **argv);
+
 #endif							/* PG_MIGRATE_H */

@@ -34,7 +34,7 @@ REGRESS_OPTS = --load-extension=plpgsql
 ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_register concurrent_three concurrent_serializable concurrent_snapshot concurrent_drop concurrent_graph_cache
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 
-EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/test_diff test/unit/test_revfile test/unit/results \
+EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/test_diff test/unit/test_revfile test/unit/test_split test/unit/results \
 	test/isolation/output_iso test/fuzz/build
 
 PG_CONFIG ?= pg_config
@@ -99,6 +99,10 @@ test/unit/mg_replay: test/unit/mg_replay.c $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
 test/unit/test_core: test/unit/test_core.c test/unit/unit_check.h test/unit/ref_labels.h $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
 	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_core.c $(CORE_SRC_PATHS)
 
+# the core's SQL statement splitter (src/mg_split.c)
+test/unit/test_split: test/unit/test_split.c test/unit/unit_check.h $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
+	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_split.c $(CORE_SRC_PATHS)
+
 # the client's revision-file parser (mg_revfile.c) and directory reader (mg_revdir.c)
 REVFILE_C = src/bin/pg_migrate/mg_revfile.c src/bin/pg_migrate/mg_revdir.c
 REVFILE_SRC = $(REVFILE_C) src/bin/pg_migrate/mg_revfile.h
@@ -130,8 +134,9 @@ fuzzreplay: $(FUZZ_REPLAY)
 test/unit/test_diff: test/unit/test_diff.c test/unit/unit_check.h src/mg_diff.c src/mg_schema.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_diff.c src/mg_diff.c
 
-unittest: test/unit/mg_replay test/unit/test_core test/unit/test_revfile test/unit/test_diff fuzzreplay
+unittest: test/unit/mg_replay test/unit/test_core test/unit/test_split test/unit/test_revfile test/unit/test_diff fuzzreplay
 	test/unit/test_core
+	test/unit/test_split
 	test/unit/test_diff
 	test/unit/test_revfile
 	bash $(srcdir)/test/unit/run_replay.sh

@@ -15,6 +15,8 @@ OBJS = src/migrations.o src/mg_register.o src/mg_run.o src/mg_catalog.o \
 OBJS += src/mg_snapshot.o src/mg_schema_model.o src/mg_diff.o
 # issue 12, item 5: migrate_roundtrip (upgrade, downgrade, compare; rolled back)
 OBJS += src/mg_roundtrip.o
+# issue 14: the stepwise procedures (a commit after each revision)
+OBJS += src/mg_stepwise.o
 DATA = sql/migrations--0.1.sql sql/migrations--0.2.sql sql/migrations--0.1--0.2.sql
 DATA += sql/migrations--0.3.sql sql/migrations--0.2--0.3.sql
 DATA += sql/migrations--0.4.sql sql/migrations--0.3--0.4.sql

@@ -12,6 +12,7 @@
 #      CALL migrate_downgrade_stepwise('base'): every table, version row
 #      and log row as the one-transaction functions write them; the session
 #      advisory lock is gone afterwards;
+#      the same with pg_migrate upgrade --stepwise and downgrade --stepwise;
 #   3. while a step runs, pg_stat_activity.query names the revision and
 #      "step k of N", and committed log rows show the progress;
 #   4. the backend is killed with SIGKILL at a random step; after crash
@@ -113,6 +114,20 @@ my $no_session_lock = q{SELECT count(*) = 0 FROM pg_locks
 		q{CALL migrate_downgrade_stepwise('base')});
 	is($rc, 0, 'CALL migrate_downgrade_stepwise(\'base\') completes') or diag($err);
 	is(summary($db), "- up=$N down=$N tables=0", 'every revision downgraded once');
+
+	# the same through pg_migrate, which CALLs the procedures in autocommit
+	my $pg = start_pgm($node, $db, {}, 'upgrade', '--stepwise');
+	($rc, $out, $err) = finish_proc($pg);
+	is($rc, 0, 'pg_migrate upgrade --stepwise completes') or diag($err);
+	is(summary($db), "r$N up=" . (2 * $N) . " down=$N tables=$N", '... every revision applied');
+	like($out, qr/\A revision \| direction \| +message +\| +duration +\n-[-+]+\n r1 +\| upgrade +\| table 1 +\|/,
+		'... and its steps printed as upgrade prints them');
+	like($out, qr/\($N rows\)\n+\z/, '... all of them');
+	$pg = start_pgm($node, $db, {}, 'downgrade', 'base', '--stepwise');
+	($rc, $out, $err) = finish_proc($pg);
+	is($rc, 0, 'pg_migrate downgrade --stepwise base completes') or diag($err);
+	is(summary($db), "- up=" . (2 * $N) . " down=" . (2 * $N) . " tables=0",
+		'... every revision downgraded');
 }
 
 # 4. SIGKILL at a random step
@@ -165,6 +180,10 @@ my $no_session_lock = q{SELECT count(*) = 0 FROM pg_locks
 	($rc, $out, $err) = psql_run($node, $db, q{CALL migrate_upgrade_stepwise('heads')});
 	like($err, qr/ERROR:  22012: division by zero/, 'a failing step fails the call');
 	like($err, qr/upgrade of revision "a3" \(broken\)/, '... naming the revision');
+	my $pg = start_pgm($node, $db, {}, 'upgrade', '--stepwise');
+	($rc, $out, $err) = finish_proc($pg);
+	is($rc, 1, 'pg_migrate upgrade --stepwise: exit 1 on a failing step');
+	like($err, qr/division by zero/, '... with the error');
 	is(psql_val($node, $db, q{SELECT string_agg(revision, ',' ORDER BY id) FROM migrate_log}),
 		'a1,a2', 'the steps before it stay committed');
 	is(psql_val($node, $db, 'SELECT revision FROM migrate_version'), 'a2', 'version row at a2');

@@ -428,12 +428,15 @@ run_listing(const char *columns, const char *function, int nparams,
 int
 cmd_upgrade(int argc, char **argv)
 {
+	bool		stepwise = stepwise_option(&argc, argv);
 	int			first = parse_db_options(argc, argv, NULL);
 	const char *params[1];
 
 	if (argc - first > 1)
 		usage_error("upgrade takes at most one target");
 	params[0] = argc > first ? operand(argv[first]) : "heads";
+	if (stepwise)
+		return run_stepwise_call("migrate_upgrade_stepwise", params[0]);
 	return run_listing(STEP_COLUMNS, "migrate_upgrade($1)", 1, params);
 }
 
@@ -441,12 +444,15 @@ cmd_upgrade(int argc, char **argv)
 int
 cmd_downgrade(int argc, char **argv)
 {
+	bool		stepwise = stepwise_option(&argc, argv);
 	int			first = parse_db_options(argc, argv, NULL);
 	const char *params[1];
 
 	if (argc - first != 1)
 		usage_error("downgrade needs one target");
 	params[0] = operand(argv[first]);
+	if (stepwise)
+		return run_stepwise_call("migrate_downgrade_stepwise", params[0]);
 	return run_listing(STEP_COLUMNS, "migrate_downgrade($1)", 1, params);
 }
 

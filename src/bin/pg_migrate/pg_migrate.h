@@ -166,4 +166,8 @@ extern int	parse_db_options(int argc, char **argv, bool *purge);
 /* mg_roundtrip_cmd.c: pg_migrate roundtrip */
 extern int	cmd_roundtrip(int argc, char **argv);
 
+/* mg_stepwise_cmd.c: upgrade/downgrade --stepwise (a commit per revision) */
+extern bool stepwise_option(int *argc, char **argv);
+extern int	run_stepwise_call(const char *procedure, const char *target);
+
 #endif							/* PG_MIGRATE_H */

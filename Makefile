@@ -19,6 +19,8 @@ OBJS += src/mg_roundtrip.o
 OBJS += src/mg_provenance.o
 # issue 13, item 5: alembic_version kept in step with migrate_version
 OBJS += src/mg_alembic_version.o
+# issue 14: the stepwise procedures (a commit after each revision)
+OBJS += src/mg_stepwise.o
 DATA = sql/migrations--0.1.sql sql/migrations--0.2.sql sql/migrations--0.1--0.2.sql
 DATA += sql/migrations--0.3.sql sql/migrations--0.2--0.3.sql
 DATA += sql/migrations--0.4.sql sql/migrations--0.3--0.4.sql
@@ -38,7 +40,7 @@ REGRESS_OPTS = --load-extension=plpgsql
 ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_register concurrent_three concurrent_serializable concurrent_snapshot concurrent_drop concurrent_graph_cache
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 
-EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/test_diff test/unit/test_revfile test/unit/results \
+EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/test_diff test/unit/test_revfile test/unit/test_split test/unit/results \
 	test/isolation/output_iso test/fuzz/build
 
 PG_CONFIG ?= pg_config
@@ -103,6 +105,10 @@ test/unit/mg_replay: test/unit/mg_replay.c $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
 test/unit/test_core: test/unit/test_core.c test/unit/unit_check.h test/unit/ref_labels.h $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
 	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_core.c $(CORE_SRC_PATHS)
 
+# the core's SQL statement splitter (src/mg_split.c)
+test/unit/test_split: test/unit/test_split.c test/unit/unit_check.h $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
+	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_split.c $(CORE_SRC_PATHS)
+
 # the client's revision-file parser (mg_revfile.c) and directory reader (mg_revdir.c)
 REVFILE_C = src/bin/pg_migrate/mg_revfile.c src/bin/pg_migrate/mg_revdir.c
 REVFILE_SRC = $(REVFILE_C) src/bin/pg_migrate/mg_revfile.h
@@ -140,8 +146,9 @@ fuzzreplay: $(FUZZ_REPLAY)
 test/unit/test_diff: test/unit/test_diff.c test/unit/unit_check.h src/mg_diff.c src/mg_schema.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_diff.c src/mg_diff.c
 
-unittest: test/unit/mg_replay test/unit/test_core test/unit/test_revfile test/unit/test_diff fuzzreplay
+unittest: test/unit/mg_replay test/unit/test_core test/unit/test_split test/unit/test_revfile test/unit/test_diff fuzzreplay
 	test/unit/test_core
+	test/unit/test_split
 	test/unit/test_diff
 	test/unit/test_revfile
 	bash $(srcdir)/test/unit/run_replay.sh

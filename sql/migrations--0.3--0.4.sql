@@ -9,6 +9,25 @@
 -- is kept; migrations--0.4.sql ends with the same statements.
 
 -- BEGIN 0.4 STEP (issue 14: stepwise procedures, non-transactional revisions)
+-- Procedures that commit after each revision: the same plan, order,
+-- version rows and log rows as migrate_upgrade/migrate_downgrade, for
+-- histories larger than one transaction can hold.
+CREATE PROCEDURE @extschema@.migrate_upgrade_stepwise(target text DEFAULT 'heads')
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'migrate_upgrade_stepwise';
+COMMENT ON PROCEDURE @extschema@.migrate_upgrade_stepwise(text)
+    IS 'run upgrade steps up to the target, committing after each revision';
+
+CREATE PROCEDURE @extschema@.migrate_downgrade_stepwise(target text)
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'migrate_downgrade_stepwise';
+COMMENT ON PROCEDURE @extschema@.migrate_downgrade_stepwise(text)
+    IS 'run downgrade steps down to the target, committing after each revision';
+
+REVOKE ALL ON PROCEDURE
+    @extschema@.migrate_upgrade_stepwise(text),
+    @extschema@.migrate_downgrade_stepwise(text)
+FROM PUBLIC;
 -- END 0.4 STEP
 
 

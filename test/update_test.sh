@@ -204,6 +204,22 @@ objects_updated3=$(objects "$db3")
     { echo "objects differ from a fresh 0.4 install after 0.3 -> 0.4:"; diff <(echo "$objects_fresh") <(echo "$objects_updated3"); exit 1; }
 
 # BEGIN 0.4 checks STEP (issue 14)
+# the stepwise procedures go on from the state made under 0.3 (w2 and x1
+# applied): down to base and up to heads, one commit per revision, each
+# logged after the rows 0.3 wrote; PUBLIC cannot run them
+nlog3=$(q3 -c "SELECT count(*) FROM migrate_log")
+q3 -c "SET client_min_messages = warning" -c "CALL migrate_downgrade_stepwise('base')"
+[ "$(q3 -c "SELECT count(*) FROM migrate_version")" = 0 ] || fail "$db3: stepwise downgrade to base after 0.3 -> 0.4"
+q3 -c "SET client_min_messages = warning" -c "CALL migrate_upgrade_stepwise()"
+[ "$(q3 -c "SELECT string_agg(revision, ',' ORDER BY revision) FROM migrate_version")" = w3,x1 ] ||
+    fail "$db3: stepwise upgrade to heads after 0.3 -> 0.4"
+steps3=$(q3 -c "SELECT string_agg(direction || ' ' || revision, ',' ORDER BY id) FROM (SELECT * FROM migrate_log ORDER BY id OFFSET $nlog3) AS l")
+[ "$steps3" = "downgrade w2,downgrade x1,downgrade w1,upgrade w1,upgrade w2,upgrade w3,upgrade x1" ] ||
+    fail "$db3: stepwise steps logged as: $steps3"
+[ "$(q3 -c "SELECT count(DISTINCT xid) FROM (SELECT * FROM migrate_log ORDER BY id OFFSET $nlog3) AS l")" = 7 ] ||
+    fail "$db3: the stepwise procedures did not commit each revision on its own"
+[ "$(q3 -c "SELECT bool_or(has_function_privilege('public', p.oid, 'EXECUTE')) FROM pg_proc AS p WHERE p.proname LIKE 'migrate_%_stepwise'")" = f ] ||
+    fail "$db3: PUBLIC may run the stepwise procedures"
 # END 0.4 checks STEP
 
 

@@ -431,6 +431,7 @@ run_listing(const char *columns, const char *function, int nparams,
 int
 cmd_upgrade(int argc, char **argv)
 {
+	bool		stepwise = stepwise_option(&argc, argv);
 	int			first = parse_db_options(argc, argv, NULL);
 	const char *params[1];
 
@@ -438,6 +439,8 @@ cmd_upgrade(int argc, char **argv)
 		usage_error("upgrade takes at most one target");
 	params[0] = argc > first ? operand(argv[first]) : "heads";
 	failure_direction = "upgrade";
+	if (stepwise)
+		return run_stepwise_call("migrate_upgrade_stepwise", params[0]);
 	return run_listing(STEP_COLUMNS, "migrate_upgrade($1)", 1, params);
 }
 
@@ -445,6 +448,7 @@ cmd_upgrade(int argc, char **argv)
 int
 cmd_downgrade(int argc, char **argv)
 {
+	bool		stepwise = stepwise_option(&argc, argv);
 	int			first = parse_db_options(argc, argv, NULL);
 	const char *params[1];
 
@@ -452,6 +456,8 @@ cmd_downgrade(int argc, char **argv)
 		usage_error("downgrade needs one target");
 	params[0] = operand(argv[first]);
 	failure_direction = "downgrade";
+	if (stepwise)
+		return run_stepwise_call("migrate_downgrade_stepwise", params[0]);
 	return run_listing(STEP_COLUMNS, "migrate_downgrade($1)", 1, params);
 }
 

@@ -178,5 +178,8 @@ extern int	cmd_roundtrip(int argc, char **argv);
 
 /* mg_alembic_import.c: pg_migrate import-alembic */
 extern int	cmd_import_alembic(int argc, char **argv);
+/* mg_stepwise_cmd.c: upgrade/downgrade --stepwise (a commit per revision) */
+extern bool stepwise_option(int *argc, char **argv);
+extern int	run_stepwise_call(const char *procedure, const char *target);
 
 #endif							/* PG_MIGRATE_H */

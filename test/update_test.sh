@@ -203,6 +203,10 @@ objects_updated3=$(objects "$db3")
 [ "$objects_updated3" = "$objects_fresh" ] ||
     { echo "objects differ from a fresh 0.4 install after 0.3 -> 0.4:"; diff <(echo "$objects_fresh") <(echo "$objects_updated3"); exit 1; }
 
+# the log rows written under 0.3 (the checks below add more)
+last_log_03=$(q3 -c "SELECT max(id) FROM migrate_log")
+applied_via_03=$(q3 -c "SELECT string_agg(revision || '=' || coalesce(applied_via, '-'), ' ' ORDER BY revision) FROM migrate_status")
+
 # BEGIN 0.4 checks STEP (issue 14)
 # the stepwise procedures go on from the state made under 0.3 (w2 and x1
 # applied): down to base and up to heads, one commit per revision, each
@@ -220,6 +224,10 @@ steps3=$(q3 -c "SELECT string_agg(direction || ' ' || revision, ',' ORDER BY id)
     fail "$db3: the stepwise procedures did not commit each revision on its own"
 [ "$(q3 -c "SELECT bool_or(has_function_privilege('public', p.oid, 'EXECUTE')) FROM pg_proc AS p WHERE p.proname LIKE 'migrate_%_stepwise'")" = f ] ||
     fail "$db3: PUBLIC may run the stepwise procedures"
+# back to the state made under 0.3 (w2 and x1), for the parts below
+q3 -c "SET client_min_messages = warning" -c "CALL migrate_downgrade_stepwise('w2')"
+[ "$(q3 -c "SELECT string_agg(revision, ',' ORDER BY revision) FROM migrate_version")" = w2,x1 ] ||
+    fail "$db3: stepwise downgrade to w2"
 # END 0.4 checks STEP
 
 
@@ -228,10 +236,10 @@ steps3=$(q3 -c "SELECT string_agg(direction || ' ' || revision, ',' ORDER BY id)
 [ "$(q3 -c "SELECT count(*) FROM migrate_revision WHERE checksum IS DISTINCT FROM migrate_checksum(upgrade, downgrade)")" = 0 ] ||
     fail "$db3: checksums of revisions registered under 0.3"
 # log rows written under 0.3 keep their rows, with NULL provenance
-[ "$(q3 -c "SELECT count(*) FROM migrate_log WHERE message IS NULL AND checksum IS NULL AND application_name IS NULL AND client_addr IS NULL AND backend_pid IS NULL AND session_id IS NULL AND session_role IS NULL AND sqlstate IS NULL AND error IS NULL")" = \
-  "$(q3 -c "SELECT count(*) FROM migrate_log")" ] || fail "$db3: provenance of log rows written under 0.3"
+[ "$(q3 -c "SELECT count(*) FROM migrate_log WHERE id <= $last_log_03 AND message IS NULL AND checksum IS NULL AND application_name IS NULL AND client_addr IS NULL AND backend_pid IS NULL AND session_id IS NULL AND session_role IS NULL AND sqlstate IS NULL AND error IS NULL")" = \
+  "$(q3 -c "SELECT count(*) FROM migrate_log WHERE id <= $last_log_03")" ] || fail "$db3: provenance of log rows written under 0.3"
 # stamped or ran, from the log written under 0.3
-[ "$(q3 -c "SELECT string_agg(revision || '=' || coalesce(applied_via, '-'), ' ' ORDER BY revision) FROM migrate_status")" = "w1=upgrade w2=upgrade w3=- x1=upgrade" ] ||
+[ "$applied_via_03" = "w1=upgrade w2=upgrade w3=- x1=upgrade" ] ||
     fail "$db3: migrate_status.applied_via after 0.3 -> 0.4"
 # unregister and the check at commit work on the updated database
 q3 -c "BEGIN" -c "SELECT migrate_unregister('w3')" -c "ROLLBACK" > /dev/null ||

@@ -15,6 +15,12 @@ OBJS = src/migrations.o src/mg_register.o src/mg_run.o src/mg_catalog.o \
 OBJS += src/mg_snapshot.o src/mg_schema_model.o src/mg_diff.o
 # issue 12, item 5: migrate_roundtrip (upgrade, downgrade, compare; rolled back)
 OBJS += src/mg_roundtrip.o
+# issue 15, items 5 and 9: body checksums, provenance, the graph check at commit
+OBJS += src/mg_provenance.o
+# issue 13, item 5: alembic_version kept in step with migrate_version
+OBJS += src/mg_alembic_version.o
+# issue 14: the stepwise procedures (a commit after each revision)
+OBJS += src/mg_stepwise.o
 DATA = sql/migrations--0.1.sql sql/migrations--0.2.sql sql/migrations--0.1--0.2.sql
 DATA += sql/migrations--0.3.sql sql/migrations--0.2--0.3.sql
 DATA += sql/migrations--0.4.sql sql/migrations--0.3--0.4.sql
@@ -34,7 +40,7 @@ REGRESS_OPTS = --load-extension=plpgsql
 ISOLATION = concurrent_upgrade concurrent_downgrade concurrent_stamp concurrent_register concurrent_three concurrent_serializable concurrent_snapshot concurrent_drop concurrent_graph_cache
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation
 
-EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/test_diff test/unit/test_revfile test/unit/results \
+EXTRA_CLEAN = test/unit/mg_replay test/unit/test_core test/unit/test_diff test/unit/test_revfile test/unit/test_split test/unit/results \
 	test/isolation/output_iso test/fuzz/build
 
 PG_CONFIG ?= pg_config
@@ -99,6 +105,10 @@ test/unit/mg_replay: test/unit/mg_replay.c $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
 test/unit/test_core: test/unit/test_core.c test/unit/unit_check.h test/unit/ref_labels.h $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
 	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_core.c $(CORE_SRC_PATHS)
 
+# the core's SQL statement splitter (src/mg_split.c)
+test/unit/test_split: test/unit/test_split.c test/unit/unit_check.h $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
+	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_split.c $(CORE_SRC_PATHS)
+
 # the client's revision-file parser (mg_revfile.c) and directory reader (mg_revdir.c)
 REVFILE_C = src/bin/pg_migrate/mg_revfile.c src/bin/pg_migrate/mg_revdir.c
 REVFILE_SRC = $(REVFILE_C) src/bin/pg_migrate/mg_revfile.h
@@ -108,13 +118,19 @@ test/unit/test_revfile: test/unit/test_revfile.c test/unit/unit_check.h $(REVFIL
 
 # The fuzz targets' seed corpora and regression inputs, replayed without
 # libFuzzer: each target built with a plain main() under ASan and UBSan.
-FUZZ_TARGETS = revfile target graph
+FUZZ_TARGETS = revfile target graph alembic
 FUZZ_REPLAY = $(patsubst %,test/fuzz/build/replay_%,$(FUZZ_TARGETS))
 FUZZ_DEPS = test/fuzz/fuzz_common.h test/fuzz/replay_main.c $(CORE_SRC_PATHS) $(CORE_HDR_PATHS)
 
 test/fuzz/build/replay_revfile: test/fuzz/fuzz_revfile.c $(FUZZ_DEPS) $(REVFILE_SRC)
 	@mkdir -p $(@D)
 	$(UNIT_CC) $(UNIT_CFLAGS) -fno-sanitize-recover=undefined -I$(srcdir)/src/bin/pg_migrate -o $@ $< test/fuzz/replay_main.c $(REVFILE_C) $(CORE_SRC_PATHS)
+
+# issue 13, item 4: the reader of Alembic revision headers
+ALEMBIC_C = src/bin/pg_migrate/mg_alembic.c
+test/fuzz/build/replay_alembic: test/fuzz/fuzz_alembic.c $(FUZZ_DEPS) $(REVFILE_SRC) $(ALEMBIC_C) src/bin/pg_migrate/mg_alembic.h
+	@mkdir -p $(@D)
+	$(UNIT_CC) $(UNIT_CFLAGS) -fno-sanitize-recover=undefined -I$(srcdir)/src/bin/pg_migrate -o $@ $< test/fuzz/replay_main.c $(ALEMBIC_C) $(REVFILE_C) $(CORE_SRC_PATHS)
 
 test/fuzz/build/replay_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_graphs.h $(FUZZ_DEPS)
 	@mkdir -p $(@D)
@@ -130,8 +146,9 @@ fuzzreplay: $(FUZZ_REPLAY)
 test/unit/test_diff: test/unit/test_diff.c test/unit/unit_check.h src/mg_diff.c src/mg_schema.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ test/unit/test_diff.c src/mg_diff.c
 
-unittest: test/unit/mg_replay test/unit/test_core test/unit/test_revfile test/unit/test_diff fuzzreplay
+unittest: test/unit/mg_replay test/unit/test_core test/unit/test_split test/unit/test_revfile test/unit/test_diff fuzzreplay
 	test/unit/test_core
+	test/unit/test_split
 	test/unit/test_diff
 	test/unit/test_revfile
 	bash $(srcdir)/test/unit/run_replay.sh

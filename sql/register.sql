@@ -18,12 +18,18 @@ SELECT migrate_register('1975ea83b712', '{ae1027a6acf2}', 'CREATE TABLE reg_b (i
 SELECT revision, down_revisions, branch_labels, message, upgrade, seq, source
   FROM migrate_revision ORDER BY seq;
 
--- parents may be registered after their children; migrate_check() tells
--- whether the set is complete
+-- parents may be registered after their children in one transaction;
+-- migrate_check() tells whether the set is complete, and the commit checks
+-- it too (alone, the child would not commit)
+BEGIN;
+SAVEPOINT s;
 SELECT migrate_register('c0ffee000001', '{c0ffee000000}', 'SELECT 1;');
 SELECT migrate_check();
+ROLLBACK TO SAVEPOINT s;
+SELECT migrate_register('c0ffee000001', '{c0ffee000000}', 'SELECT 1;');
 SELECT migrate_register('c0ffee000000', '{1975ea83b712}', 'SELECT 1;');
 SELECT migrate_check();
+COMMIT;
 
 SET client_min_messages = warning;
 SELECT revision, direction FROM migrate_upgrade('heads');

@@ -6,6 +6,6 @@
 # share the private header mg_core_int.h.
 
 CORE_SRCS = mg_alloc.c mg_graph.c mg_walk.c mg_labels.c mg_target.c \
-	mg_toposort.c mg_plan.c mg_listing.c
+	mg_toposort.c mg_plan.c mg_listing.c mg_split.c
 CORE_OBJS = $(CORE_SRCS:.c=.o)
-CORE_HDRS = mg_core.h mg_core_int.h
+CORE_HDRS = mg_core.h mg_core_int.h mg_split.h

@@ -39,6 +39,7 @@
 #define MG_REVISION_TABLE	"migrate_revision"
 #define MG_VERSION_TABLE	"migrate_version"
 #define MG_LOG_TABLE		"migrate_log"
+#define MG_ALEMBIC_TABLE	"migrate_alembic_version"
 
 /* Key of the transaction-level advisory lock that serializes changes */
 #define MG_ADVISORY_LOCK_KEY	((int64) MG_ADVISORY_LOCK_KEY_VALUE)
@@ -132,6 +133,9 @@ extern int64 mg_revision_update(const MgRevisionDef *def, bool changed,
 								bool move_to_end);
 extern int	mg_revision_applied_extras(const Datum *ids, int nids,
 									   int64 *max_seq, char ***missing);
+extern void mg_revision_delete(const char *revision);
+extern void mg_log_failure(const char *direction, const char *revision,
+						   const char *sqlstate, const char *error);
 
 /* mg_catalog.c: migrate_version and migrate_log */
 extern void mg_pending_begin(MgPendingWrites *pw, MgCatalog *cat, MgList rows);
@@ -140,6 +144,17 @@ extern void mg_pending_log_step(MgPendingWrites *pw, const MgStep *step,
 								double seconds);
 extern void mg_pending_flush(MgPendingWrites *pw);
 extern void mg_version_purge(MgCatalog *cat);
+
+/* mg_catalog.c: the kept Alembic version table's setting (issue 13) */
+extern bool mg_alembic_setting_read(char **schema, char **table);
+extern bool mg_alembic_setting_write(const char *schema, const char *table);
+
+/*
+ * mg_alembic_version.c: Alembic's version table kept in step.  Called by
+ * the catalog layer wherever migrate_version is written: vset holds a flag
+ * per revision of g (NULL: no row).
+ */
+extern void mg_alembic_version_sync(MgGraph *g, const bool *vset);
 
 /* mg_catalog.c: datums */
 extern Datum mg_text_array(MgGraph *g, const int *revs, int n);
@@ -182,6 +197,11 @@ extern double mg_execute_body(const char *revision, MgDirection direction,
 							  const char *body);
 extern void mg_refuse_in_step(const char *funcname);
 extern bool mg_step_running(void);
+
+/* mg_provenance.c */
+extern bytea *mg_body_checksum(const char *upgrade, const char *downgrade,
+							   const char *verify);
+extern void mg_graph_check_at_commit(void);
 
 /* mg_guard.c */
 extern void mg_guard_define_gucs(void);

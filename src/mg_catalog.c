@@ -357,6 +357,10 @@ migrate_catalog_guard(PG_FUNCTION_ARGS)
 				 errmsg("migrate_catalog_guard() may only be called as a trigger")));
 	td = (TriggerData *) fcinfo->context;
 
+	/* a changed graph is validated at commit (mg_provenance.c) */
+	if (strcmp(RelationGetRelationName(td->tg_relation), MG_REVISION_TABLE) == 0)
+		mg_graph_check_at_commit();
+
 	if (catalog_writes == 0)
 	{
 		bool		in_step = mg_step_running();
@@ -704,12 +708,15 @@ static MgKeptPlan revision_select_plan,
 			revision_insert_plan,
 			revision_update_plan;
 
-/* Types of $1 .. $12 of the statements below */
-static Oid	revision_argtypes[12] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+/* Types of $1 .. $13 of the statements below */
+static Oid	revision_argtypes[13] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
 	TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, NAMEOID,
-BOOLOID, BOOLOID};
+BOOLOID, BOOLOID, BYTEAOID};
 
-/* $1 .. $10: the definition, and the calling role as registered_by */
+/*
+ * $1 .. $10: the definition, and the calling role as registered_by; $13:
+ * the body checksum (mg_body_checksum)
+ */
 static void
 revision_params(const MgRevisionDef *def, Datum *values, char *nulls)
 {
@@ -723,10 +730,22 @@ revision_params(const MgRevisionDef *def, Datum *values, char *nulls)
 	values[7] = BoolGetDatum(def->transactional);
 	values[8] = def->source ? CStringGetTextDatum(def->source) : (Datum) 0;
 	values[9] = current_role_datum();
-	memset(nulls, ' ', 12);
+	values[12] = PointerGetDatum(mg_body_checksum(def->upgrade, def->downgrade, NULL));
+	memset(nulls, ' ', 13);
 	nulls[4] = def->message ? ' ' : 'n';
 	nulls[6] = def->downgrade ? ' ' : 'n';
 	nulls[8] = def->source ? ' ' : 'n';
+}
+
+/*
+ * Whether table relname of the installed version has the checksum column
+ * of 0.4 (one shared library serves every version: a database still at
+ * 0.3 has none, and its statements must not name it)
+ */
+static bool
+has_checksum(const char *relname)
+{
+	return get_attnum(mg_catalog_relid(relname), "checksum") != InvalidAttrNumber;
 }
 
 /* The seq a RETURNING seq statement returned */
@@ -803,22 +822,24 @@ mg_revision_insert(const MgRevisionDef *def)
 {
 	StringInfoData sql;
 	const char *revtable = mg_qualified(MG_REVISION_TABLE);
-	Datum		values[12];
-	char		nulls[12];
+	Datum		values[13];
+	char		nulls[13];
 	int			ret;
 	int64		seq;
+	bool		ck = has_checksum(MG_REVISION_TABLE);
 
 	revision_params(def, values, nulls);
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "INSERT INTO %s (revision, down_revisions, depends_on,"
 					 " branch_labels, message, upgrade, downgrade, transactional,"
-					 " source, registered_by, seq)"
+					 " source, registered_by, seq%s)"
 					 " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-					 " COALESCE(pg_catalog.max(seq), 0) OPERATOR(pg_catalog.+) 1 FROM %s"
+					 " COALESCE(pg_catalog.max(seq), 0) OPERATOR(pg_catalog.+) 1%s FROM %s"
 					 " RETURNING seq",
-					 revtable, revtable);
-	ret = catalog_execute(mg_kept_plan(&revision_insert_plan, sql.data, 10,
+					 revtable, ck ? ", checksum" : "", ck ? ", $13" : "", revtable);
+	values[10] = values[11] = BoolGetDatum(false);	/* unused */
+	ret = catalog_execute(mg_kept_plan(&revision_insert_plan, sql.data, 13,
 									   revision_argtypes),
 						  values, nulls, 0);
 	spi_check_rows(ret, SPI_OK_INSERT_RETURNING, 1, "INSERT INTO " MG_REVISION_TABLE);
@@ -838,8 +859,8 @@ mg_revision_update(const MgRevisionDef *def, bool changed, bool move_to_end)
 {
 	StringInfoData sql;
 	const char *revtable = mg_qualified(MG_REVISION_TABLE);
-	Datum		values[12];
-	char		nulls[12];
+	Datum		values[13];
+	char		nulls[13];
 	int			ret;
 	int64		seq;
 
@@ -850,7 +871,7 @@ mg_revision_update(const MgRevisionDef *def, bool changed, bool move_to_end)
 	appendStringInfo(&sql,
 					 "UPDATE %s SET down_revisions = $2, depends_on = $3,"
 					 " branch_labels = $4, message = $5, upgrade = $6,"
-					 " downgrade = $7, transactional = $8, source = $9,"
+					 " downgrade = $7, transactional = $8, source = $9,%s"
 					 " registered_at = CASE WHEN $11 THEN pg_catalog.clock_timestamp()"
 					 "  ELSE registered_at END,"
 					 " registered_by = CASE WHEN $11 THEN $10 ELSE registered_by END,"
@@ -858,8 +879,9 @@ mg_revision_update(const MgRevisionDef *def, bool changed, bool move_to_end)
 					 "  OPERATOR(pg_catalog.+) 1 FROM %s AS m) ELSE seq END"
 					 " WHERE revision OPERATOR(pg_catalog.=) $1"
 					 " RETURNING seq",
-					 revtable, revtable);
-	ret = catalog_execute(mg_kept_plan(&revision_update_plan, sql.data, 12,
+					 revtable, has_checksum(MG_REVISION_TABLE) ? " checksum = $13," : "",
+					 revtable);
+	ret = catalog_execute(mg_kept_plan(&revision_update_plan, sql.data, 13,
 									   revision_argtypes),
 						  values, nulls, 0);
 	spi_check_rows(ret, SPI_OK_UPDATE_RETURNING, 1, "UPDATE " MG_REVISION_TABLE);
@@ -1171,6 +1193,9 @@ flush_version(MgPendingWrites *pw)
 	}
 	pfree(del);
 	pfree(ins);
+	/* issue 13: Alembic's version table too, when it is kept */
+	if (ndel > 0 || nins > 0)
+		mg_alembic_version_sync(g, pw->vset);
 }
 
 /*
@@ -1187,6 +1212,7 @@ flush_log(MgPendingWrites *pw)
 	static const Oid elemtypes[7] = {TIMESTAMPTZOID, NAMEOID, TEXTOID,
 	TEXTOID, TEXTOID, TEXTOID, INTERVALOID};
 	int			n = pw->nlog;
+	bool		prov;
 	Datum	   *cols[7];
 	bool	   *colnulls[7];
 	Datum		values[7];
@@ -1239,20 +1265,27 @@ flush_log(MgPendingWrites *pw)
 		values[c] = PointerGetDatum(construct_md_array(cols[c], colnulls[c], 1, dims, lbs,
 													   elemtypes[c], typlen, typbyval, typalign));
 	}
+	prov = has_checksum(MG_LOG_TABLE);
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "INSERT INTO %s (id, logged_at, logged_by, direction, revision,"
-					 " from_revisions, to_revisions, duration)"
+					 " from_revisions, to_revisions, duration%s)"
 					 " SELECT b.id OPERATOR(pg_catalog.+) u.ord, u.at, u.by, u.dir, u.rev,"
 					 " pg_catalog.string_to_array(u.f, ','),"
-					 " pg_catalog.string_to_array(u.t, ','), u.dur"
+					 " pg_catalog.string_to_array(u.t, ','), u.dur%s"
 					 " FROM (SELECT COALESCE(pg_catalog.max(id), 0) AS id FROM %s) AS b,"
 					 " ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
 					 " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
 					 " pg_catalog.unnest($6), pg_catalog.unnest($7))"
 					 " WITH ORDINALITY AS u(at, by, dir, rev, f, t, dur, ord)"
+					 " LEFT JOIN %s AS r ON r.revision OPERATOR(pg_catalog.=) u.rev"
 					 " ORDER BY u.ord",
-					 mg_qualified(MG_LOG_TABLE), mg_qualified(MG_LOG_TABLE));
+					 mg_qualified(MG_LOG_TABLE),
+					 /* 0.4: the message and the checksum of what ran */
+					 prov ? ", message, checksum" : "",
+					 prov ? ", r.message, CASE WHEN u.dir OPERATOR(pg_catalog.<>) 'stamp'"
+					 " THEN r.checksum END" : "",
+					 mg_qualified(MG_LOG_TABLE), mg_qualified(MG_REVISION_TABLE));
 	plan = SPI_prepare(sql.data, 7, (Oid *) argtypes);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
@@ -1321,6 +1354,160 @@ mg_version_purge(MgCatalog *cat)
 			 SPI_result_code_string(SPI_result));
 	ret = catalog_execute(plan, values, nulls, 0);
 	mg_spi_check(ret, SPI_OK_INSERT, "INSERT INTO " MG_LOG_TABLE);
+	SPI_freeplan(plan);
+	pfree(sql.data);
+	log_sync_sequence();
+	mg_alembic_version_sync(cat->graph, NULL);
+}
+
+/*
+ * The setting of migrate_keep_alembic_version (issue 13): the one row of
+ * migrate_alembic_version, naming the Alembic version table that every
+ * flush also writes (mg_alembic_version.c).
+ */
+
+/*
+ * mg_alembic_setting_read
+ *		The kept table's schema and name (palloc'd), or false when none is
+ *		kept.  One catalog lookup and, on 0.4, one SELECT per flush.
+ */
+bool
+mg_alembic_setting_read(char **schema, char **table)
+{
+	SPIPlanPtr	plan;
+	int			ret;
+	bool		found;
+	Oid			nspoid = extension_schema(get_extension_oid(MG_EXTENSION_NAME, false));
+
+	/* an installation older than 0.4 (not yet updated) keeps none */
+	if (!OidIsValid(get_relname_relid(MG_ALEMBIC_TABLE, nspoid)))
+		return false;
+	plan = prepare("SELECT version_table_schema::pg_catalog.text,"
+				   " version_table::pg_catalog.text FROM %s",
+				   MG_ALEMBIC_TABLE, 0, NULL);
+	ret = SPI_execute_plan(plan, NULL, NULL, true, 0);
+	mg_spi_check(ret, SPI_OK_SELECT, "SELECT FROM " MG_ALEMBIC_TABLE);
+	found = SPI_processed > 0;
+	if (found)
+	{
+		*schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		*table = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	SPI_freeplan(plan);
+	return found;
+}
+
+/*
+ * mg_alembic_setting_write
+ *		Keep schema.table from now on (schema NULL: keep none).  Returns
+ *		whether a table was kept before.  The extension owner's rights, as
+ *		for every write of the catalog.
+ */
+bool
+mg_alembic_setting_write(const char *schema, const char *table)
+{
+	Oid			argtypes[2] = {NAMEOID, NAMEOID};
+	Datum		values[2];
+	SPIPlanPtr	plan;
+	int			ret;
+	bool		was;
+
+	plan = prepare("DELETE FROM %s", MG_ALEMBIC_TABLE, 0, NULL);
+	ret = catalog_execute(plan, NULL, NULL, 0);
+	mg_spi_check(ret, SPI_OK_DELETE, "DELETE FROM " MG_ALEMBIC_TABLE);
+	was = SPI_processed > 0;
+	SPI_freeplan(plan);
+	if (schema == NULL)
+		return was;
+	values[0] = DirectFunctionCall1(namein, CStringGetDatum(schema));
+	values[1] = DirectFunctionCall1(namein, CStringGetDatum(table));
+	plan = prepare("INSERT INTO %s (version_table_schema, version_table)"
+				   " VALUES ($1, $2)", MG_ALEMBIC_TABLE, 2, argtypes);
+	ret = catalog_execute(plan, values, NULL, 0);
+	spi_check_rows(ret, SPI_OK_INSERT, 1, "INSERT INTO " MG_ALEMBIC_TABLE);
+	SPI_freeplan(plan);
+	return was;
+}
+
+/*
+ * mg_revision_delete
+ *		Remove the row of revision (the caller checked that it is registered
+ *		and not applied) and log the removal: direction 'unregister', with
+ *		the removed row's message and checksum.  The graph is checked at
+ *		commit (migrate_graph_check).
+ */
+void
+mg_revision_delete(const char *revision)
+{
+	Oid			argtypes[2] = {TEXTOID, NAMEOID};
+	Datum		values[2];
+	SPIPlanPtr	plan;
+	StringInfoData sql;
+	int			ret;
+
+	values[0] = CStringGetTextDatum(revision);
+	values[1] = current_role_datum();
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "WITH d AS (DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) $1"
+					 " RETURNING revision, message, checksum)"
+					 " INSERT INTO %s (id, direction, revision, message, checksum, logged_by)"
+					 " SELECT (SELECT COALESCE(pg_catalog.max(id), 0) OPERATOR(pg_catalog.+) 1"
+					 "  FROM %s), 'unregister', d.revision, d.message, d.checksum, $2 FROM d",
+					 mg_qualified(MG_REVISION_TABLE), mg_qualified(MG_LOG_TABLE),
+					 mg_qualified(MG_LOG_TABLE));
+	plan = SPI_prepare(sql.data, 2, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+	ret = catalog_execute(plan, values, NULL, 0);
+	spi_check_rows(ret, SPI_OK_INSERT, 1, "DELETE FROM " MG_REVISION_TABLE);
+	SPI_freeplan(plan);
+	pfree(sql.data);
+	log_sync_sequence();
+}
+
+/*
+ * mg_log_failure
+ *		Log a failed attempt (migrate_log_failure): direction 'failed '
+ *		followed by what was attempted, the revision (NULL for none) with
+ *		its message and checksum when it is registered, the SQLSTATE and
+ *		the error.  The provenance columns take their defaults.
+ */
+void
+mg_log_failure(const char *direction, const char *revision,
+			   const char *sqlstate, const char *error)
+{
+	Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, NAMEOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	SPIPlanPtr	plan;
+	StringInfoData sql;
+	int			ret;
+
+	values[0] = CStringGetTextDatum(psprintf("failed %s", direction));
+	values[1] = revision ? CStringGetTextDatum(revision) : (Datum) 0;
+	nulls[1] = revision ? ' ' : 'n';
+	values[2] = CStringGetTextDatum(sqlstate);
+	values[3] = CStringGetTextDatum(error);
+	values[4] = current_role_datum();
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "INSERT INTO %s (id, direction, revision, message, checksum,"
+					 " sqlstate, error, logged_by)"
+					 " SELECT (SELECT COALESCE(pg_catalog.max(id), 0) OPERATOR(pg_catalog.+) 1"
+					 "  FROM %s), $1, $2, r.message, r.checksum, $3, $4, $5"
+					 " FROM (SELECT 1) AS one"
+					 " LEFT JOIN %s AS r ON r.revision OPERATOR(pg_catalog.=) $2",
+					 mg_qualified(MG_LOG_TABLE), mg_qualified(MG_LOG_TABLE),
+					 mg_qualified(MG_REVISION_TABLE));
+	plan = SPI_prepare(sql.data, 5, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+	ret = catalog_execute(plan, values, nulls, 0);
+	spi_check_rows(ret, SPI_OK_INSERT, 1, "INSERT INTO " MG_LOG_TABLE);
 	SPI_freeplan(plan);
 	pfree(sql.data);
 	log_sync_sequence();

@@ -709,3 +709,52 @@ migrate_register(PG_FUNCTION_ARGS)
 		error_context_stack = errcb.previous;
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }
+
+PG_FUNCTION_INFO_V1(migrate_unregister);
+
+/*
+ * migrate_unregister
+ *		Remove a registered revision that is not applied, and log that
+ *		(mg_revision_delete).  An applied revision is refused: its body is
+ *		what undoes it, so downgrade below it first.  Revisions that name it
+ *		as a parent or dependency are not looked at here: the graph is
+ *		checked when the transaction commits (migrate_graph_check), so a
+ *		branch can be removed in any order within one transaction.
+ *		Removing an unapplied revision leaves the applied set as it was,
+ *		so the facts stay true.
+ */
+Datum
+migrate_unregister(PG_FUNCTION_ARGS)
+{
+	char	   *revision;
+	MgStoredRevision old;
+
+	mg_check_writable("migrate_unregister");
+	mg_refuse_in_step("migrate_unregister");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("revision must not be null")));
+	revision = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	mg_connect_spi();
+	mg_lock_changes();
+	facts_require(mg_catalog_relid(MG_REVISION_TABLE));
+	if (!mg_revision_lock(revision, &old))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("revision \"%s\" is not registered", revision)));
+	if (facts_is_applied(revision))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot unregister applied revision \"%s\"", revision),
+				 errdetail("Revision \"%s\" is applied to this database, and its downgrade is what undoes it.",
+						   revision),
+				 errhint("Downgrade below \"%s\" first (pg_migrate downgrade, or migrate_downgrade()), then unregister it.",
+						 revision)));
+	mg_revision_delete(revision);
+	if (facts.valid)
+		facts.generation = mg_catalog_generation;
+	mg_finish_spi();
+	PG_RETURN_VOID();
+}

@@ -52,10 +52,12 @@ q -c "SET ROLE $role" \
   -c "SELECT count(*) FROM migrate_upgrade('u3')" \
   -c "SELECT count(*) FROM migrate_stamp('u3')" > /dev/null
 
+# (the columns of 0.3: 0.4 appends checksum and the provenance columns,
+# checked in the PROV part below)
 state() {
-    q -c "SELECT md5(string_agg(r::text, '|' ORDER BY seq)) FROM migrate_revision AS r" \
+    q -c "SELECT md5(string_agg(r::text, '|' ORDER BY seq)) FROM (SELECT revision, down_revisions, depends_on, branch_labels, message, upgrade, downgrade, transactional, source, seq, registered_at, registered_by FROM migrate_revision) AS r" \
       -c "SELECT string_agg(revision, ',' ORDER BY revision) FROM migrate_version" \
-      -c "SELECT md5(string_agg(l::text, '|' ORDER BY id)) FROM migrate_log AS l" \
+      -c "SELECT md5(string_agg(l::text, '|' ORDER BY id)) FROM (SELECT id, logged_at, logged_by, xid, direction, revision, from_revisions, to_revisions, duration FROM migrate_log) AS l" \
       -c "SELECT count(*) || ' log rows' FROM migrate_log" \
       -c "SELECT last_value FROM migrate_log_id_seq" \
       -c "SELECT string_agg(revision || '=' || is_applied, ' ' ORDER BY revision) FROM migrate_state()"
@@ -148,9 +150,9 @@ q2 -c "SELECT migrate_register('v1', '{}', 'CREATE TABLE v_one (id int PRIMARY K
    -c "SET client_min_messages = warning" \
    -c "SELECT count(*) FROM migrate_upgrade('heads')" > /dev/null
 state2() {
-    q2 -c "SELECT md5(string_agg(r::text, '|' ORDER BY seq)) FROM migrate_revision AS r" \
+    q2 -c "SELECT md5(string_agg(r::text, '|' ORDER BY seq)) FROM (SELECT revision, down_revisions, depends_on, branch_labels, message, upgrade, downgrade, transactional, source, seq, registered_at, registered_by FROM migrate_revision) AS r" \
        -c "SELECT string_agg(revision, ',' ORDER BY revision) FROM migrate_version" \
-       -c "SELECT md5(string_agg(l::text, '|' ORDER BY id)) FROM migrate_log AS l"
+       -c "SELECT md5(string_agg(l::text, '|' ORDER BY id)) FROM (SELECT id, logged_at, logged_by, xid, direction, revision, from_revisions, to_revisions, duration FROM migrate_log) AS l"
 }
 before2=$(state2)
 q2 -c "ALTER EXTENSION migrations UPDATE TO '0.3'"
@@ -201,15 +203,87 @@ objects_updated3=$(objects "$db3")
 [ "$objects_updated3" = "$objects_fresh" ] ||
     { echo "objects differ from a fresh 0.4 install after 0.3 -> 0.4:"; diff <(echo "$objects_fresh") <(echo "$objects_updated3"); exit 1; }
 
+# the log rows written under 0.3 (the checks below add more)
+last_log_03=$(q3 -c "SELECT max(id) FROM migrate_log")
+applied_via_03=$(q3 -c "SELECT string_agg(revision || '=' || coalesce(applied_via, '-'), ' ' ORDER BY revision) FROM migrate_status")
+
 # BEGIN 0.4 checks STEP (issue 14)
+# the stepwise procedures go on from the state made under 0.3 (w2 and x1
+# applied): down to base and up to heads, one commit per revision, each
+# logged after the rows 0.3 wrote; PUBLIC cannot run them
+nlog3=$(q3 -c "SELECT count(*) FROM migrate_log")
+q3 -c "SET client_min_messages = warning" -c "CALL migrate_downgrade_stepwise('base')"
+[ "$(q3 -c "SELECT count(*) FROM migrate_version")" = 0 ] || fail "$db3: stepwise downgrade to base after 0.3 -> 0.4"
+q3 -c "SET client_min_messages = warning" -c "CALL migrate_upgrade_stepwise()"
+[ "$(q3 -c "SELECT string_agg(revision, ',' ORDER BY revision) FROM migrate_version")" = w3,x1 ] ||
+    fail "$db3: stepwise upgrade to heads after 0.3 -> 0.4"
+steps3=$(q3 -c "SELECT string_agg(direction || ' ' || revision, ',' ORDER BY id) FROM (SELECT * FROM migrate_log ORDER BY id OFFSET $nlog3) AS l")
+[ "$steps3" = "downgrade w2,downgrade x1,downgrade w1,upgrade w1,upgrade w2,upgrade w3,upgrade x1" ] ||
+    fail "$db3: stepwise steps logged as: $steps3"
+[ "$(q3 -c "SELECT count(DISTINCT xid) FROM (SELECT * FROM migrate_log ORDER BY id OFFSET $nlog3) AS l")" = 7 ] ||
+    fail "$db3: the stepwise procedures did not commit each revision on its own"
+[ "$(q3 -c "SELECT bool_or(has_function_privilege('public', p.oid, 'EXECUTE')) FROM pg_proc AS p WHERE p.proname LIKE 'migrate_%_stepwise'")" = f ] ||
+    fail "$db3: PUBLIC may run the stepwise procedures"
+# back to the state made under 0.3 (w2 and x1), for the parts below
+q3 -c "SET client_min_messages = warning" -c "CALL migrate_downgrade_stepwise('w2')"
+[ "$(q3 -c "SELECT string_agg(revision, ',' ORDER BY revision) FROM migrate_version")" = w2,x1 ] ||
+    fail "$db3: stepwise downgrade to w2"
 # END 0.4 checks STEP
 
 
 # BEGIN 0.4 checks PROV (issue 15)
+# rows registered under 0.3 got their body checksum from the update
+[ "$(q3 -c "SELECT count(*) FROM migrate_revision WHERE checksum IS DISTINCT FROM migrate_checksum(upgrade, downgrade)")" = 0 ] ||
+    fail "$db3: checksums of revisions registered under 0.3"
+# log rows written under 0.3 keep their rows, with NULL provenance
+[ "$(q3 -c "SELECT count(*) FROM migrate_log WHERE id <= $last_log_03 AND message IS NULL AND checksum IS NULL AND application_name IS NULL AND client_addr IS NULL AND backend_pid IS NULL AND session_id IS NULL AND session_role IS NULL AND sqlstate IS NULL AND error IS NULL")" = \
+  "$(q3 -c "SELECT count(*) FROM migrate_log WHERE id <= $last_log_03")" ] || fail "$db3: provenance of log rows written under 0.3"
+# stamped or ran, from the log written under 0.3
+[ "$applied_via_03" = "w1=upgrade w2=upgrade w3=- x1=upgrade" ] ||
+    fail "$db3: migrate_status.applied_via after 0.3 -> 0.4"
+# unregister and the check at commit work on the updated database
+q3 -c "BEGIN" -c "SELECT migrate_unregister('w3')" -c "ROLLBACK" > /dev/null ||
+    fail "$db3: migrate_unregister after 0.3 -> 0.4"
+q3 -c "SELECT migrate_unregister('w1')" > /dev/null 2>&1 && fail "$db3: unregistered applied w1"
+q3 -c "SELECT migrate_register('zz1', '{nope}', 'SELECT 1')" > /dev/null 2>&1 && fail "$db3: committed a dangling parent"
+[ "$(q3 -c "SELECT count(*) FROM migrate_revision WHERE revision = 'zz1'")" = 0 ] || fail "$db3: zz1 stayed"
+# a 0.3 database that holds an invalid graph (made with the guard off)
+# updates, and a load of a correct file repairs it
+db4=mg_update_src4
+q4() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db4" "$@"; }
+dropdb --if-exists "$db4" 2> /dev/null
+createdb "$db4"
+q4 -c "CREATE EXTENSION migrations VERSION '0.3'" \
+   -c "ALTER TABLE migrate_revision DISABLE TRIGGER ALL" \
+   -c "SELECT migrate_register('zz1', '{nope}', 'SELECT 1')" \
+   -c "ALTER TABLE migrate_revision ENABLE TRIGGER ALL" > /dev/null
+q4 -c "ALTER EXTENSION migrations UPDATE" || fail "$db4: update of an invalid graph"
+q4 -c "SELECT migrate_check()" > /dev/null 2>&1 && fail "$db4: the invalid graph passed migrate_check"
+fixdir=$(mktemp -d)
+printf -- '-- migrate:revision zz1\n-- migrate:down_revision none\n-- migrate:upgrade\nSELECT 1;\n' > "$fixdir/zz1.sql"
+"${PG_MIGRATE:-pg_migrate}" -d "$db4" load "$fixdir" > /dev/null || fail "$db4: load did not repair the graph"
+rm -r "$fixdir"
+q4 -c "SELECT migrate_check()" > /dev/null || fail "$db4: graph still invalid after the load"
+dropdb "$db4"
 # END 0.4 checks PROV
 
 
 # BEGIN 0.4 checks ADOPT (issue 13)
+# nothing is kept after the update; keeping an Alembic table works on the
+# state made under 0.3, and stops again
+[ "$(q3 -c "SELECT count(*) FROM migrate_alembic_version")" = 0 ] ||
+    fail "$db3: an Alembic version table kept after 0.3 -> 0.4"
+q3 -c "CREATE TABLE upd_alembic_version (version_num varchar(32) PRIMARY KEY)" \
+   -c "INSERT INTO upd_alembic_version VALUES ('w2')" \
+   -c "SELECT migrate_keep_alembic_version('upd_alembic_version', 'public')" \
+   -c "SET client_min_messages = warning" \
+   -c "SELECT count(*) FROM migrate_stamp('w3')" > /dev/null
+[ "$(q3 -c "SELECT string_agg(version_num, ',' ORDER BY version_num) FROM upd_alembic_version")" = w3,x1 ] ||
+    fail "$db3: migrate_stamp did not write the kept Alembic table after 0.3 -> 0.4"
+[ "$(q3 -c "SELECT migrate_forget_alembic_version()")" = t ] ||
+    fail "$db3: migrate_forget_alembic_version after 0.3 -> 0.4"
+q3 -c "SET client_min_messages = warning" -c "SELECT count(*) FROM migrate_stamp('w2')" \
+   -c "DROP TABLE upd_alembic_version" > /dev/null
 # END 0.4 checks ADOPT
 
 

@@ -477,6 +477,15 @@ HARDENING_N="$BENCH_N" PG_MIGRATE="$PG_MIGRATE" BENCH_RESULTS="$BENCH_RESULTS" B
     bash "$here/hardening_reload.sh" || note "hardening_reload.sh failed"
 
 # ---------------------------------------------------------------------------
+# Issue 13, item 4: pg_migrate check --alembic against alembic heads on a
+# generated 10,000-revision Alembic directory, into alembic_check.md
+if [ "$BENCH_ALEMBIC" = 1 ]; then
+    say "check --alembic against alembic heads"
+    PG_MIGRATE="$PG_MIGRATE" BENCH_WORK="$BENCH_WORK" BENCH_RESULTS="$BENCH_RESULTS" \
+        bash "$here/alembic_check.sh" || note "alembic_check.sh failed"
+fi
+
+# ---------------------------------------------------------------------------
 wall=$(awk -v a="$start_time" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
 {
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -496,6 +505,9 @@ wall=$(awk -v a="$start_time" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - 
     echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$BENCH_WORK/meta.txt"
 BENCH_RESULTS="$BENCH_RESULTS" bash "$here/hardening_labels.sh"  # issue 10, item 1: label inheritance at 100,000
+# issue 14: 20,000 CREATE TABLE ... PRIMARY KEY revisions stepwise against psql, one transaction per file
+say "stepwise: 20,000 revisions, one commit each, against psql"
+bash "$here/stepwise.sh" | tee "$BENCH_RESULTS/stepwise.txt" || note "stepwise.sh failed"
 "$PY" "$here/report.py" --samples "$samples" --meta "$BENCH_WORK/meta.txt" \
     --notes "$notes" --out "$BENCH_RESULTS"
 say "done in ${wall} s: $BENCH_RESULTS/results.md"

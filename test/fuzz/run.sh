@@ -21,7 +21,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=$here/build
-targets="revfile target graph"
+targets="revfile target graph alembic"
 mode=fuzz
 seconds=60
 
@@ -46,6 +46,8 @@ set_sources() {
         srcs+=("$top/src/$f")
     done
     [ "$1" = revfile ] && srcs+=("$top/src/bin/pg_migrate/mg_revfile.c" "$top/src/bin/pg_migrate/mg_revdir.c")
+    [ "$1" = alembic ] && srcs+=("$top/src/bin/pg_migrate/mg_alembic.c" "$top/src/bin/pg_migrate/mg_revfile.c"
+        "$top/src/bin/pg_migrate/mg_revdir.c")
     return 0
 }
 

@@ -123,6 +123,11 @@ like($err, qr/^NOTICE:  upgrade 0ac99b85ce2c -> fff000000001, Break things\.$/m,
 like($err, qr/^pg_migrate: error: division by zero\n(?:.*\n)*pg_migrate: context: upgrade of revision "fff000000001" \(Break things\.\)$/m,
 	'server error with the revision in its context') or diag($err);
 is($out, '', 'no result table');
+# the failed attempt is logged after the rollback (issue 15); without that
+# row, nothing changed
+is(psql($db, "SELECT concat_ws(' ', direction, revision, sqlstate) FROM migrate_log WHERE direction LIKE 'failed%'"),
+	'failed upgrade fff000000001 22012', 'the failed attempt is logged');
+psql($db, "DELETE FROM migrate_log WHERE direction LIKE 'failed%'");
 is(catalog_state($db), $state, 'nothing applied: catalog and tables unchanged');
 ($rc, $out, $err) = pgm(@d, '-v', 'upgrade');
 like($err, qr/^pg_migrate: sqlstate: 22012$/m, '-v shows the SQLSTATE');
@@ -232,8 +237,10 @@ SKIP:
 	like($cerr, qr/^pg_migrate: error: canceling statement due to user request\n(?:.*\n)*pg_migrate: context: upgrade of revision "a2" \(Slow\.\)$/m,
 		'Ctrl-C: the server cancelled the step') or diag($cerr);
 	is(psql($cdb, "SELECT count(*) FROM migrate_version") . ' ' . psql($cdb, "SELECT count(*) FROM migrate_log")
-		  . ' ' . psql($cdb, "SELECT to_regclass('before_sleep') IS NULL"), '0 0 t',
-		'Ctrl-C: no version row, no log row, no table of the earlier step');
+		  . ' ' . psql($cdb, "SELECT to_regclass('before_sleep') IS NULL"), '0 1 t',
+		'Ctrl-C: no version row, no table of the earlier step, one log row');
+	is(psql($cdb, "SELECT concat_ws(' ', direction, revision, sqlstate) FROM migrate_log"),
+		'failed upgrade a2 57014', 'Ctrl-C: the log row is the failed attempt (issue 15)');
 }
 
 done_testing();

@@ -179,6 +179,22 @@ test_errors(void)
 	EXPECT_ERROR(HDR "-- only comments\n\n", 4, "missing \"-- migrate:upgrade\" line");
 	EXPECT_ERROR("-- just a comment\n", 1, "missing \"-- migrate:revision\" line");
 	EXPECT_ERROR(HDR "-- migrate:author me\n-- migrate:upgrade\n", 3, "unrecognized header key \"author\"");
+	/* the marker import-alembic writes where a person must write SQL */
+	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n-- migrate:needs_sql The upgrade reads rows.\n",
+				 5, "revision \"abc123\" still needs its SQL written");
+	EXPECT_ERROR(HDR "-- migrate:upgrade\n-- migrate:downgrade\n--migrate:needs_sql\n",
+				 5, "still needs its SQL written");
+	EXPECT_ERROR("-- migrate:needs_sql x\n" HDR "-- migrate:upgrade\n", 1,
+				 "revision still needs its SQL written");
+	{
+		/* inside a quoted string it is body text */
+		MgDiags		d = {0};
+		MgRevFile  *q = parse(HDR "-- migrate:upgrade\nSELECT '\n-- migrate:needs_sql\n';\n", &d);
+
+		CHECK(q && d.n == 0, "needs_sql inside a string is text");
+		mg_revfile_free(q);
+		mg_diags_free(&d);
+	}
 	EXPECT_ERROR(HDR "-- migrate:Revision x\n-- migrate:upgrade\n", 3, "unrecognized header key \"Revision\"");
 	EXPECT_ERROR(HDR "-- migrate:upgrade\nSELECT 1;\n-- migrate:up\n", 5, "unrecognized header key \"up\"");
 	EXPECT_ERROR(HDR "-- migrate:revision abc124\n-- migrate:upgrade\n", 3, "duplicate header key \"revision\"");

@@ -32,6 +32,7 @@
 #include "pqexpbuffer.h"
 
 #include "pg_migrate.h"
+#include "mg_alembic.h"
 
 /*
  * Read the revision files of the directories.  Returns false after
@@ -60,6 +61,37 @@ read_dirs(MgRevSet *set, char **dirs, int ndirs, bool recursive, bool need_files
 	{
 		pg_log_error("no revision files found");
 		pg_log_error_hint("Revision files are the .sql files of the directories given.");
+		return false;
+	}
+	return ok;
+}
+
+/*
+ * The revision modules of Alembic version directories (check --alembic),
+ * with the checks read_dirs makes.
+ */
+static bool
+read_alembic_dirs(MgRevSet *set, char **dirs, int ndirs)
+{
+	MgDiags		diags = {0};
+	bool		ok = true;
+
+	for (int i = 0; i < ndirs; i++)
+	{
+		int			before = set->n;
+
+		if (!mg_alembic_add_dir(set, dirs[i], &diags))
+			ok = false;
+		pg_log_info("%s: %d Alembic revision files", esc(dirs[i]), set->n - before);
+	}
+	if (ok && !mg_revset_check_duplicates(set, &diags))
+		ok = false;
+	report_diags(&diags);
+	mg_diags_free(&diags);
+	if (ok && set->n == 0)
+	{
+		pg_log_error("no Alembic revision files found");
+		pg_log_error_hint("Give Alembic's version directories (script_location/versions, or each of version_locations).");
 		return false;
 	}
 	return ok;
@@ -181,6 +213,7 @@ cmd_check(int argc, char **argv)
 	static struct option long_options[] = {
 		{"recursive", no_argument, NULL, 'r'},
 		{"single-head", no_argument, NULL, 1},
+		{"alembic", no_argument, NULL, 2},
 		{"verbose", no_argument, NULL, 'v'},
 		FOLLOW_LINKS_LONG_OPTION,
 		SCHEMA_LONG_OPTIONS,
@@ -189,6 +222,7 @@ cmd_check(int argc, char **argv)
 	};
 	bool		recursive = false;
 	bool		single_head = false;
+	bool		alembic = false;
 	int			c;
 	MgRevSet	set = {0};
 	MgGraph    *g;
@@ -207,6 +241,9 @@ cmd_check(int argc, char **argv)
 			case 1:
 				single_head = true;
 				break;
+			case 2:
+				alembic = true;
+				break;
 			case FOLLOW_LINKS_OPTION:
 				follow_external_links = true;
 				break;
@@ -223,6 +260,8 @@ cmd_check(int argc, char **argv)
 	if (optind >= argc)
 		usage_error("check needs at least one directory");
 	schema_opts_validate(&schema, "check");
+	if (alembic && (recursive || schema_opts_given(&schema)))
+		usage_error("--alembic cannot be used with -r, --schema or --from");
 	/* --schema, --from: compare with a database (mg_schemacmds.c) */
 	if (schema_opts_given(&schema))
 	{
@@ -235,7 +274,8 @@ cmd_check(int argc, char **argv)
 	}
 
 	set.headers_only = true;	/* check needs no bodies in memory */
-	if (!read_dirs(&set, argv + optind, argc - optind, recursive, true))
+	if (alembic ? !read_alembic_dirs(&set, argv + optind, argc - optind) :
+		!read_dirs(&set, argv + optind, argc - optind, recursive, true))
 		return EXIT_FAILED;
 	g = build_graph(&set, false);
 	if (g == NULL)

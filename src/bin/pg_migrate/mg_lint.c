@@ -33,9 +33,10 @@
  * names a live database.  A comment "-- lint-ignore: RULE[, RULE...]" on
  * the reported line or the line before it silences those findings.
  *
- * Statements are found with the core's splitter; inside a statement a
- * small scanner below reads words, quoted identifiers and punctuation,
- * skipping string constants and comments, which is all the rules need.
+ * Statements are found with the core's splitter (src/mg_split.c); inside
+ * a statement a small scanner below reads words, quoted identifiers and
+ * punctuation, skipping string constants and comments, which is all the
+ * rules need.
  *
  *-------------------------------------------------------------------------
  */
@@ -47,6 +48,7 @@
 #include "fe_utils/string_utils.h"
 #include "pqexpbuffer.h"
 
+#include "mg_split.h"
 #include "pg_migrate.h"
 
 #define MAX_IDENT_BYTES 63		/* NAMEDATALEN - 1 */
@@ -138,7 +140,7 @@ typedef struct ObjectList
  * The scanner: words, quoted identifiers and single characters of
  * [start, end) of body; string constants, dollar-quoted strings and
  * comments are skipped.  The splitter has already vouched that quotes
- * and comments are closed.
+ * and comments are closed in it.
  */
 static void
 scan_tokens(Body *b, const char *body, int start, int end, int line, int stmt)
@@ -786,42 +788,31 @@ ask(PGconn *c, const char *sql, const char *a, const char *b, bool *answer)
 }
 
 /*
- * A body's tokens and statements
+ * A body's tokens and statements: the core's splitter finds the
+ * statements (as the executor splits a non-transactional body), the
+ * scanner above their tokens.  False when the body cannot be split (an
+ * unterminated quote or comment: the load has already refused that).
  */
-static void
+static bool
 parse_body(const char *body, Body *b)
 {
-	int			stmt = 0;
-	bool		fresh = true;
+	MgStmt	   *stmts;
+	int			n;
+	MgSplitError err;
 
 	memset(b, 0, sizeof(*b));
-	scan_tokens(b, body, 0, (int) strlen(body), 1, 0);
-	/* statements end at ";" (BEGIN ATOMIC bodies aside: they nest) */
-	for (int k = 0, atomic = 0; k < b->ntokens; k++)
+	if (!mg_split_sql(body, strlen(body), NULL, NULL, &stmts, &n, &err))
+		return false;
+	b->stmt_line = pg_malloc(sizeof(int) * (n + 1));
+	b->nstmts = n;
+	for (int i = 0; i < n; i++)
 	{
-		Token	   *tk = &b->tokens[k];
-
-		if (fresh && !(tk->text == NULL && tk->punct == ';'))
-		{
-			b->stmt_line = pg_realloc(b->stmt_line, sizeof(int) * (stmt + 1));
-			b->stmt_line[stmt] = tk->line;
-			b->nstmts = stmt + 1;
-			fresh = false;
-		}
-		tk->stmt = stmt;
-		if (is_kw(b, k, "begin") && is_kw(b, k + 1, "atomic"))
-			atomic++;
-		else if (atomic > 0 && (is_kw(b, k, "case")))
-			atomic++;
-		else if (atomic > 0 && is_kw(b, k, "end"))
-			atomic--;
-		else if (atomic == 0 && tk->text == NULL && tk->punct == ';')
-		{
-			if (!fresh)
-				stmt++;
-			fresh = true;
-		}
+		b->stmt_line[i] = stmts[i].line;
+		scan_tokens(b, body, (int) stmts[i].offset, (int) (stmts[i].offset + stmts[i].len),
+					stmts[i].line, i);
 	}
+	free(stmts);
+	return true;
 }
 
 static void
@@ -1096,7 +1087,11 @@ lint_revision(PGconn *c, PGconn *live, const char *ext, const MgRevSet *set, int
 		text = NULL;			/* lines then come from the parser's markers */
 	mg_diags_free(&diags);
 	line0 = upgrade_body_line(rf, text);
-	parse_body(rf->upgrade, &b);
+	if (!parse_body(rf->upgrade, &b))
+	{
+		free(text);
+		return true;			/* nothing this command can read */
+	}
 
 	/* identifiers PostgreSQL cuts */
 	for (int k = 0; k < b.ntokens; k++)

@@ -1007,6 +1007,27 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 			goto fail;
 		}
 
+		/*
+		 * "-- migrate:needs_sql REASON" (written by import-alembic where
+		 * it could not render a body) stands for SQL a person must still
+		 * write: the file is refused, wherever the line is, until it is
+		 * replaced.
+		 */
+		if (keylen == 9 && memcmp(key, "needs_sql", 9) == 0)
+		{
+			char	   *sh = mg_xstrndup(val, vallen);
+
+			if (rf->revision)
+				d = mg_diag_add(diags, path, line,
+								"revision \"%s\" still needs its SQL written", rf->revision);
+			else
+				d = mg_diag_add(diags, path, line, "revision still needs its SQL written");
+			if (vallen > 0)
+				mg_diag_detail(d, "%s", sh);
+			mg_diag_hint(d, "Write the SQL in place of the \"-- migrate:needs_sql\" line and remove the line.");
+			free(sh);
+			goto fail;
+		}
 		k = key_lookup(key, keylen);
 		if (k < 0)
 		{

@@ -64,6 +64,9 @@ static const Command commands[] = {
 	{"check", cmd_check, true, false,
 		"check {--schema FILE.sql | --from CONNINFO} [FILTER]... DIR...",
 	"compare the revisions' schema with the desired one"},
+	{"check", cmd_check, false, false,
+		"check --alembic [--single-head] DIR...",
+	"validate Alembic version directories without Python; print their heads"},
 	{"new", cmd_new, false, false,
 		"new -m MESSAGE [-p PARENT]... [-d DEP]... [-b LABEL] [--empty] DIR",
 	"write a new revision file"},
@@ -71,13 +74,13 @@ static const Command commands[] = {
 		"new --autogenerate -m MESSAGE {--schema FILE.sql | --from CONNINFO} [FILTER]... DIR [DIR...]",
 	"write a revision from the differences"},
 	{"load", cmd_load, true, false,
-		"load [-r] [-n] [--no-create-extension] [--follow-external-links] DIR...",
+		"load [-r] [-n] [--prune] [--no-create-extension] [--follow-external-links] DIR...",
 	"register the revision files of the directories"},
 	{"upgrade", cmd_upgrade, true, true,
-		"upgrade [TARGET]",
+		"upgrade [--stepwise] [TARGET]",
 	"run upgrade steps up to TARGET (default: heads)"},
 	{"downgrade", cmd_downgrade, true, true,
-		"downgrade TARGET",
+		"downgrade [--stepwise] TARGET",
 	"run downgrade steps down to TARGET"},
 	{"stamp", cmd_stamp, true, true,
 		"stamp [--purge] TARGET...",
@@ -91,12 +94,18 @@ static const Command commands[] = {
 	{"history", cmd_history, true, true,
 		"history [RANGE]",
 	"show revisions, newest first"},
+	{"import-alembic", cmd_import_alembic, false, false,
+		"import-alembic [-c INI] [--script-location DIR] [--version-location DIR]... [--python PY] [--online] OUT_DIR",
+	"write revision files from an Alembic project"},
 	{"roundtrip", cmd_roundtrip, true, true,
 		"roundtrip [TARGET]",
 	"upgrade to TARGET and downgrade back, rolled back; exit 1 on a difference"},
 	{"lint", cmd_lint, true, false,
 		"lint [-r] [--naming-convention KIND=TEMPLATE]... [--no-naming-convention] [--sizes-from CONNINFO] DIR...",
 	"report naming-convention breaches, truncated and unnamed names, risky statements"},
+	{"adopt-alembic", cmd_adopt_alembic, true, false,
+		"adopt-alembic [--version-table NAME] [--version-table-schema SCHEMA] [--keep-alembic-version]",
+	"stamp migrate_version to the state alembic_version records"},
 };
 
 /* The command named name, or NULL */
@@ -182,10 +191,19 @@ usage(void)
 	printf("  -n, --dry-run        (load) report what would change, commit nothing\n");
 	printf("  --no-create-extension\n"
 		   "                       (load) fail if the extension is not installed\n");
+	printf("  --prune              (load) unregister revisions that no file has\n"
+		   "                       (refused for applied ones)\n");
 	printf("  --single-head        (check) several heads are an error\n");
 	printf("  --follow-external-links\n"
 		   "                       (also new) read files that symbolic links lead to\n"
 		   "                       outside the directories (default: an error)\n");
+	printf("\nOptions of adopt-alembic (README, \"Adopting an Alembic database\"):\n");
+	printf("  --version-table=NAME Alembic's version table (default: alembic_version)\n");
+	printf("  --version-table-schema=SCHEMA\n"
+		   "                       its schema (default: the one search_path finds it in)\n");
+	printf("  --keep-alembic-version\n"
+		   "                       from now on, upgrades, downgrades and stamps also\n"
+		   "                       write that table\n");
 	printf("\nOptions of new:\n");
 	printf("  -m, --message=TEXT   the revision's message (required)\n");
 	printf("  -p, --parent=REV     a parent (repeat for a merge; default: DIR's head)\n");

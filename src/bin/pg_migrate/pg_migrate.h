@@ -166,10 +166,25 @@ extern void close_db(void);
 extern void print_result(const PGresult *res);
 extern int	parse_db_options(int argc, char **argv, bool *purge);
 
+/* mg_provenance_cmd.c: load --prune, failed attempts logged */
+extern bool load_prune;
+extern int	load_pruned;
+extern const char *failure_direction;	/* upgrade, downgrade, stamp or NULL */
+extern bool prune_revisions(void);
+extern void failure_remember(const PGresult *res);
+extern void failure_log(const char *direction);
+/* mg_adopt.c: pg_migrate adopt-alembic */
+extern int	cmd_adopt_alembic(int argc, char **argv);
+
 /* mg_roundtrip_cmd.c: pg_migrate roundtrip */
 extern int	cmd_roundtrip(int argc, char **argv);
 
 /* mg_lint.c: pg_migrate lint */
 extern int	cmd_lint(int argc, char **argv);
+/* mg_alembic_import.c: pg_migrate import-alembic */
+extern int	cmd_import_alembic(int argc, char **argv);
+/* mg_stepwise_cmd.c: upgrade/downgrade --stepwise (a commit per revision) */
+extern bool stepwise_option(int *argc, char **argv);
+extern int	run_stepwise_call(const char *procedure, const char *target);
 
 #endif							/* PG_MIGRATE_H */

@@ -1,0 +1,5 @@
+"""a second tree"""
+revision = 'eee0001'
+down_revision = ()
+branch_labels = ['audit']
+depends_on = None

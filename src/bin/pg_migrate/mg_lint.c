@@ -684,7 +684,7 @@ static const char not_null_check_sql[] =
 
 /* The rows and size of a live database's table of that name */
 static const char size_sql[] =
-"SELECT pg_catalog.greatest(t.reltuples, 0)::pg_catalog.int8,"
+"SELECT GREATEST(t.reltuples, 0)::pg_catalog.int8,"
 "  pg_catalog.pg_size_pretty(pg_catalog.pg_total_relation_size(t.oid))"
 " FROM pg_catalog.pg_class t"
 " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) t.relnamespace"
@@ -1048,8 +1048,14 @@ size_note(PGconn *live, const char *table)
 	if (live == NULL)
 		return pg_strdup("");
 	res = PQexecParams(live, size_sql, 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		note = pg_strdup(PQresultStatus(res) == PGRES_TUPLES_OK ? " (not in the live database)" : "");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		pg_log_warning("could not read the size of table \"%s\" in the --sizes-from database: %s",
+					   esc(table), esc(PQresultErrorMessage(res)));
+		note = pg_strdup("");
+	}
+	else if (PQntuples(res) != 1)
+		note = pg_strdup(" (not in the live database)");
 	else
 		note = psprintf(" (in the live database: about %s rows, %s)",
 						PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
@@ -1334,15 +1340,40 @@ cmd_lint(int argc, char **argv)
 	free(sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		/* the failing revision is found again below, with its file */
+		/*
+		 * A step failed: the error's context names its revision
+		 * ("upgrade of revision \"X\""), whose file the error is reported
+		 * at.
+		 */
+		const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
+		const char *p = ctx ? strstr(ctx, "of revision \"") : NULL;
+		int			file = -1;
+
+		if (p)
+		{
+			const char *id = p + strlen("of revision \"");
+			const char *q = strchr(id, '"');
+			char	   *rev = q ? mg_xstrndup(id, q - id) : NULL;
+
+			file = rev ? mg_revset_find(&set, rev) : -1;
+			free(rev);
+		}
+		conn = c;
+		if (file >= 0)
+			report_result_error_at(res, set.files[file]->path,
+								   set.files[file]->line[MG_KEY_UPGRADE]);
+		else
+			report_result_error(res);
+		conn = scratch_server();
+		pg_log_error_hint("Lint builds the schema by upgrading every revision in a scratch database; the upgrade failed there.");
 		PQclear(res);
-		res = NULL;
+		goto done;
 	}
 	PQclear(PQexec(c, "ROLLBACK"));
 	if (!query_objects(c, &objects))
 		goto done;
 	pg_log_info("linting %d revisions in scratch database \"%s\"", set.n, esc(db));
-	for (int i = 0; res && i < PQntuples(res); i++)
+	for (int i = 0; i < PQntuples(res); i++)
 	{
 		int			file = mg_revset_find(&set, PQgetvalue(res, i, 0));
 
@@ -1351,15 +1382,6 @@ cmd_lint(int argc, char **argv)
 			PQclear(res);
 			goto done;
 		}
-	}
-	if (res == NULL)
-	{
-		/* the one-call upgrade failed: run it again to report the error */
-		sql = psprintf("SELECT pg_catalog.count(*) FROM %s.migrate_upgrade('heads')", ext);
-		PQclear(scratch_query(c, sql, 0, NULL));
-		free(sql);
-		pg_log_error_hint("Lint builds the schema by upgrading every revision in a scratch database; the upgrade failed there.");
-		goto done;
 	}
 	PQclear(res);
 

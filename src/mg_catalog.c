@@ -869,6 +869,42 @@ mg_revision_update(const MgRevisionDef *def, bool changed, bool move_to_end)
 }
 
 /*
+ * mg_revision_set_verify
+ *		Store verify (NULL: none) as the verify body of revision, whose row
+ *		exists.  Returns whether it changed.  A statement of its own, after
+ *		the row's insert or update, so that the row's other columns are
+ *		written the same way whatever the catalog version: only callers
+ *		that found the column (mg_catalog_has_verify) call it.
+ */
+bool
+mg_revision_set_verify(const char *revision, const char *verify)
+{
+	static MgKeptPlan verify_update_plan;
+	static Oid	argtypes[2] = {TEXTOID, TEXTOID};
+	StringInfoData sql;
+	Datum		values[2];
+	char		nulls[2] = {' ', ' '};
+	int			ret;
+	bool		changed;
+
+	values[0] = CStringGetTextDatum(revision);
+	values[1] = verify ? CStringGetTextDatum(verify) : (Datum) 0;
+	nulls[1] = verify ? ' ' : 'n';
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "UPDATE %s SET verify = $2"
+					 " WHERE revision OPERATOR(pg_catalog.=) $1"
+					 " AND verify IS DISTINCT FROM $2",
+					 mg_qualified(MG_REVISION_TABLE));
+	ret = catalog_execute(mg_kept_plan(&verify_update_plan, sql.data, 2, argtypes),
+						  values, nulls, 0);
+	mg_spi_check(ret, SPI_OK_UPDATE, "UPDATE of verify on " MG_REVISION_TABLE);
+	changed = SPI_processed > 0;
+	pfree(sql.data);
+	return changed;
+}
+
+/*
  * mg_revision_applied_extras
  *		What migrate_register needs beyond the graph about the applied
  *		revisions ids[0 .. nids-1] (nids > 0): the highest seq among them in

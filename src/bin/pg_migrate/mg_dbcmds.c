@@ -620,7 +620,8 @@ copy_row(PQExpBuffer buf, const MgRevFile *rf, int i)
 	copy_array(buf, rf->labels, rf->nlabels);
 	copy_array(buf, rf->deps, rf->ndeps);
 	copy_field(buf, rf->transactional ? "t" : "f", false);
-	copy_field(buf, rf->source, true);
+	copy_field(buf, rf->source, false);
+	copy_field(buf, rf->verify, true);
 }
 
 /* Bytes copy_row appends for file i (checked against it when sending) */
@@ -644,6 +645,7 @@ copy_row_size(const MgRevFile *rf, int i)
 	size += copy_array_size(rf->deps, rf->ndeps);
 	size += copy_field_size(rf->transactional ? "t" : "f");
 	size += copy_field_size(rf->source);
+	size += copy_field_size(rf->verify);
 	return size;
 }
 
@@ -1071,7 +1073,7 @@ load_revisions(const MgRevSet *set, bool dry_run, bool create_ext, int counts[3]
 					 " upgrade pg_catalog.text, downgrade pg_catalog.text,"
 					 " message pg_catalog.text, branch_labels pg_catalog.text[],"
 					 " depends_on pg_catalog.text[], transactional pg_catalog.bool,"
-					 " source pg_catalog.text) ON COMMIT DROP"))
+					 " source pg_catalog.text, verify pg_catalog.text) ON COMMIT DROP"))
 		goto fail;
 	if (!copy_revisions(set))
 		goto fail;
@@ -1082,7 +1084,7 @@ load_revisions(const MgRevSet *set, bool dry_run, bool create_ext, int counts[3]
 	sql = psprintf("SELECT s.path, s.revision,"
 				   " %s.migrate_register(s.revision, s.down_revisions, s.upgrade,"
 				   "  s.downgrade, s.message, s.branch_labels, s.depends_on,"
-				   "  s.transactional, s.source)"
+				   "  s.transactional, s.source, s.verify)"
 				   " FROM (SELECT * FROM pg_temp.pg_migrate_load ORDER BY ord OFFSET 0) s",
 				   ext_schema);
 	res = run_query(sql, 0, NULL);

@@ -89,8 +89,14 @@ static const Command commands[] = {
 		"current",
 	"show the database's current revisions"},
 	{"history", cmd_history, true, true,
-		"history [RANGE]",
+		"history [--oneline] [RANGE]",
 	"show revisions, newest first"},
+	{"show", cmd_show, true, true,
+		"show TARGET",
+	"show the stored revisions TARGET names, bodies included"},
+	{"branches", cmd_branches, true, false,
+		"branches",
+	"show the branch points and their children"},
 	{"roundtrip", cmd_roundtrip, true, true,
 		"roundtrip [TARGET]",
 	"upgrade to TARGET and downgrade back, rolled back; exit 1 on a difference"},
@@ -353,6 +359,8 @@ main(int argc, char **argv)
 
 	pg_logging_init(argv[0]);
 	pg_logging_set_level(PG_LOG_WARNING);
+	/* the locale's encoding, for client_encoding "auto" and display widths */
+	set_pglocale_pgservice(argv[0], PG_TEXTDOMAIN("pg_migrate"));
 	progname = get_progname(argv[0]);
 
 	if (argc > 1)

@@ -169,7 +169,7 @@ usage(void)
 	for (size_t i = 0; i < lengthof(commands); i++)
 		if (commands[i].needs_database)
 			usage_command(&commands[i]);
-	printf("\nOptions:\n");
+	printf("\nGeneral options:\n");
 	printf("  -v, --verbose        say more (twice: show the SQL)\n");
 	printf("  -V, --version        output version information, then exit\n");
 	printf("  -?, --help           show this help, then exit\n");
@@ -180,6 +180,12 @@ usage(void)
 	printf("  -U, --username=NAME  database user name\n");
 	printf("  -w, --no-password    never prompt for password\n");
 	printf("  -W, --password       force password prompt\n");
+	printf("\nOutput options (upgrade, downgrade, stamp, heads, current, history, show,\n"
+		   "branches, roundtrip):\n");
+	printf("  --format=FORMAT      aligned (default), unaligned or json\n");
+	printf("  -A, --no-align       unaligned output, fields separated by |\n");
+	printf("  -t, --tuples-only    rows only, no header or footer\n");
+	printf("  --oneline            (history) one line per revision, as alembic history\n");
 	printf("\nOptions of load and check:\n");
 	printf("  -r, --recursive      read subdirectories too\n");
 	printf("  -n, --dry-run        (load) report what would change, commit nothing\n");

@@ -81,7 +81,17 @@ ifneq ($(PG_MIGRATE_LINKDIR),)
 	fi
 endif
 
-uninstall: uninstall-pg_migrate
+# issue 16, item 7: pg_migrate's manual page, in PostgreSQL's man
+# directory (pg_config --mandir, PGXS's mandir), beside psql's
+install: install-man
+install-man:
+	$(MKDIR_P) '$(DESTDIR)$(mandir)/man1'
+	$(INSTALL_DATA) $(srcdir)/doc/pg_migrate.1 '$(DESTDIR)$(mandir)/man1/pg_migrate.1'
+
+uninstall: uninstall-pg_migrate uninstall-man
+
+uninstall-man:
+	rm -f '$(DESTDIR)$(mandir)/man1/pg_migrate.1'
 
 uninstall-pg_migrate:
 	$(MAKE) --no-print-directory -C src/bin/pg_migrate PG_CONFIG=$(PG_CONFIG) uninstall
@@ -170,5 +180,5 @@ fuzz:
 bench:
 	bash $(srcdir)/test/bench/run.sh
 
-.PHONY: test demo unittest fuzzreplay fuzz bench pg_migrate-bin install-pg_migrate uninstall-pg_migrate clean-pg_migrate
+.PHONY: install-man uninstall-man test demo unittest fuzzreplay fuzz bench pg_migrate-bin install-pg_migrate uninstall-pg_migrate clean-pg_migrate
 endif

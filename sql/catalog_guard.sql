@@ -16,7 +16,7 @@ CREATE ROLE mig_guard_new;
 CREATE ROLE mig_guard_owner;
 -- the grants README.md documented before 0.2
 GRANT EXECUTE ON FUNCTION
-    migrate_register(text, text[], text, text, text, text[], text[], boolean, text),
+    migrate_register(text, text[], text, text, text, text[], text[], boolean, text, text),
     migrate_upgrade(text), migrate_downgrade(text), migrate_stamp(text, boolean)
     TO mig_guard_old, mig_guard_new;
 GRANT INSERT, UPDATE ON migrate_revision TO mig_guard_old;
@@ -240,7 +240,7 @@ DROP SCHEMA mig_guard_app;
 REVOKE ALL ON migrate_revision, migrate_version, migrate_log FROM mig_guard_old;
 REVOKE ALL ON SEQUENCE migrate_log_id_seq FROM mig_guard_old;
 REVOKE ALL ON FUNCTION
-    migrate_register(text, text[], text, text, text, text[], text[], boolean, text),
+    migrate_register(text, text[], text, text, text, text[], text[], boolean, text, text),
     migrate_upgrade(text), migrate_downgrade(text), migrate_stamp(text, boolean)
     FROM mig_guard_old, mig_guard_new;
 DROP ROLE mig_guard_old, mig_guard_new, mig_guard_owner;

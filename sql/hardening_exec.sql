@@ -10,7 +10,7 @@ CREATE ROLE hx_migrator;
 CREATE ROLE hx_other;
 GRANT hx_other TO hx_migrator;
 GRANT USAGE, CREATE ON SCHEMA public TO hx_migrator;
-GRANT EXECUTE ON FUNCTION migrate_upgrade(text), migrate_register(text, text[], text, text, text, text[], text[], boolean, text) TO hx_migrator;
+GRANT EXECUTE ON FUNCTION migrate_upgrade(text), migrate_register(text, text[], text, text, text, text[], text[], boolean, text, text) TO hx_migrator;
 GRANT SELECT, INSERT, UPDATE, DELETE ON migrate_revision, migrate_version, migrate_log TO hx_migrator;
 GRANT USAGE ON SEQUENCE migrate_log_id_seq TO hx_migrator;
 

@@ -151,7 +151,7 @@ DROP ROLE mig_nobody;
 --
 CREATE ROLE mig_migrator;
 GRANT EXECUTE ON FUNCTION
-    migrate_register(text, text[], text, text, text, text[], text[], boolean, text),
+    migrate_register(text, text[], text, text, text, text[], text[], boolean, text, text),
     migrate_upgrade(text), migrate_downgrade(text), migrate_stamp(text, boolean)
     TO mig_migrator;
 -- the rights its bodies need are its own business
@@ -187,7 +187,7 @@ DROP SCHEMA mig_app;
 REVOKE ALL ON migrate_revision, migrate_version, migrate_log FROM mig_migrator;
 REVOKE ALL ON SEQUENCE migrate_log_id_seq FROM mig_migrator;
 REVOKE ALL ON FUNCTION
-    migrate_register(text, text[], text, text, text, text[], text[], boolean, text),
+    migrate_register(text, text[], text, text, text, text[], text[], boolean, text, text),
     migrate_upgrade(text), migrate_downgrade(text), migrate_stamp(text, boolean)
     FROM mig_migrator;
 DROP ROLE mig_migrator;

@@ -92,6 +92,7 @@ typedef struct MgRevisionDef
 	const char *downgrade;		/* NULL for none */
 	bool		transactional;
 	const char *source;			/* NULL for none */
+	const char *verify;			/* NULL for none (mg_revision_set_verify) */
 } MgRevisionDef;
 
 /* A stored revision, as read for update (NULL array elements read as "") */
@@ -118,6 +119,9 @@ typedef struct MgStoredRevision
 extern void mg_load_state(MgCatalog *cat, int flags);
 extern void mg_load_bodies(MgCatalog *cat, const MgPlan *plan,
 						   char ***bodies_out);
+extern bool mg_catalog_has_verify(void);
+extern void mg_load_verifies(MgCatalog *cat, const MgPlan *plan,
+							 char ***verifies_out);
 
 /* mg_catalog.c: identity, lock, errors */
 extern Oid	mg_extension_row(Oid extoid, Oid *owner);
@@ -136,6 +140,7 @@ extern int	mg_revision_applied_extras(const Datum *ids, int nids,
 extern void mg_revision_delete(const char *revision);
 extern void mg_log_failure(const char *direction, const char *revision,
 						   const char *sqlstate, const char *error);
+extern bool mg_revision_set_verify(const char *revision, const char *verify);
 
 /* mg_catalog.c: migrate_version and migrate_log */
 extern void mg_pending_begin(MgPendingWrites *pw, MgCatalog *cat, MgList rows);
@@ -178,6 +183,7 @@ typedef struct MgRun
 	const MgPlan *plan;
 	MgDirection kind;			/* what the plan does */
 	char	  **bodies;			/* per revision, NULL for stamp */
+	char	  **verifies;		/* per revision: verify bodies, or NULL */
 	MgPendingWrites writes;
 	Tuplestorestate *ts;		/* a result row per step run, or NULL */
 	TupleDesc	tupdesc;

@@ -607,6 +607,58 @@ check_snapshot_current(void)
 }
 
 /*
+ * notice_lock_holder
+ *		Say, as a NOTICE, which backend holds the migrations lock that this
+ *		one is about to wait for: a migration that waits behind another
+ *		should not look hung.  The holder is read from pg_locks and
+ *		pg_stat_activity (whose pid and application_name every role may
+ *		read); when it let go meanwhile, nothing is said.
+ */
+static void
+notice_lock_holder(void)
+{
+	Oid			argtypes[2] = {OIDOID, OIDOID};
+	Datum		values[2];
+	int			ret;
+
+	/* an int8 advisory key shows as its high and low halves, objsubid 1 */
+	values[0] = ObjectIdGetDatum((Oid) (((uint64) MG_ADVISORY_LOCK_KEY) >> 32));
+	values[1] = ObjectIdGetDatum((Oid) (((uint64) MG_ADVISORY_LOCK_KEY) & 0xffffffff));
+	ret = SPI_execute_with_args("SELECT a.pid, a.application_name"
+								" FROM pg_catalog.pg_locks AS l"
+								" JOIN pg_catalog.pg_stat_activity AS a"
+								"  ON a.pid OPERATOR(pg_catalog.=) l.pid"
+								" WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'"
+								" AND l.granted"
+								" AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid"
+								"  FROM pg_catalog.pg_database AS d"
+								"  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())"
+								" AND l.classid OPERATOR(pg_catalog.=) $1"
+								" AND l.objid OPERATOR(pg_catalog.=) $2"
+								" AND l.objsubid OPERATOR(pg_catalog.=) 1"
+								" AND l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()"
+								" LIMIT 1",
+								2, argtypes, values, NULL, true, 1);
+	mg_spi_check(ret, SPI_OK_SELECT, "SELECT of the migrations lock holder");
+	if (SPI_processed > 0)
+	{
+		char	   *pid = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		char	   *app = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+		if (app && app[0])
+			ereport(NOTICE,
+					(errmsg("waiting for the migrations lock held by process %s (%s)",
+							pid, app),
+					 errdetail("Another migration of this database is running; this one goes on when that transaction ends.")));
+		else
+			ereport(NOTICE,
+					(errmsg("waiting for the migrations lock held by process %s", pid),
+					 errdetail("Another migration of this database is running; this one goes on when that transaction ends.")));
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
  * mg_lock_changes
  *		Serialize every change of migration state on one transaction-level
  *		advisory lock.  Queries issued after it see what earlier holders
@@ -620,12 +672,18 @@ mg_lock_changes(void)
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(MG_ADVISORY_LOCK_KEY)};
 
+	/* taken at once, or said whom we wait for, then waited for */
+	if (DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8,
+										 Int64GetDatum(MG_ADVISORY_LOCK_KEY))))
+		goto locked;
+	notice_lock_holder();
 	if (SPI_execute_plan(mg_kept_plan(&lock_plan, "SELECT pg_catalog.pg_advisory_xact_lock($1)",
 									  1, argtypes),
 						 values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not take the migrations advisory lock");
 	SPI_freetuptable(SPI_tuptable);
 
+locked:
 	if (IsolationUsesXactSnapshot())
 		check_snapshot_current();
 }
@@ -888,6 +946,47 @@ mg_revision_update(const MgRevisionDef *def, bool changed, bool move_to_end)
 	seq = returned_seq();
 	pfree(sql.data);
 	return seq;
+}
+
+/*
+ * mg_revision_set_verify
+ *		Store verify (NULL: none) as the verify body of revision, whose row
+ *		exists.  Returns whether it changed.  A statement of its own, after
+ *		the row's insert or update, so that the row's other columns are
+ *		written the same way whatever the catalog version: only callers
+ *		that found the column (mg_catalog_has_verify) call it.  The row's
+ *		body checksum covers the verify body too (mg_body_checksum's
+ *		encoding): it is computed again here, by the same C function
+ *		(migrate_checksum), from the stored bodies.
+ */
+bool
+mg_revision_set_verify(const char *revision, const char *verify)
+{
+	static MgKeptPlan verify_update_plan;
+	static Oid	argtypes[2] = {TEXTOID, TEXTOID};
+	StringInfoData sql;
+	Datum		values[2];
+	char		nulls[2] = {' ', ' '};
+	int			ret;
+	bool		changed;
+
+	values[0] = CStringGetTextDatum(revision);
+	values[1] = verify ? CStringGetTextDatum(verify) : (Datum) 0;
+	nulls[1] = verify ? ' ' : 'n';
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "UPDATE %s SET verify = $2", mg_qualified(MG_REVISION_TABLE));
+	if (has_checksum(MG_REVISION_TABLE))
+		appendStringInfo(&sql, ", checksum = %s(upgrade, downgrade, $2)",
+						 mg_qualified("migrate_checksum"));
+	appendStringInfoString(&sql,
+						   " WHERE revision OPERATOR(pg_catalog.=) $1"
+						   " AND verify IS DISTINCT FROM $2");
+	ret = catalog_execute(mg_kept_plan(&verify_update_plan, sql.data, 2, argtypes),
+						  values, nulls, 0);
+	mg_spi_check(ret, SPI_OK_UPDATE, "UPDATE of verify on " MG_REVISION_TABLE);
+	changed = SPI_processed > 0;
+	pfree(sql.data);
+	return changed;
 }
 
 /*

@@ -29,6 +29,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -757,4 +758,70 @@ mg_load_bodies(MgCatalog *cat, const MgPlan *plan, char ***bodies_out)
 	}
 	SPI_freetuptable(SPI_tuptable);
 	pfree(sql.data);
+}
+
+/*
+ * mg_catalog_has_verify
+ *		Does migrate_revision have the verify column (catalog 0.4 and
+ *		later)?  The library serves every catalog version, and an older
+ *		one, not yet updated, has none: its revisions have no verify
+ *		bodies.
+ */
+bool
+mg_catalog_has_verify(void)
+{
+	return get_attnum(mg_catalog_relid(MG_REVISION_TABLE), "verify") != InvalidAttrNumber;
+}
+
+/*
+ * mg_load_verifies
+ *		Fetch the verify bodies of the revisions an upgrade plan runs, in
+ *		one query with the caller's rights, as mg_load_bodies fetches the
+ *		bodies.  *verifies_out is indexed by revision, in cat's context,
+ *		NULL where a revision has none; it is NULL itself for a plan that
+ *		does not upgrade, or when the catalog has no verify column.
+ */
+void
+mg_load_verifies(MgCatalog *cat, const MgPlan *plan, char ***verifies_out)
+{
+	MgGraph    *g = cat->graph;
+	int			n = mg_graph_size(g);
+	char	  **verifies;
+	Datum	   *ids;
+	StringInfoData sql;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	int			ret;
+
+	*verifies_out = NULL;
+	if (plan->nsteps == 0 || plan->steps[0].direction != MG_UPGRADE ||
+		!mg_catalog_has_verify())
+		return;
+	verifies = MemoryContextAllocHuge(cat->context, sizeof(char *) * (n + 1));
+	memset(verifies, 0, sizeof(char *) * (n + 1));
+	ids = palloc(sizeof(Datum) * plan->nsteps);
+	for (int i = 0; i < plan->nsteps; i++)
+		ids[i] = CStringGetTextDatum(mg_rev_id(g, plan->steps[i].rev));
+	values[0] = PointerGetDatum(construct_array(ids, plan->nsteps, TEXTOID, -1,
+												false, TYPALIGN_INT));
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT revision, verify FROM %s"
+					 " WHERE revision OPERATOR(pg_catalog.=) ANY ($1)"
+					 " AND verify IS NOT NULL",
+					 mg_qualified(MG_REVISION_TABLE));
+	ret = SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, false, 0);
+	mg_spi_check(ret, SPI_OK_SELECT, "SELECT of verify bodies on " MG_REVISION_TABLE);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *id = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char	   *body = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		int			rev = mg_lookup(g, id);
+
+		if (rev >= 0 && body != NULL)
+			verifies[rev] = MemoryContextStrdup(cat->context, body);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	pfree(sql.data);
+	*verifies_out = verifies;
 }

@@ -558,6 +558,7 @@ migrate_register(PG_FUNCTION_ARGS)
 	bool		moved = false;
 	bool		applied = false;
 	bool		pending = false;
+	bool		has_verify;
 	ErrorContextCallback errcb;
 	RegisterContext regctx;
 
@@ -573,6 +574,9 @@ migrate_register(PG_FUNCTION_ARGS)
 	def.downgrade = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	def.message = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
 	def.source = PG_ARGISNULL(8) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(8));
+	/* verify, the tenth argument, exists from catalog version 0.4 on */
+	if (PG_NARGS() > 9 && !PG_ARGISNULL(9))
+		def.verify = text_to_cstring(PG_GETARG_TEXT_PP(9));
 
 	/* errors about a revision loaded from a file name the file */
 	if (def.source != NULL)
@@ -624,6 +628,9 @@ migrate_register(PG_FUNCTION_ARGS)
 	check_body_runnable(revision, true, def.upgrade);
 	if (def.downgrade != NULL)
 		check_body_runnable(revision, false, def.downgrade);
+	if (def.verify != NULL)
+		check_body_runnable(revision, true, def.verify);
+	has_verify = mg_catalog_has_verify();
 
 	mg_connect_spi();
 	mg_lock_changes();
@@ -637,6 +644,8 @@ migrate_register(PG_FUNCTION_ARGS)
 		for (int i = 0; i < def.nlabels; i++)
 			new_names_check(revision, def.labels[i], true);
 		seq = mg_revision_insert(&def);
+		if (has_verify && def.verify != NULL)
+			(void) mg_revision_set_verify(revision, def.verify);
 		result = "added";
 		/* registering a name a version row or applied revision waits for */
 		if (pending)
@@ -665,6 +674,9 @@ migrate_register(PG_FUNCTION_ARGS)
 		same_bodies = changed.len == 0;
 		same_meta = same_string(old.message, def.message) &&
 			same_string(old.source, def.source);
+		/* verify may change on an applied revision: it runs on upgrades only */
+		if (has_verify && mg_revision_set_verify(revision, def.verify))
+			same_meta = false;
 		seq = old.seq;
 
 		if (applied && !(same_graph && same_bodies))

@@ -37,6 +37,7 @@
 typedef struct StepContext
 {
 	bool		upgrade;
+	bool		verify;			/* running the revision's verify body */
 	const char *revision;
 	const char *message;
 } StepContext;
@@ -47,7 +48,11 @@ step_error_callback(void *arg)
 {
 	StepContext *sc = (StepContext *) arg;
 
-	if (sc->message && sc->message[0])
+	if (sc->verify && sc->message && sc->message[0])
+		errcontext("verify of revision \"%s\" (%s)", sc->revision, sc->message);
+	else if (sc->verify)
+		errcontext("verify of revision \"%s\"", sc->revision);
+	else if (sc->message && sc->message[0])
 	{
 		if (sc->upgrade)
 			errcontext("upgrade of revision \"%s\" (%s)", sc->revision, sc->message);
@@ -139,6 +144,7 @@ mg_run_begin(MgRun *run, MgCatalog *cat, const MgPlan *plan, MgDirection kind,
 	{
 		check_plan(cat, plan);
 		mg_load_bodies(cat, plan, &run->bodies);
+		mg_load_verifies(cat, plan, &run->verifies);
 	}
 	run->stepcxt = AllocSetContextCreate(cat->context, "migrations step",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -195,6 +201,7 @@ mg_run_step(MgRun *run, int i)
 	else
 	{
 		sc.upgrade = step->direction == MG_UPGRADE;
+		sc.verify = false;
 		sc.revision = mg_rev_id(g, step->rev);
 		sc.message = mg_rev_message(g, step->rev);
 
@@ -207,6 +214,14 @@ mg_run_step(MgRun *run, int i)
 
 		seconds = mg_execute_body(sc.revision, step->direction,
 								  run->bodies[step->rev]);
+		/* the verify body checks the upgrade; its error fails the step */
+		if (sc.upgrade && run->verifies && run->verifies[step->rev])
+		{
+			sc.verify = true;
+			seconds += mg_execute_body(sc.revision, MG_UPGRADE,
+									   run->verifies[step->rev]);
+			sc.verify = false;
+		}
 		for (int k = 0; k < step->nops; k++)
 			mg_pending_version_op(&run->writes, &step->ops[k]);
 		mg_pending_log_step(&run->writes, step, seconds);

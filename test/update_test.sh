@@ -291,6 +291,56 @@ q3 -c "SET client_min_messages = warning" -c "SELECT count(*) FROM migrate_stamp
 # END 0.4 checks PLAN
 
 
+# BEGIN 0.4 checks OTHER (issue 16, items 5-7)
+[ "$(q3 -c "SELECT count(*) FROM migrate_revision WHERE verify IS NOT NULL")" = 0 ] ||
+    fail "$db3: revisions registered under 0.3 have verify bodies"
+# A database with a revision applied under 0.3 and a grant on
+# migrate_register's old signature.  After the update the grant is on the
+# new signature, as the user's own (not an initial privilege of the
+# extension: pg_dump keeps it, DROP OWNED takes it away); then verify
+# bodies work: a failing one fails the step with its own context line and
+# leaves nothing behind, a passing one lets it through.
+db4=mg_update_src4
+vrole=mg_update_verify_role
+q4() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db4" "$@"; }
+dropdb --if-exists "$db4" 2> /dev/null
+psql -X -q -d postgres -c "DROP ROLE IF EXISTS $vrole" 2> /dev/null || true
+createdb "$db4"
+psql -X -q -d postgres -c "CREATE ROLE $vrole"
+q4 -c "CREATE EXTENSION migrations VERSION '0.3'" \
+   -c "GRANT EXECUTE ON FUNCTION migrate_register(text, text[], text, text, text, text[], text[], boolean, text) TO $vrole WITH GRANT OPTION" \
+   -c "SELECT migrate_register('y1', '{}', 'CREATE TABLE y_one (id int);', 'DROP TABLE y_one;', 'One.')" \
+   -c "SET client_min_messages = warning" -c "SELECT count(*) FROM migrate_upgrade('heads')" > /dev/null
+q4 -c "ALTER EXTENSION migrations UPDATE TO '0.4'"
+[ "$(q4 -c "SELECT has_function_privilege('$vrole', 'migrate_register(text, text[], text, text, text, text[], text[], boolean, text, text)', 'EXECUTE WITH GRANT OPTION')")" = t ] ||
+    fail "$db4: the grant on migrate_register's old signature was not kept"
+[ "$(q4 -c "SELECT count(*) FROM pg_proc WHERE proname = 'migrate_register'")" = 1 ] ||
+    fail "$db4: the old migrate_register is still there"
+[ "$(q4 -c "SELECT count(*) FROM pg_init_privs WHERE objoid = 'migrate_register(text, text[], text, text, text, text[], text[], boolean, text, text)'::regprocedure AND initprivs::text LIKE '%$vrole%'")" = 0 ] ||
+    fail "$db4: the copied grant became an initial privilege of the extension"
+pg_dump --schema-only "$db4" | grep -q "GRANT ALL ON FUNCTION public.migrate_register(.*verify text) TO $vrole WITH GRANT OPTION" ||
+    fail "$db4: pg_dump does not keep the copied grant"
+[ "$(q4 -c "SELECT verify IS NULL FROM migrate_revision WHERE revision = 'y1'")" = t ] ||
+    fail "$db4: y1 has a verify body after the update"
+q4 -c "SELECT migrate_register('y2', '{y1}', 'CREATE TABLE y_two (id int);', 'DROP TABLE y_two;', 'Two.', verify => 'SELECT 1 / pg_catalog.count(*) FROM y_two;')" > /dev/null
+if out=$(q4 -c "SET client_min_messages = warning" -c "SELECT count(*) FROM migrate_upgrade('heads')" 2>&1); then
+    fail "$db4: a failing verify let the upgrade through"
+fi
+grep -q 'division by zero' <<< "$out" && grep -q 'verify of revision "y2" (Two.)' <<< "$out" ||
+    fail "$db4: failing verify reported as: $out"
+[ "$(q4 -c "SELECT count(*) FROM pg_class WHERE relname = 'y_two'")-$(q4 -c "SELECT string_agg(revision, ',') FROM migrate_version")" = 0-y1 ] ||
+    fail "$db4: the failed step left something behind"
+q4 -c "SET ROLE $vrole" \
+   -c "SELECT migrate_register('y2', '{y1}', 'CREATE TABLE y_two (id int); INSERT INTO y_two VALUES (1);', 'DROP TABLE y_two;', 'Two.', verify => 'SELECT 1 / pg_catalog.count(*) FROM y_two;')" > /dev/null ||
+    fail "$db4: the role cannot call the new migrate_register"
+q4 -c "SET client_min_messages = warning" -c "SELECT count(*) FROM migrate_upgrade('heads')" > /dev/null
+[ "$(q4 -c "SELECT string_agg(revision, ',') FROM migrate_version")" = y2 ] || fail "$db4: upgrade with a passing verify"
+q4 -c "DROP OWNED BY $vrole"
+dropdb "$db4"
+psql -X -q -d postgres -c "DROP ROLE $vrole"
+# END 0.4 checks OTHER
+
+
 # migrations go on after the update
 q3 -c "SET client_min_messages = warning" -c "SELECT count(*) FROM migrate_downgrade('base')" > /dev/null
 [ "$(q3 -c "SELECT count(*) FROM migrate_version")" = 0 ] || fail "$db3: downgrade to base after 0.3 -> 0.4"

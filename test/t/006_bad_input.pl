@@ -1612,7 +1612,7 @@ for my $case (@target_cases)
 {
 	my $old = "mg_bad_old_$$";
 	my $new = "mg_bad_new_$$";
-	my $funcs = "migrate_register(text, text[], text, text, text, text[], text[], boolean, text),"
+	my $funcs = "migrate_register(text, text[], text, text, text, text[], text[], boolean, text, text),"
 	  . " migrate_upgrade(text), migrate_downgrade(text), migrate_stamp(text, boolean)";
 	psql($db, "CREATE ROLE $old; CREATE ROLE $new;"
 		  . " GRANT EXECUTE ON FUNCTION $funcs TO $old, $new;"

@@ -96,7 +96,7 @@ pgm_ok(@m, 'load', @dirs);
 # EXECUTE on the four functions and nothing on the tables (0.2): the
 # extension writes its catalog with its owner's rights
 psql($mdb, "GRANT EXECUTE ON FUNCTION"
-	  . " migrate_register(text, text[], text, text, text, text[], text[], boolean, text),"
+	  . " migrate_register(text, text[], text, text, text, text[], text[], boolean, text, text),"
 	  . " migrate_upgrade(text), migrate_downgrade(text), migrate_stamp(text, boolean) TO $migrator;"
 	  # what the bodies of the examples need: they create tables in public
 	  . " GRANT CREATE ON SCHEMA public TO $migrator");

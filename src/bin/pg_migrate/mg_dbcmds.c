@@ -303,50 +303,13 @@ require_extension(void)
 }
 
 /*
- * Print a result as psql's aligned table, every header and cell escaped
- * (esc) first: the table shows what the server sent, not what a control
- * character in a message or id would make of the terminal.
+ * Print a result in the output format the options chose (mg_output.c):
+ * psql's aligned table by default, every header and cell escaped.
  */
 void
 print_result(const PGresult *res)
 {
-	printTableOpt topt;
-	printTableContent cont;
-	int			ncols = PQnfields(res);
-	int			nrows = PQntuples(res);
-	bool		utf8 = output_is_utf8();
-	char	  **cells = pg_malloc(sizeof(char *) * ((size_t) ncols * nrows + ncols + 1));
-	int			ncells = 0;
-
-	memset(&topt, 0, sizeof(topt));
-	topt.format = PRINT_ALIGNED;
-	topt.border = 1;
-	topt.start_table = true;
-	topt.stop_table = true;
-	topt.default_footer = true;
-	topt.encoding = PQclientEncoding(conn);
-	printTableInit(&cont, &topt, NULL, ncols, nrows);
-	for (int c = 0; c < ncols; c++)
-	{
-		const char *name = PQfname(res, c);
-
-		cells[ncells] = mg_escape(name, strlen(name), utf8);
-		printTableAddHeader(&cont, cells[ncells++], false,
-							column_type_alignment(PQftype(res, c)));
-	}
-	for (int r = 0; r < nrows; r++)
-		for (int c = 0; c < ncols; c++)
-		{
-			cells[ncells] = mg_escape(PQgetvalue(res, r, c),
-									  (size_t) PQgetlength(res, r, c), utf8);
-			printTableAddCell(&cont, cells[ncells++], false, false);
-		}
-	printTable(&cont, stdout, false, NULL);
-	printTableCleanup(&cont);
-	for (int i = 0; i < ncells; i++)
-		free(cells[i]);
-	free(cells);
-	fflush(stdout);
+	output_result(res);
 }
 
 /*
@@ -358,21 +321,23 @@ parse_db_options(int argc, char **argv, bool *purge)
 {
 	static struct option long_options[] = {
 		CONN_LONG_OPTIONS,
+		OUTPUT_LONG_OPTIONS,
 		HELP_LONG_OPTION,
 		{NULL, 0, NULL, 0}
 	};
 	static struct option purge_long_options[] = {
 		CONN_LONG_OPTIONS,
+		OUTPUT_LONG_OPTIONS,
 		{"purge", no_argument, NULL, 1},
 		HELP_LONG_OPTION,
 		{NULL, 0, NULL, 0}
 	};
 	int			c;
 
-	while ((c = getopt_long(argc, argv, CONN_SHORT_OPTIONS,
+	while ((c = getopt_long(argc, argv, CONN_SHORT_OPTIONS OUTPUT_SHORT_OPTIONS,
 							purge ? purge_long_options : long_options, NULL)) != -1)
 	{
-		if (conn_option(c))
+		if (conn_option(c) || output_option(c))
 			continue;
 		if (c == 1 && purge != NULL)
 		{
@@ -393,11 +358,21 @@ parse_db_options(int argc, char **argv, bool *purge)
 #define STEP_COLUMNS "revision, direction, message, duration"
 
 /*
+ * The command and target of a run of steps (upgrade, downgrade, stamp),
+ * for the line run_listing prints when there was nothing to do; NULL for
+ * the listings.
+ */
+static const char *steps_command;
+static const char *steps_target;
+
+/*
  * Connect, call function (a call such as "migrate_upgrade($1)") of the
  * extension's schema for columns in a transaction of its own, and print
- * the result.  Returns the exit status.
+ * the result.  With --format=json every column of the function is
+ * printed, in its own type (arrays as arrays), whatever columns says.
+ * Returns the exit status.
  */
-static int
+int
 run_listing(const char *columns, const char *function, int nparams,
 			const char *const *params)
 {
@@ -406,6 +381,8 @@ run_listing(const char *columns, const char *function, int nparams,
 
 	connect_db(false);
 	require_extension();
+	if (output_format == OUTPUT_JSON)
+		columns = "*";
 	sql = psprintf("SELECT %s FROM %s.%s", columns, ext_schema, function);
 	if (!begin_transaction())
 	{
@@ -421,7 +398,8 @@ run_listing(const char *columns, const char *function, int nparams,
 		close_db();
 		return EXIT_FAILED;
 	}
-	print_result(res);
+	if (!(steps_command && nothing_to_do(res, steps_command, steps_target)))
+		print_result(res);
 	PQclear(res);
 	PQfinish(conn);
 	return 0;
@@ -439,6 +417,7 @@ cmd_upgrade(int argc, char **argv)
 		usage_error("upgrade takes at most one target");
 	params[0] = argc > first ? operand(argv[first]) : "heads";
 	failure_direction = "upgrade";
+	steps_command = "upgrade", steps_target = params[0];
 	if (stepwise)
 		return run_stepwise_call("migrate_upgrade_stepwise", params[0]);
 	return run_listing(STEP_COLUMNS, "migrate_upgrade($1)", 1, params);
@@ -456,6 +435,7 @@ cmd_downgrade(int argc, char **argv)
 		usage_error("downgrade needs one target");
 	params[0] = operand(argv[first]);
 	failure_direction = "downgrade";
+	steps_command = "downgrade", steps_target = params[0];
 	if (stepwise)
 		return run_stepwise_call("migrate_downgrade_stepwise", params[0]);
 	return run_listing(STEP_COLUMNS, "migrate_downgrade($1)", 1, params);
@@ -478,6 +458,7 @@ cmd_stamp(int argc, char **argv)
 	params[0] = targets.data;
 	params[1] = purge ? "true" : "false";
 	failure_direction = "stamp";
+	steps_command = "stamp", steps_target = params[0];
 	return run_listing("revision", "migrate_stamp($1, $2::pg_catalog.bool)", 2, params);
 }
 
@@ -508,16 +489,22 @@ cmd_current(int argc, char **argv)
 					   "migrate_current()", 0, NULL);
 }
 
-/* pg_migrate history [RANGE] */
+/* pg_migrate history [--oneline] [RANGE] */
 int
 cmd_history(int argc, char **argv)
 {
+	bool		oneline = take_flag(&argc, argv, "--oneline");
 	int			first = parse_db_options(argc, argv, NULL);
 	const char *params[1];
 
 	if (argc - first > 1)
 		usage_error("history takes at most one range");
 	params[0] = argc > first ? operand(argv[first]) : NULL;
+	if (oneline)
+	{
+		output_oneline = true;
+		return run_listing("line", "migrate_history($1)", 1, params);
+	}
 	return run_listing("revision,"
 					   " pg_catalog.array_to_string(down_revisions, ', ') AS down_revisions,"
 					   " pg_catalog.array_to_string(branch_labels, ', ') AS branch_labels,"
@@ -632,7 +619,8 @@ copy_row(PQExpBuffer buf, const MgRevFile *rf, int i)
 	copy_array(buf, rf->labels, rf->nlabels);
 	copy_array(buf, rf->deps, rf->ndeps);
 	copy_field(buf, rf->transactional ? "t" : "f", false);
-	copy_field(buf, rf->source, true);
+	copy_field(buf, rf->source, false);
+	copy_field(buf, rf->verify, true);
 }
 
 /* Bytes copy_row appends for file i (checked against it when sending) */
@@ -656,6 +644,7 @@ copy_row_size(const MgRevFile *rf, int i)
 	size += copy_array_size(rf->deps, rf->ndeps);
 	size += copy_field_size(rf->transactional ? "t" : "f");
 	size += copy_field_size(rf->source);
+	size += copy_field_size(rf->verify);
 	return size;
 }
 
@@ -1103,7 +1092,7 @@ load_revisions(const MgRevSet *set, bool dry_run, bool create_ext, int counts[3]
 					 " upgrade pg_catalog.text, downgrade pg_catalog.text,"
 					 " message pg_catalog.text, branch_labels pg_catalog.text[],"
 					 " depends_on pg_catalog.text[], transactional pg_catalog.bool,"
-					 " source pg_catalog.text) ON COMMIT DROP"))
+					 " source pg_catalog.text, verify pg_catalog.text) ON COMMIT DROP"))
 		goto fail;
 	if (!copy_revisions(set))
 		goto fail;
@@ -1114,7 +1103,7 @@ load_revisions(const MgRevSet *set, bool dry_run, bool create_ext, int counts[3]
 	sql = psprintf("SELECT s.path, s.revision,"
 				   " %s.migrate_register(s.revision, s.down_revisions, s.upgrade,"
 				   "  s.downgrade, s.message, s.branch_labels, s.depends_on,"
-				   "  s.transactional, s.source)"
+				   "  s.transactional, s.source, s.verify)"
 				   " FROM (SELECT * FROM pg_temp.pg_migrate_load ORDER BY ord OFFSET 0) s",
 				   ext_schema);
 	res = run_query(sql, 0, NULL);

@@ -220,6 +220,11 @@ add_file_at(MgRevSet *set, int dirfd, const char *name, const char *path,
 			free(rf->downgrade);
 			rf->downgrade = mg_xstrdup("");
 		}
+		if (rf->verify)
+		{
+			free(rf->verify);
+			rf->verify = mg_xstrdup("");
+		}
 	}
 	set_append(set, rf);
 	return true;

@@ -6,9 +6,10 @@
  *	  UTF-8 checks, escaping for the terminal).
  *
  * A revision file is UTF-8 text: header lines "-- migrate:<key> <value>",
- * then the bodies, each introduced by "-- migrate:upgrade" or
- * "-- migrate:downgrade" and running to the next marker or the end of the
- * file.  Blank lines and ordinary "--" comments may appear among the header
+ * then the bodies, each introduced by "-- migrate:upgrade",
+ * "-- migrate:downgrade" or "-- migrate:verify" (checks run after the
+ * upgrade, in its transaction) and running to the next marker or the end
+ * of the file.  Blank lines and ordinary "--" comments may appear among the header
  * lines.  Line ends may be LF or CRLF; a UTF-8 byte order mark at the start
  * is skipped.  A body is stored without its leading and trailing blank
  * lines, its lines joined by LF.  doc/design.md describes the format.
@@ -39,7 +40,7 @@
 
 const char *const mg_key_names[MG_KEY_COUNT] = {
 	"revision", "down_revision", "branch_labels", "depends_on", "message",
-	"transactional", "upgrade", "downgrade"
+	"transactional", "upgrade", "downgrade", "verify"
 };
 
 /*
@@ -661,19 +662,25 @@ typedef struct Lexer
 
 /*
  * The texts of an unterminated quote or comment, whole: the primary by
- * state and body (0 upgrade, 1 downgrade), and the DETAIL by state.
+ * state and body (0 upgrade, 1 downgrade, 2 verify), and the DETAIL by
+ * state.
  */
-static const char *const lex_unterminated[][2] = {
+static const char *const lex_unterminated[][3] = {
 	[LEX_STRING] = {"unterminated quoted string in the upgrade body",
-	"unterminated quoted string in the downgrade body"},
+	"unterminated quoted string in the downgrade body",
+	"unterminated quoted string in the verify body"},
 	[LEX_ESTRING] = {"unterminated quoted string in the upgrade body",
-	"unterminated quoted string in the downgrade body"},
+	"unterminated quoted string in the downgrade body",
+	"unterminated quoted string in the verify body"},
 	[LEX_IDENT] = {"unterminated quoted identifier in the upgrade body",
-	"unterminated quoted identifier in the downgrade body"},
+	"unterminated quoted identifier in the downgrade body",
+	"unterminated quoted identifier in the verify body"},
 	[LEX_DOLLAR] = {"unterminated dollar-quoted string in the upgrade body",
-	"unterminated dollar-quoted string in the downgrade body"},
+	"unterminated dollar-quoted string in the downgrade body",
+	"unterminated dollar-quoted string in the verify body"},
 	[LEX_COMMENT] = {"unterminated comment in the upgrade body",
-	"unterminated comment in the downgrade body"},
+	"unterminated comment in the downgrade body",
+	"unterminated comment in the verify body"},
 };
 static const char *const lex_unterminated_detail[] = {
 	[LEX_STRING] = "The quoted string starting on line %d runs to the end of the file.",
@@ -897,6 +904,7 @@ mg_revfile_free(MgRevFile *rf)
 	free(rf->message);
 	free(rf->upgrade);
 	free(rf->downgrade);
+	free(rf->verify);
 	free(rf);
 }
 
@@ -926,8 +934,10 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 				 size_t len, MgDiags *diags)
 {
 	MgRevFile  *rf = mg_xmalloc(sizeof(MgRevFile));
-	Body		bodies[2];
-	int			cur = -1;		/* body being read: 0 upgrade, 1 downgrade */
+	Body		bodies[3];
+	int			cur = -1;		/* body being read: 0 upgrade, 1 downgrade,
+								 * 2 verify */
+	static const char *const body_names[3] = {"upgrade", "downgrade", "verify"};
 	Lexer		lx;
 	const char *p = buf;
 	const char *end = buf + len;
@@ -986,11 +996,9 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 					while ((size_t) bs + m < n && !is_space(s[bs + m]))
 						m++;
 					cmd = mg_xstrndup(s + bs, (size_t) mg_clip(s + bs, m, 20));
-					d = cur == 0 ?
-						mg_diag_add(diags, path, line,
-									"psql meta-command \"%s\" in the upgrade body", cmd) :
-						mg_diag_add(diags, path, line,
-									"psql meta-command \"%s\" in the downgrade body", cmd);
+					d = mg_diag_add(diags, path, line,
+									"psql meta-command \"%s\" in the %s body",
+									cmd, body_names[cur]);
 					mg_diag_detail(d, "Bodies are sent to the server as SQL; psql's backslash commands are not run.");
 					mg_diag_hint(d, "Write the SQL the meta-command stands for, or split the revision.");
 					free(cmd);
@@ -1034,7 +1042,7 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 			char	   *sh = shown(key, keylen);
 
 			d = mg_diag_add(diags, path, line, "unrecognized header key \"%s\"", sh);
-			mg_diag_hint(d, "The keys are revision, down_revision, branch_labels, depends_on, message, transactional, upgrade and downgrade.");
+			mg_diag_hint(d, "The keys are revision, down_revision, branch_labels, depends_on, message, transactional, upgrade, downgrade and verify.");
 			free(sh);
 			goto fail;
 		}
@@ -1165,12 +1173,12 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 		}
 	}
 	/* a body over the limit would be stored but could never run */
-	for (int b = 0; b < 2; b++)
+	for (int b = 0; b < 3; b++)
 	{
 		if (bodies[b].text.len <= MG_MAX_BODY_SIZE)
 			continue;
-		d = mg_diag_add(diags, path, rf->line[MG_KEY_UPGRADE + b], "%s",
-						b == 0 ? "upgrade body is too large" : "downgrade body is too large");
+		d = mg_diag_add(diags, path, rf->line[MG_KEY_UPGRADE + b],
+						"%s body is too large", body_names[b]);
 		mg_diag_detail(d, "The body has %zu bytes; the limit is %zu bytes (256 MB).",
 					   bodies[b].text.len, MG_MAX_BODY_SIZE);
 		mg_diag_hint(d, "Split the work into several revisions, or have the body read its data with COPY FROM a file.");
@@ -1179,13 +1187,16 @@ mg_revfile_parse(const char *path, const char *source, const char *buf,
 	rf->upgrade = body_finish(&bodies[0]);
 	if (rf->line[MG_KEY_DOWNGRADE])
 		rf->downgrade = body_finish(&bodies[1]);
-	body_free(&bodies[0]);
-	body_free(&bodies[1]);
+	/* an empty verify section checks nothing: the same as none */
+	if (rf->line[MG_KEY_VERIFY] && bodies[2].text.len > 0)
+		rf->verify = body_finish(&bodies[2]);
+	for (int b = 0; b < 3; b++)
+		body_free(&bodies[b]);
 	return rf;
 
 fail:
-	body_free(&bodies[0]);
-	body_free(&bodies[1]);
+	for (int b = 0; b < 3; b++)
+		body_free(&bodies[b]);
 	mg_revfile_free(rf);
 	return NULL;
 }

@@ -28,6 +28,7 @@ typedef enum MgKey
 	MG_KEY_TRANSACTIONAL,
 	MG_KEY_UPGRADE,				/* body markers */
 	MG_KEY_DOWNGRADE,
+	MG_KEY_VERIFY,				/* optional: checks run after the upgrade */
 	MG_KEY_COUNT
 } MgKey;
 
@@ -64,6 +65,7 @@ typedef struct MgRevFile
 	bool		transactional;
 	char	   *upgrade;		/* never NULL once parsed */
 	char	   *downgrade;		/* NULL: the file has no downgrade section */
+	char	   *verify;			/* NULL: the file has no verify section */
 	int			line[MG_KEY_COUNT]; /* line of each key, 0 if absent */
 } MgRevFile;
 

@@ -92,11 +92,17 @@ static const Command commands[] = {
 		"current",
 	"show the database's current revisions"},
 	{"history", cmd_history, true, true,
-		"history [RANGE]",
+		"history [--oneline] [RANGE]",
 	"show revisions, newest first"},
 	{"import-alembic", cmd_import_alembic, false, false,
 		"import-alembic [-c INI] [--script-location DIR] [--version-location DIR]... [--python PY] [--online] OUT_DIR",
 	"write revision files from an Alembic project"},
+	{"show", cmd_show, true, true,
+		"show TARGET",
+	"show the stored revisions TARGET names, bodies included"},
+	{"branches", cmd_branches, true, false,
+		"branches",
+	"show the branch points and their children"},
 	{"roundtrip", cmd_roundtrip, true, true,
 		"roundtrip [TARGET]",
 	"upgrade to TARGET and downgrade back, rolled back; exit 1 on a difference"},
@@ -175,7 +181,7 @@ usage(void)
 	for (size_t i = 0; i < lengthof(commands); i++)
 		if (commands[i].needs_database)
 			usage_command(&commands[i]);
-	printf("\nOptions:\n");
+	printf("\nGeneral options:\n");
 	printf("  -v, --verbose        say more (twice: show the SQL)\n");
 	printf("  -V, --version        output version information, then exit\n");
 	printf("  -?, --help           show this help, then exit\n");
@@ -186,6 +192,12 @@ usage(void)
 	printf("  -U, --username=NAME  database user name\n");
 	printf("  -w, --no-password    never prompt for password\n");
 	printf("  -W, --password       force password prompt\n");
+	printf("\nOutput options (upgrade, downgrade, stamp, heads, current, history, show,\n"
+		   "branches, roundtrip):\n");
+	printf("  --format=FORMAT      aligned (default), unaligned or json\n");
+	printf("  -A, --no-align       unaligned output, fields separated by |\n");
+	printf("  -t, --tuples-only    rows only, no header or footer\n");
+	printf("  --oneline            (history) one line per revision, as alembic history\n");
 	printf("\nOptions of load and check:\n");
 	printf("  -r, --recursive      read subdirectories too\n");
 	printf("  -n, --dry-run        (load) report what would change, commit nothing\n");
@@ -374,6 +386,8 @@ main(int argc, char **argv)
 
 	pg_logging_init(argv[0]);
 	pg_logging_set_level(PG_LOG_WARNING);
+	/* the locale's encoding, for client_encoding "auto" and display widths */
+	set_pglocale_pgservice(argv[0], PG_TEXTDOMAIN("pg_migrate"));
 	progname = get_progname(argv[0]);
 
 	if (argc > 1)

@@ -48,6 +48,17 @@ typedef struct ConnOpts
 #define FOLLOW_LINKS_LONG_OPTION \
 	{"follow-external-links", no_argument, NULL, FOLLOW_LINKS_OPTION}
 
+/*
+ * Output options of the query commands (handled by output_option in
+ * mg_output.c; parse_db_options accepts them)
+ */
+#define FORMAT_OPTION 502
+#define OUTPUT_LONG_OPTIONS \
+	{"format", required_argument, NULL, FORMAT_OPTION}, \
+	{"tuples-only", no_argument, NULL, 't'}, \
+	{"no-align", no_argument, NULL, 'A'}
+#define OUTPUT_SHORT_OPTIONS "tA"
+
 /* Options every database command accepts (handled by conn_option) */
 #define CONN_LONG_OPTIONS \
 	{"dbname", required_argument, NULL, 'd'}, \
@@ -164,6 +175,8 @@ extern void report_result_error(const PGresult *res);
 extern void report_result_error_at(const PGresult *res, const char *path, int line);
 extern void close_db(void);
 extern void print_result(const PGresult *res);
+extern int	run_listing(const char *columns, const char *function, int nparams,
+						const char *const *params);
 extern int	parse_db_options(int argc, char **argv, bool *purge);
 
 /* mg_provenance_cmd.c: load --prune, failed attempts logged */
@@ -175,6 +188,26 @@ extern void failure_remember(const PGresult *res);
 extern void failure_log(const char *direction);
 /* mg_adopt.c: pg_migrate adopt-alembic */
 extern int	cmd_adopt_alembic(int argc, char **argv);
+/* mg_output.c: the output of the query commands */
+typedef enum OutputFormat
+{
+	OUTPUT_ALIGNED,				/* psql's aligned table (default) */
+	OUTPUT_UNALIGNED,			/* -A: fields separated by | */
+	OUTPUT_JSON					/* --format=json */
+} OutputFormat;
+extern OutputFormat output_format;
+extern bool output_tuples_only;	/* -t: rows only */
+extern bool output_expanded;	/* one record per block (show) */
+extern bool output_oneline;		/* the first column as lines (--oneline) */
+extern bool output_option(int c);
+extern bool take_flag(int *argc, char **argv, const char *flag);
+extern void output_result(const PGresult *res);
+extern bool nothing_to_do(const PGresult *res, const char *command,
+						  const char *target);
+
+/* mg_listcmds.c: show and branches */
+extern int	cmd_show(int argc, char **argv);
+extern int	cmd_branches(int argc, char **argv);
 
 /* mg_roundtrip_cmd.c: pg_migrate roundtrip */
 extern int	cmd_roundtrip(int argc, char **argv);

@@ -759,7 +759,7 @@ my @file_cases = (
 	{ name => 'header key in upper case',
 	  content => "-- migrate:Revision f1\n-- migrate:down_revision f0\n-- migrate:upgrade\n",
 	  line => 1, message => qr/^unrecognized header key "Revision"$/,
-	  hint => qr/^The keys are revision, down_revision, branch_labels, depends_on, message, transactional, upgrade and downgrade\.$/ },
+	  hint => qr/^The keys are revision, down_revision, branch_labels, depends_on, message, transactional, upgrade, downgrade and verify\.$/ },
 	{ name => 'invalid transactional value',
 	  content => "-- migrate:revision f1\n-- migrate:down_revision f0\n-- migrate:transactional maybe\n-- migrate:upgrade\n",
 	  line => 3, message => qr/^invalid value "maybe" for "transactional"$/, hint => qr/^Use true or false\.$/ },

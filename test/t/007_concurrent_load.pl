@@ -92,9 +92,11 @@ sub run_queued
 }
 
 # steps in a result table of upgrade or downgrade
+# (an upgrade with nothing to do prints no table, only a line on stderr)
 sub nrows
 {
 	my ($out) = @_;
+	return 0 if $out eq '';
 	return $out =~ /^\((\d+) rows?\)$/m ? $1 : -1;
 }
 

@@ -134,7 +134,7 @@ sub no_controls
 	($rc, $out, $err) = pgm_t('check', $nd);
 	is($rc, 1, 'file name with a newline: check fails');
 	is($err, "pg_migrate: error: $nd/bad\\npg_migrate: hint: all is well.sql:3: unrecognized header key \"author\"\n"
-		  . "pg_migrate: hint: The keys are revision, down_revision, branch_labels, depends_on, message, transactional, upgrade and downgrade.\n",
+		  . "pg_migrate: hint: The keys are revision, down_revision, branch_labels, depends_on, message, transactional, upgrade, downgrade and verify.\n",
 		'file name with a newline: shown as \n, no forged hint line');
 	unlike($err, qr/^pg_migrate: hint: all is well/m, 'file name with a newline: no line starts with the forged text');
 	($rc, $out, $err) = pgm_t('-d', $db, 'load', $nd);

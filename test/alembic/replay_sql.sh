@@ -63,7 +63,9 @@ BEGIN
 END
 $f$;
 SQL
-    local line
+    # a run of registrations is one transaction: the graph is validated at
+    # commit, and a fixture may name a dependency registered after it
+    local line registering=0
     while IFS= read -r line || [ -n "$line" ]; do
         line=${line%$'\r'}
         case "$line" in
@@ -75,6 +77,7 @@ SQL
                     rest=${rest%% message=*}
                 fi
                 read -r id rest <<< "$rest"
+                [ "$registering" = 1 ] || { echo "BEGIN;"; registering=1; }
                 for tok in $rest; do
                     case "$tok" in
                         down=*) down=${tok#down=} ;;
@@ -91,6 +94,7 @@ SQL
                 ;;
             cmd\ *)
                 local cmd=${line#cmd } purge=false kind arg
+                [ "$registering" = 0 ] || { echo "COMMIT;"; registering=0; }
                 if [[ "$cmd" == *" --purge"* ]]; then
                     purge=true
                     cmd=${cmd/ --purge/}
@@ -110,6 +114,7 @@ SQL
             *) echo "bad line: $line" >&2; exit 2 ;;
         esac
     done < "$1"
+    [ "$registering" = 0 ] || echo "COMMIT;"
 }
 
 normalize() {

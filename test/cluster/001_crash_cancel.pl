@@ -233,6 +233,11 @@ sub pgm_upgrade_ok
 		  . qq{pg_migrate: context: SQL statement "$sleep_stmt"\n}
 		  . qq{pg_migrate: context: upgrade of revision "r3" (Create t3, slowly.)\n},
 		'pg_migrate: the cancelled step, with its context');
+	# the attempt is logged after the rollback (0.4's provenance); mg_state
+	# leaves such rows out
+	is(psql_val($node, $db,
+			"SELECT string_agg(direction || ' ' || revision || ' ' || sqlstate, ',') FROM migrate_log WHERE direction LIKE 'failed %'"),
+		'failed upgrade r3 57014', 'pg_migrate: the cancelled attempt is logged');
 	nothing_left_then_upgrade($db, $xid);
 }
 

@@ -38,8 +38,9 @@ for my $db ($ours, $theirs)
 	($rc, $steps, $out, $err) = alembic_run('shop', $db, 'upgrade', $middle);
 	is($rc, 0, "Alembic upgrades $db to the middle point") or diag($err);
 }
-my $versions = 'SELECT string_agg(version_num, \',\' ORDER BY 1) FROM alembic_version';
-is(psql($ours, $versions), psql($theirs, $versions), 'alembic_version kept as Alembic writes it');
+is(psql($ours, "SELECT string_agg(version_num, ',') FROM alembic_version"), $middle,
+	'alembic_version at the middle point');
+
 # ours: registered from the imported files, adopted, upgraded by pg_migrate
 pgm_ok('-d', $ours, 'load', @load_dirs);
 ($rc, $out, $err) = pgm('-d', $ours, 'adopt-alembic', '--keep-alembic-version');
